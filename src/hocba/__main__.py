@@ -1,0 +1,5 @@
+import sys
+
+from hocba.cli import main
+
+sys.exit(main())

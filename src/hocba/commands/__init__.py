@@ -1,0 +1,1 @@
+"""Sub-commands of ``hocba``: thin adapters from argv to the library."""
