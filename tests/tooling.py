@@ -1,0 +1,36 @@
+"""External tools the tests use (pdfsig, xmlsec1, softhsm2, chromium, ...).
+
+A missing tool skips the test on a developer's machine, but fails it when
+``HOCBA_REQUIRE_TOOLS=1`` (set by CI), so CI never passes by skipping.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REQUIRE_TOOLS = os.environ.get("HOCBA_REQUIRE_TOOLS") == "1"
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path:
+        return path
+    if REQUIRE_TOOLS:
+        pytest.fail(f"required tool {name!r} is not installed (HOCBA_REQUIRE_TOOLS=1)")
+    pytest.skip(f"{name} not installed")
+
+
+def require_path(path: Path, what: str) -> Path:
+    if path.exists():
+        return path
+    if REQUIRE_TOOLS or os.environ.get("CI"):
+        pytest.fail(f"required {what} not found at {path}")
+    pytest.skip(f"{what} not found at {path}")
+
+
+def corpus_dir() -> Path:
+    return require_path(CORPUS, "third-party corpus (../shared/corpus)")
