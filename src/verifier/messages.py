@@ -1,0 +1,44 @@
+"""Message catalogue for findings and check details, in Vietnamese and English.
+
+Every user-facing sentence of the verifier lives here, keyed by a code, so the
+JSON report, the text report and the web page say the same thing. Templates use
+``str.format`` fields named after the finding's arguments. Text is NFC.
+"""
+from __future__ import annotations
+
+from hocba.vocab import nfc
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "all_passed": {
+        "vi": "Hồ sơ hợp lệ: {count} chữ ký đều hợp lệ, nội dung không bị thay đổi sau khi ký.",
+        "en": "The record is valid: all {count} signatures are valid and nothing changed after signing.",
+    },
+    "no_signatures": {
+        "vi": "Tệp không có chữ ký số nào.",
+        "en": "The file carries no digital signature.",
+    },
+    "signature_not_passed": {
+        "vi": "Chữ ký {id} không hợp lệ.",
+        "en": "Signature {id} is not valid.",
+    },
+    "format_error": {
+        "vi": "Không đọc được tệp: {detail}",
+        "en": "The file cannot be read: {detail}",
+    },
+}
+
+
+def render(code: str, args: dict[str, str], lang: str = "vi") -> str:
+    lang = lang if lang in ("vi", "en") else "vi"
+    entry = MESSAGES.get(code)
+    if entry is None:
+        return nfc(code + (": " + ", ".join(f"{k}={v}" for k, v in args.items()) if args else ""))
+    try:
+        return nfc(entry[lang].format(**args))
+    except (KeyError, IndexError):
+        return nfc(entry[lang])
+
+
+def register(code: str, vi: str, en: str) -> None:
+    """Add a message (used by format modules to keep their messages next to their checks)."""
+    MESSAGES[code] = {"vi": nfc(vi), "en": nfc(en)}
