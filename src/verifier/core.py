@@ -1,0 +1,238 @@
+"""The verification core: bytes + frozen policy + validation time -> Report.
+
+One :class:`Verifier` per policy, immutable and shared by every thread (STYLE 6):
+it holds only the policy and the :class:`~verifier.trust.TrustEngine` (trust
+anchors, parsed certificates, the revocation cache). Each call gets its own
+:class:`EvalContext`; format modules (``verifier.pdf``, ``verifier.xml``) take
+``(data, ctx)`` and return a :class:`FormatResult`; the record-level checks
+shared by both formats (roles, required roles, signing order) are done here.
+
+The core never raises for bad input: whatever the bytes, the answer is a
+:class:`~verifier.report.Report` (FORMAT_FAILURE when it cannot be evaluated).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from hocba.vocab import Indication, Role, SubIndication
+from verifier import messages
+from verifier.policy import Policy
+from verifier.report import Check, Finding, Report, SignatureReport, format_failure
+from verifier.trust import TrustEngine
+
+log = logging.getLogger(__name__)
+
+messages.register("file_too_large", "Tệp quá lớn ({size} MB, tối đa {limit} MB).",
+                  "The file is too large ({size} MB, at most {limit} MB).")
+messages.register("unknown_format", "Không phải tệp PDF hay XML: định dạng không được hỗ trợ.",
+                  "Neither PDF nor XML: unsupported format.")
+messages.register("xml_unavailable", "Chưa hỗ trợ xác thực XML trong phiên bản này.",
+                  "XML verification is not available in this build.")
+messages.register("internal_error", "Không thể đánh giá tệp ({detail}).",
+                  "The file could not be evaluated ({detail}).")
+messages.register("roles_ok", "Vai trò khai báo trong các chữ ký khớp với chứng thư số.",
+                  "The roles the signatures declare match their certificates.")
+messages.register("role_mismatch",
+                  "Chữ ký {id} khai báo vai trò {claimed} nhưng chứng thư số là của {actual}.",
+                  "Signature {id} declares the role {claimed} but its certificate is a {actual}'s.")
+messages.register("required_roles_ok", "Có đủ chữ ký hợp lệ của: {roles}.",
+                  "Valid signatures present for: {roles}.")
+messages.register("required_role_missing", "Thiếu chữ ký hợp lệ của: {roles}.",
+                  "No valid signature by: {roles}.")
+messages.register("required_role_undetermined",
+                  "Không xác định được chữ ký hợp lệ của: {roles} (có chữ ký chưa xác thực được).",
+                  "Cannot establish a valid signature by: {roles} (some signatures could not be validated).")
+messages.register("signing_order_ok", "Thứ tự ký đúng: giáo viên → hiệu trưởng → con dấu.",
+                  "Signing order is right: teacher → principal → seal.")
+messages.register("signing_order_wrong", "Sai thứ tự ký: {first} ký sau {second}.",
+                  "Wrong signing order: {first} signed after {second}.")
+messages.register("no_role", "không rõ vai trò", "unknown role")
+
+
+@dataclass(frozen=True)
+class EvalContext:
+    """What a format module needs for one file: policy, trust engine, validation time.
+
+    ``explicit_time`` is True when the caller asked for a past moment
+    (``--validation-time``); then nothing is fetched online (the network can only
+    say what is true now) and only embedded or cached revocation data is used.
+    """
+
+    policy: Policy
+    trust: TrustEngine
+    validation_time: datetime
+    explicit_time: bool = False
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class FormatResult:
+    """What a format module returns: its signatures in signing order, and its checks.
+
+    ``order_groups``: indices into ``signatures`` that each must follow the role
+    order teacher → principal → seal (e.g. one group per school-year block of an
+    XML record); ``None`` means all signatures form one sequence.
+    """
+
+    format: str  # "pdf" | "xml"
+    signatures: tuple[SignatureReport, ...]
+    checks: tuple[Check, ...] = ()
+    record: dict[str, str] | None = None
+    order_groups: tuple[tuple[int, ...], ...] | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def detect_format(data: bytes) -> str | None:
+    """PDF or XML by content (CONTRACT 5: never by name)."""
+    head = data[:1024]
+    if b"%PDF-" in head:
+        return "pdf"
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"<") or stripped.startswith(b"\xff\xfe<") or stripped.startswith(b"\xfe\xff\x00<"):
+        return "xml"
+    return None
+
+
+class Verifier:
+    """Immutable, thread-safe verifier: ``Verifier(policy).verify(data, name=...)``."""
+
+    __slots__ = ("_policy", "_trust")
+
+    def __init__(self, policy: Policy, trust: TrustEngine | None = None) -> None:
+        object.__setattr__(self, "_policy", policy)
+        object.__setattr__(self, "_trust", trust or TrustEngine(policy))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Verifier is immutable")
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy  # type: ignore[no-any-return]
+
+    @property
+    def trust(self) -> TrustEngine:
+        return self._trust  # type: ignore[no-any-return]
+
+    def verify(self, data: bytes, *, name: str,
+               validation_time: datetime | None = None) -> Report:
+        explicit = validation_time is not None
+        if validation_time is None:
+            validation_time = datetime.now(timezone.utc)
+        elif validation_time.tzinfo is None:
+            validation_time = validation_time.replace(tzinfo=timezone.utc)
+        sha = hashlib.sha256(data).hexdigest()
+        limit = self.policy.limits.max_file_mb
+        if len(data) > limit * 1024 * 1024:
+            return _stamp(format_failure(name, sha, None, Finding.of(
+                "file_too_large", size=f"{len(data) / 1048576:.1f}", limit=f"{limit:g}")),
+                validation_time)
+        fmt = detect_format(data)
+        if fmt is None:
+            return _stamp(format_failure(name, sha, None, Finding.of("unknown_format")),
+                          validation_time)
+        ctx = EvalContext(self.policy, self.trust, validation_time, explicit, name)
+        try:
+            if fmt == "pdf":
+                from verifier.pdf import evaluate_pdf
+
+                result = evaluate_pdf(data, ctx)
+            else:
+                try:
+                    from verifier.xml import evaluate_xml
+                except ImportError:
+                    return _stamp(format_failure(name, sha, "xml", Finding.of("xml_unavailable")),
+                                  validation_time)
+                result = evaluate_xml(data, ctx)
+        except RecursionError:
+            return _stamp(format_failure(name, sha, fmt, Finding.of(
+                "format_error", detail="nesting too deep")), validation_time)
+        except Exception as e:  # never a traceback for hostile input (CONTRACT 6)
+            log.debug("evaluation of %s failed", name, exc_info=True)
+            return _stamp(format_failure(name, sha, fmt, Finding.of(
+                "internal_error", detail=f"{type(e).__name__}: {e}"[:300])), validation_time)
+        checks = tuple(result.checks) + record_checks(result, self.policy)
+        return Report(file=name, sha256=sha, format=result.format,
+                      signatures=result.signatures, checks=checks, record=result.record,
+                      validation_time=validation_time)
+
+
+def _stamp(report: Report, validation_time: datetime) -> Report:
+    from dataclasses import replace
+
+    return replace(report, validation_time=validation_time)
+
+
+def _role_label(role: str | None, lang: str = "vi") -> str:
+    try:
+        return Role(role).label(lang) if role else "?"
+    except ValueError:
+        return role or "?"
+
+
+def record_checks(result: FormatResult, policy: Policy) -> tuple[Check, ...]:
+    """Checks shared by both formats: roles, required_roles, signing_order."""
+    sigs = [s for s in result.signatures if not s.is_document_timestamp]
+    if not sigs:
+        return ()
+    checks: list[Check] = []
+
+    # roles: the role a signature declares must be its certificate's (CONTRACT 8).
+    mismatched = [s for s in sigs if s.claimed_role is not None and s.claimed_role != s.role]
+    if mismatched:
+        s = mismatched[0]
+        checks.append(Check("roles", False, Finding.of(
+            "role_mismatch", id=s.id, claimed=s.claimed_role, actual=s.role or "?"),
+            Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE))
+    else:
+        checks.append(Check("roles", True, Finding.of("roles_ok")))
+
+    # required_roles: present AND TOTAL_PASSED. A role that is missing while some
+    # signature could not be validated (its role cannot be trusted) is INDETERMINATE.
+    if policy.required_roles:
+        missing = [r for r in policy.required_roles
+                   if not any(s.role == r.value and s.indication is Indication.TOTAL_PASSED
+                              for s in sigs)]
+        names = ", ".join(r.value for r in (missing or policy.required_roles))
+        if not missing:
+            checks.append(Check("required_roles", True, Finding.of("required_roles_ok", roles=names)))
+        elif any(s.indication is Indication.INDETERMINATE for s in sigs):
+            checks.append(Check("required_roles", False, Finding.of(
+                "required_role_undetermined", roles=names), Indication.INDETERMINATE, None))
+        else:
+            checks.append(Check("required_roles", False, Finding.of(
+                "required_role_missing", roles=names),
+                Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE))
+
+    # signing_order: teacher → principal → seal, in the order the file holds them.
+    groups = result.order_groups or (tuple(range(len(result.signatures))),)
+    wrong: tuple[str, str] | None = None
+    for group in groups:
+        highest: Role | None = None
+        for i in group:
+            if i >= len(result.signatures):
+                continue
+            s = result.signatures[i]
+            if s.is_document_timestamp or s.role is None:
+                continue
+            try:
+                role = Role(s.role)
+            except ValueError:
+                continue
+            if highest is not None and role.rank < highest.rank:
+                wrong = (role.value, highest.value)
+                break
+            if highest is None or role.rank > highest.rank:
+                highest = role
+        if wrong:
+            break
+    if wrong:
+        checks.append(Check("signing_order", False, Finding.of(
+            "signing_order_wrong", first=wrong[0], second=wrong[1]),
+            Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE))
+    else:
+        checks.append(Check("signing_order", True, Finding.of("signing_order_ok")))
+    return tuple(checks)
