@@ -25,6 +25,10 @@ from verifier.report import Check, Finding, Report, SignatureReport, format_fail
 from verifier.trust import TrustEngine
 
 log = logging.getLogger(__name__)
+# pyHanko logs hostile-input diagnostics (with tracebacks) at WARNING; the report
+# carries what matters, so keep them off the terminal unless logging is configured.
+logging.getLogger("pyhanko").addHandler(logging.NullHandler())
+logging.getLogger("pyhanko").propagate = False
 
 messages.register("file_too_large", "Tệp quá lớn ({size} MB, tối đa {limit} MB).",
                   "The file is too large ({size} MB, at most {limit} MB).")

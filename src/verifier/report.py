@@ -141,14 +141,15 @@ class Report:
     def _worst(self) -> tuple[Indication, SubIndication | None, Finding | None]:
         worst: tuple[Indication, SubIndication | None, Finding | None] = (
             Indication.TOTAL_PASSED, None, None)
-        for c in self.checks:
-            if not c.passed and c.indication.severity > worst[0].severity:
-                worst = (c.indication, c.subindication, c.detail)
+        # Signatures first: what happened to a signature explains a record check's failure.
         for s in self.signatures:
             if s.indication.severity > worst[0].severity:
                 worst = (s.indication, s.subindication,
                          s.findings[0] if s.findings else Finding.of(
                              "signature_not_passed", id=s.id))
+        for c in self.checks:
+            if not c.passed and c.indication.severity > worst[0].severity:
+                worst = (c.indication, c.subindication, c.detail)
         if not self.signatures and worst[0] is Indication.TOTAL_PASSED:
             worst = (Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE,
                      Finding.of("no_signatures"))

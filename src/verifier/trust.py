@@ -349,16 +349,6 @@ class TrustEngine:
         is fetched online.
         """
         findings: list[Finding] = []
-        # Key usage (EN 319 102-1 5.2.6 / validation constraints on the signing certificate).
-        usage_finding = self._check_usage(cert, usage)
-        if usage_finding is not None:
-            return CertResult(I.TOTAL_FAILED, S.SIG_CONSTRAINTS_FAILURE,
-                              chain=(_subject_string(cert),), findings=(usage_finding,))
-        weak = self.check_algorithms(cert)
-        if weak:
-            return CertResult(I.INDETERMINATE, S.CRYPTO_CONSTRAINTS_FAILURE,
-                              chain=(_subject_string(cert),), findings=tuple(weak))
-
         mode = self.policy.revocation_mode
         others = [*other_certs, *self.intermediates, *self.cache.certs()]
         embedded_o = list(embedded_ocsps)
@@ -414,6 +404,9 @@ class TrustEngine:
                 findings.append(Finding.of("revocation_soft_fail",
                                            detail=str(vc.soft_fail_exceptions[0])[:160]))
             findings.insert(0, Finding.of("cert_ok", root=_subject_string(path.first)))
+            post = self._post_chain(cert, usage, path)
+            if post is not None:
+                return post
             return CertResult(I.TOTAL_PASSED, None, chain=_chain(path), revocation=rev,
                               findings=tuple(findings), path=path, validated_at=validation_time)
 
@@ -430,11 +423,28 @@ class TrustEngine:
                 if isinstance(err, cv_errors.RevokedError):
                     rev = RevocationInfo("revoked", rev.source if rev else None)
                 findings.append(Finding.of("cert_ok_at_poe", time=_fmt_time(poe_time), why=why))
+                post = self._post_chain(cert, usage, p_path)
+                if post is not None:
+                    return post
                 return CertResult(I.TOTAL_PASSED, None, chain=_chain(p_path), revocation=rev,
                                   findings=tuple(findings), path=p_path, validated_at=poe_time)
             if not isinstance(p_err, cv_errors.InsufficientRevinfoError):
                 err = p_err
         return self._map_error(cert, err, poe_time, claimed_time, validation_time)
+
+    def _post_chain(self, cert: x509.Certificate, usage: str, path: Any) -> CertResult | None:
+        """Constraints judged once the chain is trusted: key usage, then key size."""
+        usage_finding = self._check_usage(cert, usage)
+        if usage_finding is not None:
+            # The certificate itself forbids this use: a definitive failure of the
+            # signature constraints (EN 319 102-1 5.2.6 / 5.2.8 validation constraints).
+            return CertResult(I.TOTAL_FAILED, S.SIG_CONSTRAINTS_FAILURE, chain=_chain(path),
+                              findings=(usage_finding,), path=path)
+        weak = self.check_algorithms(cert)
+        if weak:
+            return CertResult(I.INDETERMINATE, S.CRYPTO_CONSTRAINTS_FAILURE, chain=_chain(path),
+                              findings=tuple(weak), path=path)
+        return None
 
     def _check_usage(self, cert: x509.Certificate, usage: str) -> Finding | None:
         ku = cert.key_usage_value
