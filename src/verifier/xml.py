@@ -1,0 +1,542 @@
+"""XML half of the verifier: XMLDSig and XAdES, "see what is signed".
+
+``evaluate_xml(data, ctx)`` parses once with the hardened parser, validates
+every ``ds:Signature`` (any depth, countersignatures included) per ETSI EN 319
+102-1 (basic signature validation 5.3, with time-stamps 5.5, long-term 5.6), and
+derives everything the report says about the record from the node-sets the
+valid references actually hashed:
+
+* ``duplicate_ids``: an Id value carried by two elements fails (XSW);
+* ``unsigned_content``: every non-blank text node and every attribute (other
+  than namespace declarations and ``Id``) outside the signatures must lie inside
+  what the signatures cover (CONTRACT 6);
+* ``record``: read from the identity and year blocks only when they are covered.
+
+Certificates are judged only by :class:`verifier.trust.TrustEngine` (pyhanko-
+certvalidator), never by signxml's chain check.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from asn1crypto import x509 as asn1_x509
+from lxml import etree
+
+from hocba.vocab import RECORD_NS, Indication, Level, SubIndication
+from hocba.xmlsafe import XmlFormatError, parse_xml
+from verifier import messages
+from verifier.report import Check, Finding, SignatureReport, TimestampInfo
+from verifier.xml_dsig import (DS, WEAK_DIGESTS, Document, DsigError, SignatureCore,
+                               hash_bytes, key_size, load_cert, parse_signature, q,
+                               verify_signature_value)
+from verifier.xml_xades import (COUNTERSIGNED_TYPE_SUFFIX, SIGNED_PROPERTIES_TYPES, Qualifying,
+                                Timestamp, archive_timestamp_inputs, claimed_role_value,
+                                find_qualifying, load_asn1_certs, load_crls, load_ocsps,
+                                signature_timestamp_input)
+
+if TYPE_CHECKING:
+    from verifier.core import EvalContext, FormatResult
+
+I, S = Indication, SubIndication
+
+_M = messages.register
+_M("ref_not_found", "Không tìm thấy phần dữ liệu được ký (tham chiếu {uri}).",
+   "The signed data cannot be found (reference {uri}).")
+_M("ref_duplicate_id", "Tham chiếu {uri} trỏ tới một Id xuất hiện nhiều lần (tấn công bọc chữ ký XSW).",
+   "Reference {uri} points at an Id that occurs more than once (XML signature wrapping).")
+_M("ref_external", "Chữ ký tham chiếu dữ liệu bên ngoài tệp ({uri}); không tải về nên không kiểm tra được.",
+   "The signature references data outside the file ({uri}); it is never fetched, so it cannot be checked.")
+_M("ref_detached", "Chữ ký tách rời: dữ liệu được ký không nằm trong tệp.",
+   "Detached signature: the signed data is not in the file.")
+_M("ref_digest_mismatch", "Nội dung đã bị thay đổi sau khi ký (giá trị băm của {uri} không khớp).",
+   "The content was changed after signing (digest of {uri} does not match).")
+_M("ref_malformed", "Tham chiếu trong chữ ký bị hỏng.", "A signature reference is malformed.")
+_M("unsupported_digest", "Thuật toán băm không được hỗ trợ: {algorithm}.",
+   "Unsupported digest algorithm: {algorithm}.")
+_M("unsupported_c14n", "Phương pháp chuẩn hoá không được hỗ trợ: {algorithm}.",
+   "Unsupported canonicalization method: {algorithm}.")
+_M("unsupported_transform", "Phép biến đổi không được hỗ trợ: {algorithm}.",
+   "Unsupported transform: {algorithm}.")
+_M("bad_transform", "Phép biến đổi {algorithm} không áp dụng được.",
+   "Transform {algorithm} cannot be applied.")
+_M("unsupported_nodeset", "Tập nút được ký có cấu trúc không được hỗ trợ.",
+   "The signed node-set has an unsupported shape.")
+_M("bad_xpath", "Biểu thức XPath trong chữ ký không hợp lệ ({detail}).",
+   "Invalid XPath in the signature ({detail}).")
+_M("xpath_not_nodeset", "Biểu thức XPath không trả về tập nút.",
+   "The XPath expression does not select nodes.")
+_M("bad_base64", "Dữ liệu base64 trong chữ ký bị hỏng.", "Malformed base64 data in the signature.")
+_M("sig_malformed", "Cấu trúc chữ ký XML không hợp lệ.", "The XML signature is malformed.")
+_M("unsupported_signature_method", "Thuật toán ký không được hỗ trợ: {algorithm}.",
+   "Unsupported signature algorithm: {algorithm}.")
+_M("sig_value_invalid", "Giá trị chữ ký không khớp với khoá của chứng thư số (chữ ký giả hoặc bị sửa).",
+   "The signature value does not verify with the certificate's key (forged or altered).")
+_M("no_signing_cert", "Không tìm thấy chứng thư số của người ký trong chữ ký.",
+   "The signer's certificate is not in the signature.")
+_M("signing_cert_digest_mismatch",
+   "Chứng thư số dùng để ký không khớp với chứng thư khai báo trong thuộc tính đã ký (SigningCertificate).",
+   "The signing certificate does not match the one declared in the signed properties (SigningCertificate).")
+_M("signed_props_not_signed",
+   "Thuộc tính XAdES (SignedProperties) của chữ ký không được ký.",
+   "The signature's XAdES SignedProperties are not covered by the signature.")
+_M("xades_target_mismatch", "QualifyingProperties không thuộc về chữ ký này (Target={target}).",
+   "The QualifyingProperties do not belong to this signature (Target={target}).")
+_M("xades_multiple_qp", "Chữ ký có nhiều khối thuộc tính XAdES.",
+   "The signature has more than one XAdES property block.")
+_M("countersignature_not_covering",
+   "Chữ ký đối chứng (countersignature) không ký giá trị chữ ký mà nó đi kèm.",
+   "The countersignature does not sign the signature value it is attached to.")
+_M("sig_intact", "Chữ ký toàn vẹn: nội dung được ký không thay đổi.",
+   "The signature is intact: the signed content is unchanged.")
+_M("sig_timestamp_ok", "Dấu thời gian chữ ký hợp lệ: {time}, cấp bởi {tsa}.",
+   "Valid signature timestamp: {time}, by {tsa}.")
+_M("sig_timestamp_invalid", "Dấu thời gian chữ ký không hợp lệ: {detail}",
+   "The signature timestamp is not valid: {detail}")
+_M("archive_timestamp_ok", "Dấu thời gian lưu trữ hợp lệ: {time}.",
+   "Valid archive timestamp: {time}.")
+_M("archive_timestamp_invalid", "Dấu thời gian lưu trữ không hợp lệ: {detail}",
+   "The archive timestamp is not valid: {detail}")
+_M("claimed_role_unknown", "Vai trò khai báo trong chữ ký không thuộc danh mục: {role}.",
+   "The role the signature declares is not a known role: {role}.")
+_M("signed_elements", "Phần được ký: {elements}.", "Signed parts: {elements}.")
+_M("duplicate_ids_ok", "Không có Id trùng lặp.", "No duplicate Ids.")
+_M("duplicate_ids_failed", "Id xuất hiện nhiều lần trong tài liệu: {ids} (dấu hiệu tấn công bọc chữ ký).",
+   "Ids occurring more than once in the document: {ids} (a sign of signature wrapping).")
+_M("unsigned_content_ok", "Mọi nội dung ngoài chữ ký đều đã được ký.",
+   "All content outside the signatures is signed.")
+_M("unsigned_content_failed", "Có nội dung không được chữ ký nào bao phủ: {where}.",
+   "Content not covered by any signature: {where}.")
+_M("too_many_signatures", "Tệp có quá nhiều chữ ký ({count}, tối đa {limit}).",
+   "The file has too many signatures ({count}, at most {limit}).")
+_M("not_a_record_signature", "Chữ ký không bao phủ khối thông tin học sinh.",
+   "The signature does not cover the student identity block.")
+
+HOCBA_ROOT = f"{{{RECORD_NS}}}HocBa"
+HOCBA_IDENTITY = f"{{{RECORD_NS}}}HocSinh"
+HOCBA_YEAR = f"{{{RECORD_NS}}}NamHoc"
+
+
+@dataclass
+class _Judged:
+    """One signature under evaluation."""
+
+    core: SignatureCore
+    qual: Qualifying | None = None
+    cert: asn1_x509.Certificate | None = None
+    other_certs: list[asn1_x509.Certificate] = field(default_factory=list)
+    verdicts: list[tuple[Indication, SubIndication | None, Finding]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    integrity: bool = False
+    covered: int = 0
+
+
+def _fail(j: _Judged, ind: Indication, sub: SubIndication | None, finding: Finding) -> None:
+    j.verdicts.append((ind, sub, finding))
+
+
+def _finding(e: DsigError) -> Finding:
+    return Finding(e.code, tuple(e.args_.items()))
+
+
+def _dsig_indication(e: DsigError) -> Indication:
+    return I.INDETERMINATE if e.subindication in (
+        S.SIGNED_DATA_NOT_FOUND, S.NO_SIGNING_CERTIFICATE_FOUND) else I.TOTAL_FAILED
+
+
+def evaluate_xml(data: bytes, ctx: "EvalContext") -> "FormatResult":
+    from verifier.core import FormatResult
+
+    limits = ctx.policy.limits
+    try:
+        tree = parse_xml(data, max_depth=limits.max_xml_depth)
+    except XmlFormatError as e:
+        return FormatResult("xml", (), (Check("format", False, Finding.of(
+            "format_error", detail=str(e)), I.TOTAL_FAILED, S.FORMAT_FAILURE),))
+    doc = Document(tree)
+    sig_els = [el for el in doc.root.iter(q(DS, "Signature"))]
+    if len(sig_els) > limits.max_signatures:
+        return FormatResult("xml", (), (Check("format", False, Finding.of(
+            "too_many_signatures", count=len(sig_els), limit=limits.max_signatures),
+            I.TOTAL_FAILED, S.FORMAT_FAILURE),))
+
+    # Validation data embedded anywhere in the document is offered to the trust engine
+    # first (EN 319 102-1 5.2.6 / 5.6.2: XAdES CertificateValues, RevocationValues,
+    # TimeStampValidationData).
+    judged = [_judge_core(doc, el, i) for i, el in enumerate(sig_els)]
+    emb_certs, emb_ocsp, emb_crl = [], [], []
+    for j in judged:
+        if j.qual is not None:
+            emb_certs.extend(load_asn1_certs(j.qual.certificate_values))
+            emb_ocsp.extend(load_ocsps(j.qual.ocsp_values))
+            emb_crl.extend(load_crls(j.qual.crl_values))
+    reports = [_judge_trust(doc, j, ctx, emb_certs, emb_ocsp, emb_crl) for j in judged]
+
+    covered = 0
+    for j in judged:
+        if j.integrity:
+            covered |= j.covered
+    checks = [_duplicate_ids_check(doc)]
+    if sig_els:
+        checks.append(_unsigned_content_check(doc, sig_els, covered))
+    record = _record(doc, covered)
+    groups = _order_groups(doc, judged)
+    return FormatResult("xml", tuple(reports), tuple(checks), record, groups,
+                        extras={"covered": covered})
+
+
+# --- 5.3 basic signature validation: format, ISC, cryptographic verification ---------------
+
+def _judge_core(doc: Document, sig: Any, index: int) -> _Judged:
+    core = parse_signature(doc, sig, index)
+    j = _Judged(core)
+    # 5.2.2 format checking.
+    if core.error is not None:
+        _fail(j, _dsig_indication(core.error), core.error.subindication, _finding(core.error))
+        return j
+    try:
+        j.qual = find_qualifying(sig, sig.get("Id"))
+    except DsigError as e:
+        _fail(j, I.TOTAL_FAILED, e.subindication, _finding(e))
+    if j.qual is not None and not j.qual.target_ok:
+        j.findings.append(Finding.of("xades_target_mismatch", target=j.qual.qp.get("Target") or ""))
+
+    # 5.2.7 cryptographic verification: every reference, then the signature value.
+    refs_ok = True
+    for r in core.references:
+        if r.error is not None:
+            refs_ok = False
+            _fail(j, _dsig_indication(r.error), r.error.subindication, _finding(r.error))
+    candidates: list[tuple[asn1_x509.Certificate, Any]] = []
+    for der in core.keyinfo_certs:
+        c = load_cert(der)
+        if c is not None:
+            candidates.append(c)
+    if j.qual is not None:
+        for der in j.qual.certificate_values:
+            c = load_cert(der)
+            if c is not None:
+                candidates.append(c)
+    assert core.algorithm is not None
+    kind, digest, pad, salt = core.algorithm
+    verified = None
+    for a, c in candidates:
+        if verify_signature_value(c.public_key(), kind, digest, pad, salt,
+                                  core.signature_value, core.c14n_signed_info):
+            verified = (a, c)
+            break
+    # 5.2.3 identification of the signing certificate.
+    if not candidates:
+        _fail(j, I.INDETERMINATE, S.NO_SIGNING_CERTIFICATE_FOUND, Finding.of("no_signing_cert"))
+    elif verified is None:
+        _fail(j, I.TOTAL_FAILED, S.SIG_CRYPTO_FAILURE, Finding.of("sig_value_invalid"))
+    else:
+        j.cert = verified[0]
+        j.other_certs = [a for a, _ in candidates if a is not verified[0]]
+        if j.qual is not None and j.qual.has_signing_cert_property:
+            der = verified[0].dump()
+            if not any(hash_bytes(r.digest_algorithm, der) == r.digest for r in j.qual.cert_refs):
+                # EN 319 102-1 5.2.3.4: the certificate does not match the signed reference.
+                _fail(j, I.INDETERMINATE, S.NO_SIGNING_CERTIFICATE_FOUND,
+                      Finding.of("signing_cert_digest_mismatch"))
+    j.integrity = refs_ok and verified is not None
+    if j.integrity:
+        for r in core.references:
+            j.covered |= r.covered
+        j.findings.append(Finding.of("sig_intact"))
+
+    # XAdES: the SignedProperties of THIS signature must be covered by a reference of
+    # Type SignedProperties (EN 319 132-1 4.3.x / 6.3) - XSW "fake signedProperties".
+    if j.qual is not None and j.integrity:
+        sp = j.qual.signed_props
+        typed = [r for r in core.references if (r.type or "") in SIGNED_PROPERTIES_TYPES]
+        if sp is None or sp not in doc.e_idx or not any(
+                doc.contains_subtree(r.covered, sp) for r in typed):
+            _fail(j, I.TOTAL_FAILED, S.FORMAT_FAILURE, Finding.of("signed_props_not_signed"))
+        elif not j.qual.has_signing_cert_property:
+            _fail(j, I.INDETERMINATE, S.NO_SIGNING_CERTIFICATE_FOUND, Finding.of("no_signing_cert"))
+    # A countersignature must sign the SignatureValue of the signature it sits in.
+    parent = _countersigned(sig)
+    if parent is not None and j.integrity:
+        value = parent.find(q(DS, "SignatureValue"))
+        if value is None or not any(
+                (r.type or "").endswith(COUNTERSIGNED_TYPE_SUFFIX)
+                and doc.contains_subtree(r.covered, value) for r in core.references):
+            _fail(j, I.TOTAL_FAILED, S.FORMAT_FAILURE, Finding.of("countersignature_not_covering"))
+    # 5.2.8 cryptographic constraints on the digests used (the key is checked with
+    # the certificate by the trust engine).
+    weak = sorted({d for d in [digest, *(r.digest_algorithm for r in core.references)]
+                   if d and (d in WEAK_DIGESTS or d not in _allowed(j))})
+    if weak:
+        _fail(j, I.INDETERMINATE, S.CRYPTO_CONSTRAINTS_FAILURE,
+              Finding.of("weak_algorithm", detail=", ".join(weak)))
+    return j
+
+
+def _allowed(j: _Judged) -> frozenset[str]:
+    from verifier.policy import ALLOWED_DIGESTS
+
+    return ALLOWED_DIGESTS
+
+
+def _countersigned(sig: Any) -> Any:
+    parent = sig.getparent()
+    if parent is None or not isinstance(parent.tag, str) or not parent.tag.endswith("}CounterSignature"):
+        return None
+    anc = parent.getparent()
+    while anc is not None and anc.tag != q(DS, "Signature"):
+        anc = anc.getparent()
+    return anc
+
+
+# --- 5.4/5.5/5.6: timestamps, certificate validation, levels --------------------------------
+
+def _judge_trust(doc: Document, j: _Judged, ctx: "EvalContext", emb_certs: list[Any],
+                 emb_ocsp: list[Any], emb_crl: list[Any]) -> SignatureReport:
+    trust = ctx.trust
+    qual = j.qual
+    sig = j.core.element
+    ts_info: TimestampInfo | None = None
+    sig_ts_times: list[datetime] = []
+    ats_times: list[datetime] = []
+    if qual is not None and j.integrity:
+        # Archive timestamps first: their times are POE for what they cover (5.6.2.x).
+        for ts in [t for t in qual.timestamps if t.kind == "archive"]:
+            res = _validate_ts(doc, sig, qual, ts, ctx, emb_ocsp, emb_crl, None)
+            if res is not None and res.valid:
+                ats_times.append(res.time)
+                j.findings.append(Finding.of("archive_timestamp_ok", time=res.time.isoformat()))
+            else:
+                j.findings.append(Finding.of("archive_timestamp_invalid",
+                                             detail=_ts_detail(res, ts)))
+        ats_poe = min(ats_times) if ats_times else None
+        for ts in [t for t in qual.timestamps if t.kind == "signature"]:
+            res = _validate_ts(doc, sig, qual, ts, ctx, emb_ocsp, emb_crl, ats_poe)
+            if res is not None and res.info is not None and (ts_info is None or res.valid):
+                if ts_info is None or not ts_info.valid:
+                    ts_info = res.info
+            if res is not None and res.valid:
+                sig_ts_times.append(res.time)
+                j.findings.append(Finding.of("sig_timestamp_ok", time=res.time.isoformat(),
+                                             tsa=res.info.tsa))
+            else:
+                j.findings.append(Finding.of("sig_timestamp_invalid", detail=_ts_detail(res, ts)))
+    poe = min(sig_ts_times) if sig_ts_times else (min(ats_times) if ats_times else None)
+
+    signer = role = None
+    chain: tuple[str, ...] = ()
+    revocation = None
+    if j.cert is not None:
+        signer = trust.signer_info(j.cert)
+        role = trust.role(j.cert)
+        # 5.2.6 X.509 certificate validation (5.6.2.1 at the POE when needed).
+        cr = trust.validate_certificate(
+            j.cert, other_certs=[*j.other_certs, *emb_certs], embedded_ocsps=emb_ocsp,
+            embedded_crls=emb_crl, validation_time=ctx.validation_time, usage="signing",
+            poe_time=poe, claimed_time=qual.signing_time if qual else None,
+            explicit_time=ctx.explicit_time)
+        chain, revocation = cr.chain, cr.revocation
+        if not cr.passed:
+            _fail(j, cr.indication, cr.subindication,
+                  cr.findings[0] if cr.findings else Finding.of("signature_not_passed", id=j.core.id))
+            j.findings.extend(cr.findings[1:])
+        else:
+            j.findings.extend(cr.findings)
+        if j.core.algorithm is not None:
+            for f in trust.check_algorithms(j.cert):
+                if f not in [v[2] for v in j.verdicts]:
+                    _fail(j, I.INDETERMINATE, S.CRYPTO_CONSTRAINTS_FAILURE, f)
+
+    claimed = None
+    if qual is not None:
+        for text in qual.claimed_roles:
+            value = claimed_role_value(text)
+            if value is not None:
+                claimed = value
+                break
+        else:
+            if qual.claimed_roles:
+                j.findings.append(Finding.of("claimed_role_unknown", role=qual.claimed_roles[0]))
+
+    level = None
+    if qual is not None and qual.signed_props is not None and qual.has_signing_cert_property:
+        level = Level.B_B.value
+        if sig_ts_times:
+            level = Level.B_T.value
+            if qual.has_lt_values:
+                level = Level.B_LT.value
+                if ats_times:
+                    level = Level.B_LTA.value
+    if j.integrity:
+        j.findings.append(Finding.of("signed_elements", elements=_describe(doc, j.covered)))
+
+    # Worst verdict first (TOTAL_FAILED over INDETERMINATE), in the order found.
+    ind, sub, first = I.TOTAL_PASSED, None, None
+    for v_ind, v_sub, f in j.verdicts:
+        if v_ind.severity > ind.severity:
+            ind, sub, first = v_ind, v_sub, f
+    findings = ([first] if first else []) + [v[2] for v in j.verdicts if v[2] is not first] + [
+        f for f in j.findings]
+    return SignatureReport(
+        id=j.core.id, indication=ind, subindication=sub, role=role, claimed_role=claimed,
+        signer=signer, signing_time=qual.signing_time if qual else None, timestamp=ts_info,
+        level=level, integrity=j.integrity,
+        coverage=_coverage(doc, j) if j.integrity else None,
+        modifications_after=None, chain=chain, revocation=revocation,
+        findings=tuple(_dedupe(findings)))
+
+
+def _dedupe(items: list[Finding]) -> list[Finding]:
+    seen: set[Finding] = set()
+    out = []
+    for f in items:
+        if f not in seen:
+            seen.add(f)
+            out.append(f)
+    return out
+
+
+def _validate_ts(doc: Document, sig: Any, qual: Qualifying, ts: Timestamp, ctx: "EvalContext",
+                 emb_ocsp: list[Any], emb_crl: list[Any], poe: datetime | None) -> Any:
+    if ts.token is None or ts.error:
+        return None
+    try:
+        if ts.kind == "signature":
+            inputs = [signature_timestamp_input(doc, sig, ts)]
+        else:
+            inputs = archive_timestamp_inputs(doc, sig, qual, ts)
+    except DsigError:
+        return None
+    best = None
+    for data in inputs:
+        res = ctx.trust.validate_timestamp_token(
+            ts.token, lambda algo, d=data: hashlib.new(algo, d).digest(), ctx.validation_time,
+            embedded_ocsps=emb_ocsp, embedded_crls=emb_crl, poe_time=poe,
+            explicit_time=ctx.explicit_time)
+        if best is None or res.intact:
+            best = res
+        if res.intact:
+            break
+    return best
+
+
+def _ts_detail(res: Any, ts: Timestamp) -> str:
+    if res is None:
+        return ts.error or "?"
+    return "; ".join(f.render("vi") for f in res.findings) or "?"
+
+
+def _coverage(doc: Document, j: _Judged) -> str:
+    return "entire_file" if doc.contains_subtree(j.covered, doc.root) else "partial"
+
+
+def _describe(doc: Document, mask: int, limit: int = 8) -> str:
+    """The top elements a node-set covers, e.g. ``HocSinh#HS-1-hocsinh, NamHoc#...``."""
+    names: list[str] = []
+    i = 0
+    while i < doc.size and len(names) < limit:
+        kind, el = doc.nodes[i]
+        if kind == "E" and isinstance(el.tag, str) and (mask >> i) & 1:
+            ident = el.get("Id")
+            names.append(etree.QName(el).localname + (f"#{ident}" if ident else ""))
+            i = doc.end[i]
+            continue
+        i += 1
+    return ", ".join(names) or "-"
+
+
+# --- document checks ------------------------------------------------------------------------
+
+def _duplicate_ids_check(doc: Document) -> Check:
+    if doc.duplicate_ids:
+        return Check("duplicate_ids", False, Finding.of(
+            "duplicate_ids_failed", ids=", ".join(doc.duplicate_ids[:5])),
+            I.TOTAL_FAILED, S.FORMAT_FAILURE)
+    return Check("duplicate_ids", True, Finding.of("duplicate_ids_ok"))
+
+
+def _unsigned_content_check(doc: Document, sig_els: list[Any], covered: int) -> Check:
+    """CONTRACT 6: text and attributes outside ds:Signature must be covered."""
+    sig_mask = 0
+    for s in sig_els:
+        sig_mask |= doc.subtree(s)
+    # Signed data carried inside a signature (enveloping ds:Object, ds:Manifest) is
+    # content too: an Object no signature covers is injected (XSW "fake object").
+    # The QualifyingProperties' Object is the signature's own (unsigned properties).
+    for s in sig_els:
+        for obj in s.iterchildren(q(DS, "Object")):
+            if any(isinstance(c.tag, str) and c.tag.endswith("}QualifyingProperties") for c in obj):
+                continue
+            sig_mask &= ~doc.subtree(obj)
+    for s in sig_els:
+        for inner in s.iter(q(DS, "Signature")):
+            if inner is not s:
+                sig_mask |= doc.subtree(inner)
+    outside = doc.all_mask & ~sig_mask
+    uncovered = outside & ~covered
+    where: list[str] = []
+    i = 0
+    while uncovered >> i and len(where) < 5:
+        if not (uncovered >> i) & 1:
+            i += 1
+            continue
+        kind, el = doc.nodes[i]
+        if kind == "E" and isinstance(el.tag, str):
+            attrs = [k for k in el.attrib if k != "Id" and not _fixed_attr(doc, el, k)]
+            if attrs:
+                where.append(f"{etree.QName(el).localname}/@{etree.QName(attrs[0]).localname}"
+                             f" (line {el.sourceline})")
+        elif kind == "T" and el.text and el.text.strip():
+            where.append(f"{etree.QName(el).localname} (line {el.sourceline})")
+        elif kind == "L" and el.tail and el.tail.strip():
+            parent = el.getparent()
+            where.append(f"{etree.QName(parent).localname if parent is not None else '?'}"
+                         f" (line {el.sourceline})")
+        i += 1
+    if where:
+        return Check("unsigned_content", False, Finding.of(
+            "unsigned_content_failed", where="; ".join(where)),
+            I.TOTAL_FAILED, S.SIG_CONSTRAINTS_FAILURE)
+    return Check("unsigned_content", True, Finding.of("unsigned_content_ok"))
+
+
+def _fixed_attr(doc: Document, el: Any, name: str) -> bool:
+    # The record book's root carries version="1", fixed by the schema (recordbook.xsd):
+    # a value nobody can change without failing this exemption, so it carries nothing.
+    return el is doc.root and el.tag == HOCBA_ROOT and name == "version" and el.get(name) == "1"
+
+
+def _record(doc: Document, covered: int) -> dict[str, str] | None:
+    """Record summary from signed content only (CONTRACT 6)."""
+    root = doc.root
+    if root.tag != HOCBA_ROOT:
+        return None
+    identity = [el for el in root.iterchildren(HOCBA_IDENTITY)]
+    if len(identity) != 1 or not doc.contains_subtree(covered, identity[0]):
+        return None
+    years = [y for y in root.iterchildren(HOCBA_YEAR) if doc.contains_subtree(covered, y)]
+    try:
+        from records.xmlio import record_summary
+
+        summary = record_summary(identity[0], years)
+    except Exception:
+        return None
+    return {k: v for k, v in summary.items() if v is not None} or None
+
+
+def _order_groups(doc: Document, judged: list[_Judged]) -> tuple[tuple[int, ...], ...] | None:
+    """One signing-order group per school-year block: the signatures covering it."""
+    if doc.root.tag != HOCBA_ROOT:
+        return None
+    groups = []
+    for y in doc.root.iterchildren(HOCBA_YEAR):
+        idx = tuple(i for i, j in enumerate(judged)
+                    if j.integrity and doc.contains_subtree(j.covered, y))
+        if idx:
+            groups.append(idx)
+    return tuple(groups) or None
+
+
+_ = key_size
