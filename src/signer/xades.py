@@ -157,12 +157,15 @@ def existing_signatures(root: etree._Element) -> list[ExistingSignature]:
 
 # --- Record validation --------------------------------------------------------------------
 
-def validate_record(tree: etree._ElementTree) -> None:
+def validate_record(tree: etree._ElementTree, *, rules: bool = False) -> None:
     """Refuse anything that is not a schema-valid record book (message names the element).
 
     Decision: this signer signs record books only. Other XML, even in the record
     namespace, is refused: a signature over an unvalidated document would lend
-    the school's authority to arbitrary data.
+    the school's authority to arbitrary data. The schema check is the XSD,
+    unique ``Id`` values and NFC text; ``rules`` adds :mod:`records.rules`
+    (results consistent with levels and scores), which costs about twice the
+    signature itself (see docs/xades-design.md).
     """
     root = tree.getroot()
     if root.tag != ROOT_TAG:
@@ -176,7 +179,7 @@ def validate_record(tree: etree._ElementTree) -> None:
         _check_blocks(root)
         return
     try:
-        validate_tree(tree, rules=True)
+        validate_tree(tree, rules=rules)
     except RecordSchemaError as e:
         raise HocbaError(f"học bạ không hợp lệ, không ký (invalid record, not signed): {e}") from None
 
@@ -215,9 +218,12 @@ class XadesSigner:
 
     ``years``: sign only these school years (``schoolYear`` values such as
     ``"2025-2026"``) instead of the default scope (see :meth:`scope`).
+    ``check_rules``: also refuse records that break :mod:`records.rules`.
     """
 
-    def __init__(self, ctx: SigningContext, *, years: Sequence[str] | None = None) -> None:
+    def __init__(self, ctx: SigningContext, *, years: Sequence[str] | None = None,
+                 check_rules: bool = False) -> None:
+        self.check_rules = check_rules
         self.ctx = ctx
         self.role = ctx.role
         self.level = ctx.level
@@ -252,7 +258,7 @@ class XadesSigner:
 
     async def async_sign(self, data: bytes) -> bytes:
         tree = parse_xml(data, max_depth=self.ctx.config.limits.max_xml_depth)
-        validate_record(tree)
+        validate_record(tree, rules=self.check_rules)
         root = tree.getroot()
         existing = existing_signatures(root)
         if len(existing) >= self.ctx.config.limits.max_signatures:
