@@ -281,14 +281,15 @@ class PadesSigner:
 
     def _check_order(self, present: list[tuple[str, Role | None]]) -> None:
         me = self.role
+        later = [(f, r) for f, r in present if r is not None and r.rank > me.rank]
+        if later:
+            field_name, role = max(later, key=lambda fr: fr[1].rank)  # type: ignore[union-attr]
+            assert role is not None
+            raise OrderError(
+                f"sai thứ tự ký: tệp đã có chữ ký của «{role.label()}», «{me.label()}» phải "
+                f"ký trước — out of order: {role.value} already signed ({field_name}), "
+                f"{me.value} must sign before it")
         for field_name, role in present:
-            if role is None:
-                continue
-            if role.rank > me.rank:
-                raise OrderError(
-                    f"sai thứ tự ký: tệp đã có chữ ký của «{role.label()}», «{me.label()}» phải "
-                    f"ký trước — out of order: {role.value} already signed ({field_name}), "
-                    f"{me.value} must sign before it")
             if role is me and me is not Role.SUBJECT_TEACHER:
                 raise OrderError(f"tệp đã có chữ ký «{me.label()}» — already signed as "
                                  f"{me.value} ({field_name})")

@@ -1,0 +1,101 @@
+"""What the signer refuses, and that a refusal never touches a file."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from certs.pki import PkiLayout
+
+Runner = Callable[..., tuple[int, str]]
+
+
+def _write(tmp_path: Path, pdf: bytes, name: str = "rec.pdf") -> Path:
+    p = tmp_path / name
+    p.write_bytes(pdf)
+    return p
+
+
+def test_out_of_order_teacher_after_principal_refused_file_unchanged(
+        hocba_sign: Runner, test_pki: PkiLayout, trust_services: object,
+        record_pdfs: list[bytes], tmp_path: Path) -> None:
+    p = _write(tmp_path, record_pdfs[0])
+    rc, err = hocba_sign("--role", "principal", "--level", "B-B",
+                         "--key", str(test_pki.p12("principal")), "--in-place", str(p))
+    assert rc == 0, err
+    before = p.read_bytes()
+    rc, err = hocba_sign("--role", "teacher", "--level", "B-B",
+                         "--key", str(test_pki.p12("teacher")), "--in-place", str(p))
+    assert rc == 1
+    assert "sai thứ tự ký" in err and "out of order" in err
+    assert p.read_bytes() == before
+    assert not [f for f in tmp_path.iterdir() if f.name.startswith(".")]  # no temp files left
+
+
+@pytest.mark.parametrize("label,role,expect", [
+    pytest.param("teacher_expired", "teacher", "hết hạn", id="expired-certificate"),
+    pytest.param("teacher_revoked", "teacher", "thu hồi", id="revoked-certificate"),
+    pytest.param("teacher_nousage", "teacher", "không có mục đích ký số", id="no-signing-key-usage"),
+    pytest.param("rogue_teacher", "teacher", "CA tin cậy", id="untrusted-rogue-root"),
+    pytest.param("principal", "teacher", "role mismatch", id="role-mismatch-principal-as-teacher"),
+    pytest.param("teacher", "seal", "role mismatch", id="role-mismatch-teacher-as-seal"),
+])
+def test_bad_certificate_refused(hocba_sign: Runner, test_pki: PkiLayout, trust_services: object,
+                                 record_pdfs: list[bytes], tmp_path: Path, label: str, role: str,
+                                 expect: str) -> None:
+    p = _write(tmp_path, record_pdfs[1])
+    out = tmp_path / "out"
+    out.mkdir()
+    rc, err = hocba_sign("--role", role, "--level", "B-B", "--key", str(test_pki.p12(label)),
+                         "--out", str(out), str(p))
+    assert rc == 1, err
+    assert expect in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert p.read_bytes() == record_pdfs[1]
+    assert list(out.iterdir()) == []
+
+
+def test_batch_with_garbage_file_signs_the_rest(hocba_sign: Runner, test_pki: PkiLayout,
+                                                trust_services: object, record_pdfs: list[bytes],
+                                                tmp_path: Path) -> None:
+    good = [_write(tmp_path, pdf, f"r{i}.pdf") for i, pdf in enumerate(record_pdfs[:2])]
+    garbage = _write(tmp_path, b"\x00\x01not a record at all", "garbage.pdf")
+    truncated = _write(tmp_path, record_pdfs[2][:4000], "truncated.pdf")
+    out = tmp_path / "out"
+    out.mkdir()
+    rc, err = hocba_sign("--role", "teacher", "--level", "B-B", "--key",
+                         str(test_pki.p12("teacher")), "--out", str(out),
+                         str(good[0]), str(garbage), str(truncated), str(good[1]))
+    assert rc == 1
+    assert "garbage.pdf" in err and "truncated.pdf" in err and "Traceback" not in err
+    assert sorted(f.name for f in out.iterdir()) == ["r0.pdf", "r1.pdf"]
+    assert garbage.read_bytes() == b"\x00\x01not a record at all"
+    assert truncated.read_bytes() == record_pdfs[2][:4000]
+    assert "2/4" in err
+
+
+def test_same_role_twice_refused(hocba_sign: Runner, test_pki: PkiLayout, trust_services: object,
+                                 record_pdfs: list[bytes], tmp_path: Path) -> None:
+    p = _write(tmp_path, record_pdfs[0])
+    args = ("--role", "teacher", "--level", "B-B", "--key", str(test_pki.p12("teacher")),
+            "--in-place", str(p))
+    assert hocba_sign(*args)[0] == 0
+    before = p.read_bytes()
+    rc, err = hocba_sign(*args)
+    assert rc == 1 and "already signed" in err
+    assert p.read_bytes() == before
+
+
+def test_no_pin_without_terminal_is_usage_error(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str],
+                                                test_pki: PkiLayout, tmp_path: Path) -> None:
+    from hocba.cli import main
+
+    monkeypatch.delenv("HOCBA_PIN", raising=False)
+    monkeypatch.setattr("sys.stdin", open("/dev/null"))
+    p = _write(tmp_path, b"%PDF-1.4\n")
+    rc = main(["sign", "--config", str(test_pki.config), "--role", "teacher",
+               "--key", str(test_pki.p12("teacher")), "--in-place", str(p)])
+    assert rc == 2
+    assert "HOCBA_PIN" in capsys.readouterr().err
