@@ -1,0 +1,1 @@
+"""The verifier web service: blueprints (api, pages, errors), templates, static assets."""

@@ -1,0 +1,70 @@
+"""The JSON API (CONTRACT 7): ``POST /api/v1/verify``, ``/healthz``, ``/openapi.json``."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import BadRequest
+
+from hocba import __version__
+from verifier.report import Report
+from verifier.web import run, uploads
+
+bp = Blueprint("api", __name__)
+
+
+def service() -> dict[str, Any]:
+    return current_app.extensions["hocba"]  # type: ignore[no-any-return]
+
+
+def parse_lang(value: str | None, strict: bool) -> str:
+    if value in ("vi", "en"):
+        return value
+    if value is None or value == "" or not strict:
+        return "vi"
+    raise BadRequest(f"lang must be 'vi' or 'en', got {value!r}")
+
+
+def parse_validation_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        t = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"validation_time must be an ISO 8601 date-time, got {value!r}") from None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def verify_request(validation_time: datetime | None) -> list[Report]:
+    """Collect the request's files and verify them (shared with the page)."""
+    svc = service()
+    items = uploads.collect(request, svc["config"].limits)
+    g.upload_hashes = [i.sha256 for i in items]
+    return run.verify_items(
+        items, svc["verifier"], svc["executor"],
+        timeout=float(current_app.config["HOCBA_REQUEST_TIMEOUT"]),
+        validation_time=validation_time)
+
+
+@bp.post("/api/v1/verify")
+def verify() -> Any:
+    lang = parse_lang(request.args.get("lang"), strict=True)
+    vt = parse_validation_time(request.args.get("validation_time"))
+    reports = verify_request(vt)
+    return jsonify({"results": [r.to_dict(lang) for r in reports]})
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    cfg = service()["config"]
+    return jsonify({"status": "ok", "version": __version__,
+                    "trust_anchors": len(cfg.trust.anchors),
+                    "revocation_mode": cfg.revocation.mode})
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    from verifier.web.openapi import spec
+
+    return jsonify(spec(current_app.config["MAX_CONTENT_LENGTH"]))
