@@ -392,8 +392,10 @@ class TrustEngine:
         path, err, vc = attempt(moment, False, False)
         fetched = False
         # Step 2: revocation data missing -> fetch online (if allowed and judging "now").
-        if (err is not None and isinstance(err, cv_errors.InsufficientRevinfoError)
-                and self.policy.online and not explicit_time and mode != "off"):
+        # (Also when no path was found: the issuer may be reachable through AIA caIssuers.)
+        if (err is not None and self.policy.online and not explicit_time and (
+                (isinstance(err, cv_errors.InsufficientRevinfoError) and mode != "off")
+                or isinstance(err, cv_errors.PathBuildingError))):
             path, err, vc = attempt(None, True, False)
             fetched = True
         if err is None:
