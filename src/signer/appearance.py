@@ -330,7 +330,7 @@ class SealLayout:
             angle += cw / brr
         inner = r * 0.62 * 2
         self._center_text(ops, "ĐÃ KÝ SỐ", cy + r * 0.10, r * 0.16, inner)
-        self._center_text(ops, "Ký bởi: " + text.name, cy - r * 0.10, r * 0.10, inner * 0.95)
+        self._center_text(ops, "Ký bởi: " + text.name, cy - r * 0.10, r * 0.10, inner * 0.78)
         self.date_y = cy - r * 0.27
         self.date_size = r * 0.10
         self.inner = inner

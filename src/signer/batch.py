@@ -210,9 +210,16 @@ class Progress:
 _worker_batch: Batch | None = None
 
 
-def _worker_init(config: Config, role: Role, level: Level, key: KeySource, pin: str) -> None:
-    global _worker_batch
-    _worker_batch = Batch(config, role, level, key, pin, precheck=False)
+def _worker_after_fork() -> None:
+    # The batch (key, templates, font subset, size estimate) came over with fork;
+    # only HTTP connections must not be shared with the parent.
+    assert _worker_batch is not None
+    pades = _worker_batch._pades
+    ts = getattr(pades, "timestamper", None) if pades is not None else None
+    if ts is not None and hasattr(ts, "_session"):
+        import requests
+
+        ts._session = requests.Session()
 
 
 def _worker_sign(args: tuple[str, str | None]) -> FileResult:
@@ -231,7 +238,10 @@ def run_files(config: Config, role: Role, level: Level, key: KeySource, pin: str
     results: list[FileResult] = []
     try:
         n_jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+        # Worker processes only for PKCS#12 keys (a token session cannot be shared) and
+        # levels without per-file network validation (B-LT/B-LTA are network-bound anyway).
         parallel = (key.p12 is not None and n_jobs > 1 and len(paths) >= PARALLEL_THRESHOLD
+                    and level.rank <= Level.B_T.rank
                     and "fork" in multiprocessing.get_all_start_methods())
         if not parallel:
             for p in paths:
@@ -240,14 +250,24 @@ def run_files(config: Config, role: Role, level: Level, key: KeySource, pin: str
                 if on_result:
                     on_result(r)
             return results
+        global _worker_batch
+        # Build every per-batch template once, here, so the forked workers inherit them
+        # (no key reload, no font subsetting, no size estimate per worker).
+        pdf = next((p for p in paths if p.suffix.lower() == ".pdf"), None)
+        if pdf is not None:
+            batch._pdf_signer()._reserve()
+        _worker_batch = batch
         mp = multiprocessing.get_context("fork")
-        with mp.Pool(n_jobs, initializer=_worker_init,
-                     initargs=(config, role, level, key, pin)) as pool:
-            work = [(str(p), str(out_dir) if out_dir else None) for p in paths]
-            for r in pool.imap(_worker_sign, work, chunksize=4):
-                results.append(r)
-                if on_result:
-                    on_result(r)
+        try:
+            with mp.Pool(n_jobs, initializer=_worker_after_fork) as pool:
+                work = [(str(p), str(out_dir) if out_dir else None) for p in paths]
+                chunk = max(1, min(16, len(work) // (4 * n_jobs)))
+                for r in pool.imap(_worker_sign, work, chunksize=chunk):
+                    results.append(r)
+                    if on_result:
+                        on_result(r)
+        finally:
+            _worker_batch = None
         return results
     finally:
         batch.close()
