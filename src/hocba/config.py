@@ -92,6 +92,18 @@ class ServicesConfig:
 
 
 @dataclass(frozen=True)
+class TwostepConfig:
+    """The two-step signing service (issue 9): prepare, the key holder signs, finish."""
+
+    # Bearer token the school system presents; the service refuses to start without one.
+    token: str | None = None
+    # Where prepared batches are kept between prepare and finish (default: a
+    # "hocba-twostep" directory next to this configuration file).
+    state_dir: Path | None = None
+    batch_ttl_minutes: float = 1440.0
+
+
+@dataclass(frozen=True)
 class Config:
     trust: TrustConfig = field(default_factory=TrustConfig)
     revocation: RevocationConfig = field(default_factory=RevocationConfig)
@@ -100,6 +112,7 @@ class Config:
     signing: SigningConfig = field(default_factory=SigningConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     services: ServicesConfig = field(default_factory=ServicesConfig)
+    twostep: TwostepConfig = field(default_factory=TwostepConfig)
     source: Path | None = None
 
     def with_overrides(self, **sections: Any) -> "Config":
@@ -114,6 +127,7 @@ _SECTIONS: dict[str, type] = {
     "signing": SigningConfig,
     "limits": LimitsConfig,
     "services": ServicesConfig,
+    "twostep": TwostepConfig,
 }
 
 

@@ -16,6 +16,11 @@ last child of the root. Design notes and the decisions behind them:
   so those can still be extended to B-LT/B-LTA later.
 * The signature value always comes from the batch's pyHanko ``Signer``
   (PKCS#12, PKCS#11 token or CSC remote signing).
+* Signing is two halves, one implementation: :meth:`XadesSigner.prepare`
+  (checks, the whole signature but its value; ``tbs`` = C14N(SignedInfo)) and
+  :meth:`XadesSigner.finish` (value, then timestamps and validation data).
+  ``sign`` runs both with the batch's key; two-step signing
+  (:mod:`signer.twostep`) runs them on either side of a remote key holder.
 """
 from __future__ import annotations
 
@@ -202,6 +207,39 @@ def _check_blocks(root: etree._Element) -> None:
 # --- The signer ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class PreparedXml:
+    """A record with its new ``ds:Signature`` complete except the value.
+
+    ``tbs`` (to be signed) is the canonicalized ``ds:SignedInfo``; the key
+    signs it with the batch's signature method. Serialize with
+    :meth:`to_bytes`, restore with :meth:`from_bytes` (two-step signing keeps
+    prepared records on disk between prepare and finish).
+    """
+
+    tree: etree._ElementTree
+    signature_id: str
+    tbs: bytes
+
+    def signature(self) -> etree._Element:
+        for sig in self.tree.getroot().iterchildren(_ds("Signature")):
+            if sig.get("Id") == self.signature_id:
+                return sig
+        raise HocbaError(f"không thấy chữ ký {self.signature_id} (prepared signature not found)")
+
+    def to_bytes(self) -> bytes:
+        return bytes(etree.tostring(self.tree, xml_declaration=True, encoding="UTF-8"))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, signature_id: str, max_depth: int = 64) -> PreparedXml:
+        tree = parse_xml(data, max_depth=max_depth)
+        probe = cls(tree=tree, signature_id=signature_id, tbs=b"")
+        signed_info = probe.signature().find(_ds("SignedInfo"))
+        if signed_info is None:
+            raise HocbaError("chữ ký đã chuẩn bị thiếu SignedInfo (prepared signature lacks SignedInfo)")
+        return cls(tree=tree, signature_id=signature_id, tbs=c14n(signed_info))
+
+
+@dataclass(frozen=True)
 class _KeyMaterial:
     """Everything about the key and its certificate that is fixed for a batch."""
 
@@ -257,6 +295,18 @@ class XadesSigner:
         self._loop = None
 
     async def async_sign(self, data: bytes) -> bytes:
+        prepared = self.prepare(data)
+        value = await self._sign_raw(prepared.tbs)
+        return await self.async_finish(prepared, value)
+
+    # -- the two halves of signing (also used by two-step signing, signer.twostep) --
+
+    def prepare(self, data: bytes) -> PreparedXml:
+        """Every check and the whole ``ds:Signature`` except its value (no key needed).
+
+        The returned :attr:`PreparedXml.tbs` is what the key signs: the
+        canonicalized ``ds:SignedInfo`` (XMLDSig core 3.1.2).
+        """
         tree = parse_xml(data, max_depth=self.ctx.config.limits.max_xml_depth)
         validate_record(tree, rules=self.check_rules)
         root = tree.getroot()
@@ -265,14 +315,40 @@ class XadesSigner:
             raise HocbaError(f"quá nhiều chữ ký (too many signatures: {len(existing)})")
         years = self.scope(root, existing)
         self._check_order(root, existing, years)
-        sig = await self._build_signature(root, existing, years)
+        sig = self._build_signature(root, existing, years)
+        signed_info = sig.find(_ds("SignedInfo"))
+        assert signed_info is not None
+        return PreparedXml(tree=tree, signature_id=str(sig.get("Id")), tbs=c14n(signed_info))
+
+    async def async_finish(self, prepared: PreparedXml, value: bytes) -> bytes:
+        """Insert the signature value (XMLDSig form), then B-T/B-LT/B-LTA properties."""
+        sig = prepared.signature()
+        value_el = sig.find(_ds("SignatureValue"))
+        assert value_el is not None
+        value_el.text = _b64(value)
         if self.level.rank >= Level.B_T.rank:
             await self._add_signature_timestamp(sig)
         if self.level.rank >= Level.B_LT.rank:
             await self._add_lt_values(sig)
         if self.level.rank >= Level.B_LTA.rank:
             await self._add_archive_timestamp(sig)
-        return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+        return etree.tostring(prepared.tree, xml_declaration=True, encoding="UTF-8")
+
+    def finish(self, prepared: PreparedXml, value: bytes) -> bytes:
+        if self._loop is None or self._loop.is_closed():
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(self.async_finish(prepared, value))
+
+    def xmldsig_value(self, raw: bytes) -> bytes:
+        """A raw value as a key returns it, in XMLDSig form (ECDSA: DER or r||s → r||s)."""
+        n = self._key.ecdsa_len
+        if n is None:
+            return bytes(raw)
+        if len(raw) == 2 * n:
+            return bytes(raw)
+        # XMLDSig 1.1 clause 6.4.3: ECDSA values are r || s, not DER.
+        dss = algos.DSASignature.load(raw)
+        return int(dss["r"].native).to_bytes(n, "big") + int(dss["s"].native).to_bytes(n, "big")
 
     def scope(self, root: etree._Element, existing: list[ExistingSignature]) -> list[etree._Element]:
         """The year blocks this signature covers (the identity block is always covered).
@@ -330,8 +406,8 @@ class XadesSigner:
 
     # -- B-B: ds:Signature with XAdES SignedProperties (EN 319 132-1 clauses 4, 5.2) --
 
-    async def _build_signature(self, root: etree._Element, existing: list[ExistingSignature],
-                               years: list[etree._Element]) -> etree._Element:
+    def _build_signature(self, root: etree._Element, existing: list[ExistingSignature],
+                         years: list[etree._Element]) -> etree._Element:
         key = self._key
         used = {v for el in root.iter() if isinstance(el.tag, str) and (v := el.get("Id"))}
         sid = _fresh_id(f"sig-{self.role.value}", used)
@@ -355,7 +431,7 @@ class XadesSigner:
         signed_info = _sub(sig, _ds("SignedInfo"))
         _sub(signed_info, _ds("CanonicalizationMethod"), Algorithm=EXC_C14N)
         _sub(signed_info, _ds("SignatureMethod"), Algorithm=key.signature_method)
-        value = _sub(sig, _ds("SignatureValue"), Id=f"{sid}-value")
+        _sub(sig, _ds("SignatureValue"), Id=f"{sid}-value")
         key_info = _sub(sig, _ds("KeyInfo"))
         x509_data = _sub(key_info, _ds("X509Data"))
         for der in key.key_info_certs:
@@ -381,8 +457,7 @@ class XadesSigner:
             _sub(dof, _xa("MimeType"), "text/xml")
         # SignedProperties last: its DataObjectFormats are complete now.
         self._reference(signed_info, sp, Type=SIGNED_PROPERTIES_TYPE, URI=f"#{sp.get('Id')}")
-
-        value.text = _b64(await self._sign_raw(c14n(signed_info)))
+        # ds:SignatureValue stays empty until the key has signed (see prepare/finish).
         return sig
 
     def _reference(self, signed_info: etree._Element, target: etree._Element, **attrs: str) -> None:
@@ -394,12 +469,7 @@ class XadesSigner:
 
     async def _sign_raw(self, data: bytes) -> bytes:
         raw = await self._signer.async_sign_raw(data, self._key.digest)
-        if self._key.ecdsa_len is not None:
-            # XMLDSig 1.1 clause 6.4.3: ECDSA values are r || s, not DER.
-            dss = algos.DSASignature.load(raw)
-            n = self._key.ecdsa_len
-            return int(dss["r"].native).to_bytes(n, "big") + int(dss["s"].native).to_bytes(n, "big")
-        return bytes(raw)
+        return self.xmldsig_value(raw)
 
     # -- B-T: SignatureTimeStamp (EN 319 132-1 clause 5.3) --
 
