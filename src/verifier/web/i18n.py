@@ -13,7 +13,7 @@ UI: dict[str, dict[str, str]] = {
         "drop_hint": "PDF, XML hoặc ZIP (nhiều tệp); tối đa {mb} MB mỗi lần gửi",
         "choose": "Chọn tệp",
         "submit": "Kiểm tra",
-        "clear": "Xóa kết quả",
+        "clear_results": "Xóa kết quả",
         "checking": "Đang kiểm tra…",
         "results": "Kết quả",
         "file": "Tệp",
@@ -84,7 +84,7 @@ UI: dict[str, dict[str, str]] = {
         "drop_hint": "PDF, XML or ZIP (several files); at most {mb} MB per upload",
         "choose": "Choose files",
         "submit": "Verify",
-        "clear": "Clear results",
+        "clear_results": "Clear results",
         "checking": "Checking…",
         "results": "Results",
         "file": "File",
@@ -233,6 +233,7 @@ CHECK_LABELS: dict[str, dict[str, str]] = {
         "format": "Định dạng tệp",
         "time_limit": "Giới hạn thời gian",
         "record": "Quy tắc học bạ",
+        "coverage": "Phạm vi chữ ký",
     },
     "en": {
         "required_roles": "Required roles present",
@@ -243,6 +244,7 @@ CHECK_LABELS: dict[str, dict[str, str]] = {
         "format": "File format",
         "time_limit": "Time limit",
         "record": "Record-book rules",
+        "coverage": "Signature coverage",
     },
 }
 

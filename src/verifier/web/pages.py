@@ -181,15 +181,11 @@ def _data_url(mime: str, data: bytes) -> str:
 def html_report(r: Report, lang: str) -> str:
     """A standalone HTML report of one file (the core's renderer when present)."""
     try:
-        from verifier import html as core_html  # written by the verification core
+        from verifier.html import render_html  # the core's renderer, shared with the CLI
     except ImportError:
-        core_html = None
-    render = getattr(core_html, "render_html", None) or getattr(core_html, "render", None)
-    if callable(render):
-        try:
-            return str(render([r], lang=lang))
-        except TypeError:
-            return str(render(r, lang=lang))
+        render_html = None
+    if render_html is not None:
+        return str(render_html([r], lang=lang))
     css = current_app.open_resource("web/static/app.css").read().decode("utf-8")
     return render_template("report.html", c=card(r, lang, downloads=False), lang=lang,
                            t=i18n.ui(lang), css=Markup(css))
