@@ -85,8 +85,15 @@ class Batch:
         except BaseException:
             self.close()
             raise
+        # One RFC 3161 client (one HTTP session) for the batch, shared by both formats.
+        timestamper = None
+        if level.rank >= Level.B_T.rank and config.timestamp.url:
+            from signer.pades import SessionTimeStamper
+
+            timestamper = SessionTimeStamper(config.timestamp.url, config.timestamp.timeout)
         self.ctx = SigningContext(signer=signer, role=role, level=level, config=config,
-                                  validation_context=vc, started=datetime.now(timezone.utc))
+                                  timestamper=timestamper, validation_context=vc,
+                                  started=datetime.now(timezone.utc))
         self._pades: Any = None
         self._xades: Any = None
 

@@ -506,9 +506,27 @@ class XadesSigner:
     # -- B-LT: CertificateValues and RevocationValues (EN 319 132-1 clauses 5.4.1, 5.4.2) --
 
     async def _add_lt_values(self, sig: etree._Element) -> None:
+        # Like a PAdES DSS, the values cover every signature in the record, not only this
+        # one: the earlier signers' (B-T) certificates and their timestamps' TSAs too, so
+        # that B-LT/B-LTA on the last signature makes the whole record verifiable offline.
+        root = sig.getroottree().getroot()
         tsa_certs = [_token_signer_cert(base64.b64decode(el.text or ""))
-                     for el in sig.iterfind(f".//{_xa('SignatureTimeStamp')}/{_xa('EncapsulatedTimeStamp')}")]
-        certs, ocsps, crls = await self._lt_material([c for c in tsa_certs if c is not None])
+                     for el in root.iterfind(
+                         f".//{_xa('SignatureTimeStamp')}/{_xa('EncapsulatedTimeStamp')}")]
+        others: list[asn1_x509.Certificate] = []
+        for el in root.iterfind(f".//{_ds('Signature')}/{_ds('KeyInfo')}//{_ds('X509Certificate')}"):
+            try:
+                others.append(asn1_x509.Certificate.load(base64.b64decode(el.text or "")))
+            except (ValueError, TypeError):
+                continue
+        certs, ocsps, crls = await self._lt_material([])
+        for extra in [c for c in tsa_certs if c is not None] + others:
+            try:  # best effort for the others: a foreign chain must not block this signature
+                more = await self._lt_material([extra])
+            except HocbaError:
+                continue
+            for acc, items in zip((certs, ocsps, crls), more):
+                acc.extend(d for d in items if d not in acc)
         in_key_info = set(self._key.key_info_certs)
         usp = self._unsigned(sig)
         cv = _sub(usp, _xa("CertificateValues"))

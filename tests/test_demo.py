@@ -1,0 +1,33 @@
+"""`hocba demo` end to end: sign teacher (B-T) → principal (B-T) → seal (B-LTA), verify offline."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import free_port
+
+
+def test_demo_signs_and_verifies_every_record_offline(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    r = subprocess.run([sys.executable, "-m", "hocba", "demo", "--out", str(out), "--count", "3",
+                        "--port", str(free_port())], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Hợp lệ                    : 6  (PDF 3, XML 3)" in r.stdout, r.stdout
+    assert "Traceback" not in r.stderr
+    index = (out / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "Hiệu trưởng" in index and "Con dấu đơn vị" in index
+    # The signed files verify with the CLI too, offline (the demo's services are stopped).
+    signed = sorted((out / "signed").iterdir())
+    v = subprocess.run([sys.executable, "-m", "hocba", "verify", "--config",
+                        str(out / "pki" / "hocba.toml"), "--format", "json",
+                        *map(str, signed)], capture_output=True, text=True, timeout=300)
+    assert v.returncode == 0, v.stdout + v.stderr
+    reports = [json.loads(line) for line in v.stdout.splitlines()]
+    assert len(reports) == 6
+    for rep in reports:
+        assert rep["indication"] == "TOTAL_PASSED", rep
+        roles = [s["role"] for s in rep["signatures"] if not s.get("document_timestamp")]
+        assert roles == ["teacher", "principal", "seal"], roles
+        assert rep["record"] and rep["record"]["student"]
