@@ -32,6 +32,10 @@ from verifier.trust import TimestampResult
 if TYPE_CHECKING:
     from verifier.core import EvalContext, FormatResult
 
+from verifier import pdf_fast
+
+pdf_fast.install()
+
 I, S = Indication, SubIndication
 
 messages.register("pdf_unreadable", "Không đọc được tệp PDF ({detail}).",

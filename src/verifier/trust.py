@@ -129,6 +129,9 @@ class TimestampResult:
 # -- revocation cache --------------------------------------------------------------
 
 _NO_NEXT_UPDATE_TTL = timedelta(minutes=5)
+# How long a current-time "valid" verdict is reused at most (also bounded by the
+# nextUpdate of the revocation data behind it).
+_VERDICT_TTL = timedelta(minutes=5)
 
 
 class RevocationCache:
@@ -270,6 +273,8 @@ class TrustEngine:
         self.intermediates: tuple[x509.Certificate, ...] = policy.intermediates
         self._anchor_hashes = frozenset(c.sha256 for c in self.anchors)
         self.cache = RevocationCache()
+        self._verdicts: dict[tuple[bytes, str], tuple[CertResult, datetime]] = {}
+        self._verdict_lock = threading.Lock()
         self._backend = RequestsFetcherBackend(per_request_timeout=policy.fetch_timeout)
         self._algo_policy = DisallowWeakAlgorithmsPolicy(
             weak_hash_algos=frozenset({"md2", "md5", "sha1"}),
@@ -350,10 +355,24 @@ class TrustEngine:
         """
         findings: list[Finding] = []
         mode = self.policy.revocation_mode
+        now = datetime.now(timezone.utc)
+        # A certificate found valid *now* stays valid until the revocation data that
+        # proved it goes stale: reuse that verdict across files (bulk verification).
+        vkey = (cert.sha256, usage)
+        if not explicit_time:
+            hit = self._verdicts.get(vkey)
+            if hit is not None and hit[1] > now:
+                res = hit[0]
+                if res.revocation is not None and res.revocation.status == "good" and any(
+                        cert.serial_number in (RevocationCache._ocsp_meta(r) or ([], None))[0]
+                        for r in embedded_ocsps):
+                    from dataclasses import replace
+
+                    res = replace(res, revocation=RevocationInfo("good", "embedded"))
+                return res
         others = [*other_certs, *self.intermediates, *self.cache.certs()]
         embedded_o = list(embedded_ocsps)
         embedded_c = list(embedded_crls)
-        now = datetime.now(timezone.utc)
 
         def attempt(moment: datetime | None, fetch: bool, retro: bool) -> tuple[Any, Exception | None, Any]:
             lookup_certs = [cert, *others]
@@ -409,8 +428,11 @@ class TrustEngine:
             post = self._post_chain(cert, usage, path)
             if post is not None:
                 return post
-            return CertResult(I.TOTAL_PASSED, None, chain=_chain(path), revocation=rev,
-                              findings=tuple(findings), path=path, validated_at=validation_time)
+            result = CertResult(I.TOTAL_PASSED, None, chain=_chain(path), revocation=rev,
+                                findings=tuple(findings), path=path, validated_at=validation_time)
+            if not explicit_time and mode != "off" and not vc.soft_fail_exceptions:
+                self._remember(vkey, result, cert, vc, now)
+            return result
 
         # Step 3 (5.6.2.1 past signature validation): a trusted POE earlier than the
         # validation time lets us judge the chain as it was at that time, with the
@@ -433,6 +455,25 @@ class TrustEngine:
             if not isinstance(p_err, cv_errors.InsufficientRevinfoError):
                 err = p_err
         return self._map_error(cert, err, poe_time, claimed_time, validation_time)
+
+    def _remember(self, key: tuple[bytes, str], result: CertResult, cert: x509.Certificate,
+                  vc: ValidationContext, now: datetime) -> None:
+        expiry = min(now + _VERDICT_TTL, cert["tbs_certificate"]["validity"]["not_after"].native)
+        for r in vc.ocsps:
+            meta = RevocationCache._ocsp_meta(r)
+            if meta is not None and meta[1] > now:
+                expiry = min(expiry, meta[1])
+        for c in vc.crls:
+            try:
+                nu = c["tbs_cert_list"]["next_update"].native
+            except Exception:
+                nu = None
+            if nu is not None and nu > now:
+                expiry = min(expiry, nu)
+        with self._verdict_lock:
+            if len(self._verdicts) > 10000:
+                self._verdicts.clear()
+            self._verdicts[key] = (result, expiry)
 
     def _post_chain(self, cert: x509.Certificate, usage: str, path: Any) -> CertResult | None:
         """Constraints judged once the chain is trusted: key usage, then key size."""
