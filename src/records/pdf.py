@@ -18,10 +18,11 @@ import hashlib
 import io
 import os
 import tempfile
+from collections.abc import Iterable
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
+from typing import cast
 
 from fpdf import FPDF
 from pyhanko.pdf_utils import generic
@@ -33,9 +34,9 @@ from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 from hocba.errors import UsageError
 from hocba.vocab import nfc
 from records.model import (
-    Assessment,
     QUALITY_LEVELS,
     SUBJECT_LEVELS,
+    Assessment,
     PrimaryResults,
     RecordBook,
     SchoolYear,
@@ -127,7 +128,7 @@ def _lean_font(source: Path) -> Path | None:
         finally:
             Path(tmp).unlink(missing_ok=True)
         return target
-    except Exception:  # any failure: fall back to the packaged font, just slower
+    except Exception:  # noqa: BLE001 - any failure: use the packaged font, just slower
         return None
 
 
@@ -225,9 +226,9 @@ class _Doc(FPDF):
         def draw(cells: tuple[str, ...], style: str, fill: tuple[int, int, int] | None,
                  spans: tuple[float, ...], align: str, repeat_header: bool) -> None:
             self.font(style, size)
-            wrapped = [self.multi_cell(w - 2 * _PAD_H, _LINE_H, nfc(text), dry_run=True,
-                                       output="LINES") if text else [""]
-                       for w, text in zip(spans, cells)]
+            wrapped = [cast(list[str], self.multi_cell(w - 2 * _PAD_H, _LINE_H, nfc(text),
+                                                       dry_run=True, output="LINES"))
+                       if text else [""] for w, text in zip(spans, cells)]
             n = max(len(lines) for lines in wrapped)
             h = n * _LINE_H + 2 * _PAD_V
             if repeat_header and self.get_y() + h > self.page_break_trigger:
@@ -467,7 +468,7 @@ def render_pdf(record: RecordBook, school_year: str | None = None) -> bytes:
     title = nfc(f"Học bạ – {ident.full_name} – Năm học {year.school_year}")
     pdf.set_title(title)
     pdf.set_creation_date(dt.datetime.combine(year.confirmed_on, dt.time(12, 0),
-                                              tzinfo=dt.timezone.utc))
+                                              tzinfo=dt.UTC))
     _identity_page(pdf, record, year)
     boxes = _year_pages(pdf, record, year)
     raw = bytes(pdf.output())
@@ -477,10 +478,12 @@ def render_pdf(record: RecordBook, school_year: str | None = None) -> bytes:
     for name, page, box in boxes:
         append_signature_field(writer, SigFieldSpec(
             sig_field_name=name, on_page=page,
-            box=tuple(int(round(v)) for v in box),  # type: ignore[arg-type]
+            box=tuple(round(v) for v in box),  # type: ignore[arg-type]
         ))
-    info_ref = writer._info  # noqa: SLF001 - pyHanko keeps the imported /Info here
-    info = info_ref.get_object() if info_ref is not None else generic.DictionaryObject()
+    info_ref = writer._info  # pyHanko keeps the imported /Info here
+    info: generic.DictionaryObject = (
+        info_ref.get_object() if info_ref is not None  # type: ignore[no-untyped-call]
+        else generic.DictionaryObject())  # type: ignore[no-untyped-call]
     info[generic.NameObject("/Title")] = _text(title)
     info[generic.NameObject("/Author")] = _text(year.school.name)
     info[generic.NameObject("/Subject")] = _text(f"Học bạ số năm học {year.school_year}")
@@ -493,8 +496,23 @@ def render_pdf(record: RecordBook, school_year: str | None = None) -> bytes:
     if info_ref is None:
         writer.set_info(info)
     out = io.BytesIO()
-    writer.write(out)
+    writer.write(out)  # type: ignore[no-untyped-call]
     return out.getvalue()
+
+
+def _info_dict(reader: PdfHandler) -> generic.DictionaryObject | None:
+    """The ``/Info`` dictionary as of the revision ``reader`` represents.
+
+    The trailer's references are bound to the file's reader, so a plain
+    lookup would resolve ``/Info`` in the *latest* revision; resolve it through
+    ``reader`` (e.g. a historical resolver) instead.
+    """
+    try:
+        raw = reader.trailer_view.raw_get("/Info")
+    except KeyError:
+        return None
+    info = reader.get_object(raw.reference) if isinstance(raw, generic.IndirectObject) else raw
+    return info if isinstance(info, generic.DictionaryObject) else None
 
 
 def read_pdf_record_meta(reader: PdfHandler) -> dict[str, str] | None:
@@ -504,11 +522,8 @@ def read_pdf_record_meta(reader: PdfHandler) -> dict[str, str] | None:
     ``reader.get_historical_resolver(n)`` to read what a signature covered.
     Returns None when the keys are absent (not a hocba record PDF).
     """
-    try:
-        info = reader.trailer_view["/Info"]
-    except KeyError:
-        return None
-    if not isinstance(info, generic.DictionaryObject):
+    info = _info_dict(reader)
+    if info is None:
         return None
     keys = {"student": INFO_STUDENT, "school": INFO_SCHOOL, "school_year": INFO_SCHOOL_YEAR,
             "record_id": INFO_RECORD_ID}
@@ -526,7 +541,8 @@ def read_pdf_year_meta(reader: PdfHandler) -> dict[str, str] | None:
     base = read_pdf_record_meta(reader)
     if base is None:
         return None
-    info = reader.trailer_view["/Info"]
+    info = _info_dict(reader)
+    assert info is not None
     for k, key in (("year_id", INFO_YEAR_ID), ("version", INFO_VERSION)):
         value = info.get(key)
         if isinstance(value, (generic.TextStringObject, str)):

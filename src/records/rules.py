@@ -8,9 +8,9 @@ The generator (``records.sample``) derives results with these functions, and
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable
 
 from records.model import (
     COMPLETED_LOWER_SECONDARY,
@@ -27,8 +27,8 @@ from records.model import (
     SUMMER_RETEST,
     SUMMER_TRAINING,
     TESTED_PRIMARY_SUBJECTS,
-    Assessment,
     AssessedSubject,
+    Assessment,
     PrimaryResults,
     RecordBook,
     SchoolYear,
@@ -140,11 +140,11 @@ def check_year(year: SchoolYear) -> list[RuleViolation]:
     else:
         if year.grade not in SECONDARY_GRADES:
             bad("grade", f"a secondary year (TrungHoc) must be grade 6–12, not {year.grade}")
-        for s in res.scored:
-            avg = year_average(s.semester1, s.semester2)
-            if s.year != avg:
+        for sc in res.scored:
+            avg = year_average(sc.semester1, sc.semester2)
+            if sc.year != avg:
                 bad("DiemCaNam",
-                    f"year average of {s.code} is {s.year}, but (HK1 + 2×HK2)/3 = {avg}")
+                    f"year average of {sc.code} is {sc.year}, but (HK1 + 2×HK2)/3 = {avg}")
         learning = secondary_learning(res.scored, res.assessed)
         if res.learning != learning:
             bad("KetQuaHocTap",

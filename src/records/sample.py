@@ -252,7 +252,7 @@ SECONDARY_COMMENTS: tuple[tuple[Decimal, tuple[str, ...]], ...] = (
     (Decimal("6.5"), ("Có cố gắng, tiến bộ; cần phát huy hơn.",
                       "Nắm được kiến thức, cần chủ động hơn trong giờ học.")),
     (Decimal("5.0"), ("Cần chăm chỉ hơn, ôn tập kiến thức cơ bản.",)),
-    (Decimal("0"), ("Chưa đạt yêu cầu, cần cố gắng nhiều hơn.",)),
+    (Decimal(0), ("Chưa đạt yêu cầu, cần cố gắng nhiều hơn.",)),
 )
 ASSESSED_COMMENTS = {PASS: ("Tích cực tham gia, đạt yêu cầu.", "Tham gia đầy đủ, có tiến bộ."),
                      FAIL: ("Chưa đạt yêu cầu, cần rèn luyện thêm.",)}
@@ -419,11 +419,9 @@ def _primary_year(rng: random.Random, tier: int, grade: int, latest: bool
     qual = {c: _quality_for(rng, tier) for c in QUALITIES}
     gen = {c: _quality_for(rng, tier) for c in GENERAL_COMPETENCIES}
     spec = {c: _quality_for(rng, tier) for c in SPECIFIC_COMPETENCIES}
-    remediated = False
-    if not latest:
-        # Earlier years were re-issued after summer remediation: every C became H/Đ.
-        if "C" in levels.values() or "C" in (*qual.values(), *gen.values(), *spec.values()):
-            remediated = True
+    # Earlier years were re-issued after summer remediation: every C became H/Đ.
+    remediated = not latest and "C" in (*levels.values(), *qual.values(), *gen.values(),
+                                        *spec.values())
     subjects = []
     for code in codes:
         level = levels[code]

@@ -12,9 +12,10 @@ import datetime as dt
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable
 from decimal import Decimal
 from importlib import resources
-from typing import Iterable
+from typing import TypeAlias
 
 from lxml import etree
 
@@ -43,7 +44,7 @@ ROOT_TAG = f"{{{RECORD_NS}}}HocBa"
 IDENTITY_TAG = f"{{{RECORD_NS}}}HocSinh"
 YEAR_TAG = f"{{{RECORD_NS}}}NamHoc"
 
-XmlInput = bytes | etree._ElementTree | etree._Element
+XmlInput: TypeAlias = bytes | etree._ElementTree | etree._Element
 
 
 class RecordSchemaError(UsageError):
@@ -105,7 +106,7 @@ _DESCRIPTIONS: dict[str, str] = {
     "Lop": "class name",
 }
 _MSG = re.compile(r"^Element '(?P<el>[^']+)'(?:, attribute '(?P<attr>[^']+)')?: (?P<rest>.*?)\.?$",
-                  re.S)
+                  re.DOTALL)
 _FACET = re.compile(r"^\[facet '(?P<facet>\w+)'\] The value '(?P<value>.*?)' ")
 _ENUM_SET = re.compile(r"the set \{(?P<set>.*)\}")
 _ATOMIC = re.compile(r"^'(?P<value>.*?)' is not a valid value of the (?:atomic|local atomic) type")
@@ -197,8 +198,8 @@ def validate_tree(tree: etree._ElementTree | etree._Element, *, rules: bool = Tr
     """Validate an already parsed record book (parsed with :func:`hocba.xmlsafe.parse_xml`)."""
     root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
     if root.tag != ROOT_TAG:
-        raise RecordSchemaError([f"line {root.sourceline}, element {root.tag}: not a record book "
-                                 f"(expected the root element {ROOT_TAG})"])
+        raise RecordSchemaError([(f"line {root.sourceline}, element {root.tag}: not a record book "
+                                 f"(expected the root element {ROOT_TAG})")])
     problems = _check_ids(root)
     if problems:
         raise RecordSchemaError(problems)
@@ -232,14 +233,14 @@ def validate_tree(tree: etree._ElementTree | etree._Element, *, rules: bool = Tr
 # --- Locating blocks -----------------------------------------------------------------------
 
 def is_record_book(root: etree._Element) -> bool:
-    return root.tag == ROOT_TAG
+    return bool(root.tag == ROOT_TAG)
 
 
 def identity_element(root: etree._Element) -> etree._Element:
     el = root.find(IDENTITY_TAG)
     if el is None:
-        raise RecordSchemaError([f"line {root.sourceline}, element {root.tag}: "
-                                 "no identity block (HocSinh)"])
+        raise RecordSchemaError([(f"line {root.sourceline}, element {root.tag}: "
+                                 "no identity block (HocSinh)")])
     return el
 
 
@@ -257,13 +258,13 @@ def record_summary(
     is the latest of the given years, or None when no year is given.
     """
     if identity.tag != IDENTITY_TAG:
-        raise RecordSchemaError([f"line {identity.sourceline}, element {identity.tag}: "
-                                 f"not an identity block (expected {IDENTITY_TAG})"])
+        raise RecordSchemaError([(f"line {identity.sourceline}, element {identity.tag}: "
+                                 f"not an identity block (expected {IDENTITY_TAG})")])
     latest: str | None = None
     for y in years:
         if y.tag != YEAR_TAG:
-            raise RecordSchemaError([f"line {y.sourceline}, element {y.tag}: "
-                                     f"not a school-year block (expected {YEAR_TAG})"])
+            raise RecordSchemaError([(f"line {y.sourceline}, element {y.tag}: "
+                                     f"not a school-year block (expected {YEAR_TAG})")])
         sy = y.get("schoolYear")
         if sy and (latest is None or sy > latest):
             latest = sy
@@ -289,14 +290,15 @@ def from_xml(src: XmlInput) -> RecordBook:
 
 
 def _text(el: etree._Element, local: str) -> str:
-    value = el.findtext(_q(local))
+    value: str | None = el.findtext(_q(local))
     if value is None:
         raise RecordSchemaError([f"line {el.sourceline}, element {el.tag}: missing {local}"])
     return value
 
 
 def _opt(el: etree._Element, local: str) -> str | None:
-    return el.findtext(_q(local))
+    value: str | None = el.findtext(_q(local))
+    return value
 
 
 def _date(value: str) -> dt.date:
@@ -388,8 +390,8 @@ def _year(el: etree._Element) -> SchoolYear:
     elif secondary is not None:
         results = _secondary(secondary)
     else:
-        raise RecordSchemaError([f"line {el.sourceline}, element {el.tag}: "
-                                 "neither TieuHoc nor TrungHoc"])
+        raise RecordSchemaError([(f"line {el.sourceline}, element {el.tag}: "
+                                 "neither TieuHoc nor TrungHoc")])
     truong = el.find(_q("Truong"))
     assert truong is not None  # guaranteed by the schema
     absent = _opt(el, "SoNgayNghi")
@@ -544,4 +546,5 @@ def to_xml(record: RecordBook) -> bytes:
     """The record book as UTF-8 XML, NFC text, indented, deterministic."""
     root = to_element(record)
     etree.indent(root, space="  ")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return data
