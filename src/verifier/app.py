@@ -91,7 +91,22 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     errors.register(app)
     app.after_request(_security_headers)
+    _setup_logging()
     return app
+
+
+def _setup_logging() -> None:
+    """One line per verified file (hash + verdict) on stderr, unless logging is set up.
+
+    Under gunicorn the root logger has no handler (gunicorn's own loggers do not
+    propagate), so without this the audit lines would be lost.
+    """
+    if not log.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        log.addHandler(handler)
+    if log.level == logging.NOTSET:
+        log.setLevel(logging.INFO)
 
 
 def build_verifier(cfg: Config) -> Any:

@@ -67,6 +67,28 @@ def records(test_pki: PkiLayout, test_config: Config, trust_services: Any, pin: 
                    student=rec.identity.full_name)
 
 
+@dataclasses.dataclass(frozen=True)
+class XmlRecords:
+    signed: bytes
+    tampered: bytes
+
+
+@pytest.fixture(scope="session")
+def xml_records(test_pki: PkiLayout, test_config: Config, trust_services: Any,
+                pin: str) -> XmlRecords:
+    import re
+
+    from records.sample import sample_record
+    from records.xmlio import to_xml
+
+    signed = sign_chain(to_xml(sample_record(1)), test_pki, test_config, pin, FULL_CHAIN)
+    # Raise the first signed mark: a grade changed after signing.
+    m = re.search(rb"<Diem>([0-9.]+)</Diem>", signed)
+    assert m is not None
+    new = b"10" if m.group(1) != b"10" else b"9"
+    return XmlRecords(signed=signed, tampered=signed[:m.start(1)] + new + signed[m.end(1):])
+
+
 def make_app(test_config: Config, **limits: Any) -> Flask:
     from verifier.app import create_app
 

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from hocba.config import Config
 from tests.web import schema_check
-from tests.web.conftest import Records, make_app, zip_of
+from tests.web.conftest import Records, XmlRecords, make_app, zip_of
 
 API = "/api/v1/verify"
 
@@ -62,6 +62,24 @@ def test_multipart_many_files_one_result_each_in_order(client: FlaskClient, reco
     assert (a["file"], a["indication"]) == ("a.pdf", "TOTAL_PASSED")
     assert (b["file"], b["indication"], b["subindication"]) == ("b.pdf", "TOTAL_FAILED",
                                                                 "HASH_FAILURE")
+
+
+@pytest.mark.parametrize("ctype", ["application/xml", "text/xml"])
+def test_raw_xml_body_signed_and_tampered(ctype: str, client: FlaskClient,
+                                          xml_records: XmlRecords, spec: dict[str, Any]) -> None:
+    [ok] = results(client.post(API, data=xml_records.signed, content_type=ctype), spec)
+    assert (ok["format"], ok["indication"], ok["file"]) == ("xml", "TOTAL_PASSED", "upload.xml")
+    [ko] = results(client.post(API, data=xml_records.tampered, content_type=ctype), spec)
+    assert (ko["indication"], ko["subindication"]) == ("TOTAL_FAILED", "HASH_FAILURE")
+
+
+def test_multipart_mixed_pdf_and_xml(client: FlaskClient, records: Records,
+                                     xml_records: XmlRecords, spec: dict[str, Any]) -> None:
+    r = client.post(API, data={"file": [(io.BytesIO(records.signed), "hs.pdf"),
+                                        (io.BytesIO(xml_records.signed), "hs.xml")]},
+                    content_type="multipart/form-data")
+    assert [(x["format"], x["indication"]) for x in results(r, spec)] == [
+        ("pdf", "TOTAL_PASSED"), ("xml", "TOTAL_PASSED")]
 
 
 def test_lang_en_switches_messages(client: FlaskClient, records: Records,

@@ -41,8 +41,9 @@ def _serve(args: argparse.Namespace) -> int:
     if not cfg.trust.anchors:
         raise UsageError("no trust anchors: pass --config (or set HOCBA_CONFIG) with "
                          "[trust] anchors, e.g. the hocba.toml made by `hocba certs demo`")
-    app = create_app({"HOCBA_CONFIG_OBJ": cfg})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log: URLs carry names
+    app = create_app({"HOCBA_CONFIG_OBJ": cfg})
     try:
         server = make_server(args.host, args.port, app, threaded=True)
     except OSError as e:
