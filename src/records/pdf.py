@@ -300,6 +300,16 @@ def _identity_page(pdf: _Doc, record: RecordBook, year: SchoolYear) -> None:
              [(y.school_year, y.class_name, y.school.name, ident.register_number,
                str(y.version)) for y in shown], size=9)
 
+    pdf.set_y(max(pdf.get_y() + 24, pdf.page_break_trigger - 40))
+    pdf.font("I", 8.5)
+    pdf.set_text_color(*_MUTED)
+    pdf.multi_cell(0, 12, nfc(
+        f"Tệp này là học bạ số của năm học {year.school_year}: trang thông tin học sinh và "
+        "trang kết quả năm học, ký số bởi giáo viên chủ nhiệm, hiệu trưởng và nhà trường. "
+        "Mỗi năm học là một tệp riêng; bản XML chứa toàn bộ học bạ."),
+        align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(*_INK)
+
 
 def _year_header(pdf: _Doc, record: RecordBook, year: SchoolYear, continued: bool = False
                  ) -> None:
