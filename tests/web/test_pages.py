@@ -10,7 +10,8 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from tests.web.conftest import Records
+from hocba.config import Config
+from tests.web.conftest import Records, make_app
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 
@@ -144,3 +145,12 @@ def test_file_names_are_escaped(client: FlaskClient, records: Records) -> None:
     assert "<img" not in html and "&lt;img" in html
 
 
+
+
+def test_oversized_form_post_is_413_not_500(test_config: Config) -> None:
+    c = make_app(test_config, max_file_mb=0.5).test_client()
+    big = b"%PDF-1.7" + b"x" * 700_000
+    r = c.post("/", data={"lang": "en", "file": (io.BytesIO(big), "a.pdf")}, headers=HTML)
+    assert r.status_code == 413 and 'role="alert"' in r.get_data(as_text=True)
+    r = c.post("/?fragment=1", data={"file": (io.BytesIO(big), "a.pdf")}, headers=HTML)
+    assert r.status_code == 413 and r.json["error"] == "payload_too_large"

@@ -33,8 +33,16 @@ VERDICT_CLASS = {Indication.TOTAL_PASSED: "passed", Indication.TOTAL_FAILED: "fa
                  Indication.INDETERMINATE: "indeterminate"}
 
 
+def _value(key: str) -> str | None:
+    """A query or form value, without parsing the body again after it failed (413)."""
+    if key in request.args:
+        return request.args.get(key)
+    form = request.__dict__.get("form")
+    return form.get(key) if form is not None else None
+
+
 def page_lang() -> str:
-    return parse_lang(request.values.get("lang"), strict=False)
+    return parse_lang(_value("lang"), strict=False)
 
 
 @bp.get("/")
@@ -44,9 +52,9 @@ def index() -> Any:
 
 @bp.post("/")
 def submit() -> Any:
+    _ = request.form  # parse the body once, here: a 413 or 400 is raised by the view
     lang = page_lang()
-    vt = parse_validation_time(request.values.get("validation_time"))
-    reports = verify_request(vt)
+    reports = verify_request(parse_validation_time(_value("validation_time")))
     cards = [card(r, lang) for r in reports]
     if request.args.get("fragment"):
         return render_template("_cards.html", cards=cards, t=i18n.ui(lang), lang=lang)
