@@ -76,6 +76,10 @@ def test_large_uploads_are_never_written_to_disk(test_pki: PkiLayout, trust_serv
         assert r.status_code == 200
         assert list(tmpdir.iterdir()) == []
         assert requests.get(url + "/", timeout=5).headers["X-Content-Type-Options"] == "nosniff"
+        # Over the 20 MB default through a real socket: a 413 JSON answer, not a reset.
+        r = requests.post(url + "/api/v1/verify", data=b"%PDF-1.7" + b"x" * (21 * 1024 * 1024),
+                          headers={"Content-Type": "application/pdf"}, timeout=60)
+        assert r.status_code == 413 and "20 MB" in r.json()["detail"]
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

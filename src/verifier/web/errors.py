@@ -12,8 +12,13 @@ import logging
 import re
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
-from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from flask import Flask, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    MethodNotAllowed,
+    RequestEntityTooLarge,
+)
 
 log = logging.getLogger("verifier.web")
 
@@ -44,6 +49,9 @@ def handle_http(e: HTTPException) -> Any:
     status = e.code or 500
     error = getattr(e, "error", None) or _CODES.get(status) or slug(e.name)
     detail = e.description or e.name
+    if type(e) is RequestEntityTooLarge:  # werkzeug's own: say what the limit is
+        limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024)
+        detail = f"the request is over the limit of {limit:g} MB (limits.max_file_mb)"
     if _wants_page():
         from verifier.web.pages import render_index
 
