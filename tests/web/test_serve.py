@@ -99,3 +99,18 @@ def test_serve_without_trust_anchors_is_a_usage_error(tmp_path: Path) -> None:
                        env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 2
     assert "trust anchors" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_serve_on_a_taken_port_is_one_line_exit_2(test_pki: PkiLayout) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        p = subprocess.run([sys.executable, "-m", "hocba", "serve", "--port", str(port),
+                            "--config", str(test_pki.config)],
+                           capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines() == [
+        f"hocba: cannot listen on 127.0.0.1:{port}: Address already in use"]

@@ -44,10 +44,8 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log: URLs carry names
     app = create_app({"HOCBA_CONFIG_OBJ": cfg})
-    try:
-        server = make_server(args.host, args.port, app, threaded=True)
-    except OSError as e:
-        raise UsageError(f"cannot listen on {args.host}:{args.port}: {e.strerror}") from None
+    _check_listen(args.host, args.port)
+    server = make_server(args.host, args.port, app, threaded=True)
     stop = threading.Event()
 
     def _stop(signum: int, frame: object) -> None:
@@ -66,3 +64,16 @@ def _serve(args: argparse.Namespace) -> int:
         server.server_close()
     print("Stopped.", file=sys.stderr)
     return 0
+
+
+def _check_listen(host: str, port: int) -> None:
+    """One clear line (exit 2) when the address is taken, instead of werkzeug's exit 1."""
+    import socket
+
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(addr)
+    except OSError as e:
+        raise UsageError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
