@@ -1,0 +1,157 @@
+"""Fixtures for two-step signing: sample records, a SoftHSM2 token, the signing service."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from certs.pki import PkiLayout, load_pkcs12
+from hocba.config import Config
+from tests.tooling import require_path, require_tool
+
+MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
+REPO = Path(__file__).resolve().parents[2]
+TOKEN = "test-token-5f1c"
+
+# python-pkcs11 runs in a child process: SoftHSM reads SOFTHSM2_CONF when it is loaded.
+_IMPORT_CERTS = r"""
+import sys, pkcs11
+from pkcs11 import Attribute, ObjectClass, CertificateType
+from asn1crypto import pem, x509
+lib = pkcs11.lib(sys.argv[1])
+token = lib.get_token(token_label="hocba")
+with token.open(rw=True, user_pin="123456") as s:
+    for label, cid, path in (("principal", b"\x01", sys.argv[2]), ("interm", b"\x02", sys.argv[3])):
+        der = pem.unarmor(open(path, "rb").read())[2]
+        c = x509.Certificate.load(der)
+        s.create_object({Attribute.CLASS: ObjectClass.CERTIFICATE,
+                         Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+                         Attribute.TOKEN: True, Attribute.LABEL: label, Attribute.ID: cid,
+                         Attribute.SUBJECT: c.subject.dump(), Attribute.VALUE: der})
+"""
+
+
+@pytest.fixture(scope="session")
+def sample_records() -> list[tuple[str, bytes]]:
+    """10 record books of one class as PDF and as XML: 20 records (records.sample)."""
+    from records.pdf import render_pdf
+    from records.sample import sample_class
+    from records.xmlio import to_xml
+
+    out: list[tuple[str, bytes]] = []
+    for i, rec in enumerate(sample_class(10, seed=9)):
+        out.append((f"hb{i:02d}.pdf", render_pdf(rec)))
+        out.append((f"hb{i:02d}.xml", to_xml(rec)))
+    return out
+
+
+@pytest.fixture(scope="session")
+def principal_certs(test_pki: PkiLayout) -> list[bytes]:
+    return [test_pki.cert("principal").read_bytes(), test_pki.cert("interm").read_bytes()]
+
+
+@pytest.fixture(scope="session")
+def principal_key(test_pki: PkiLayout) -> Any:
+    key, _, _ = load_pkcs12(test_pki.p12("principal"), "123456")
+    return key
+
+
+def sign_digest(key: Any, digest: bytes) -> bytes:
+    """What a key holder does for rsassa_pkcs1v15/sha256 (in-process, for negative tests)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+
+    return bytes(key.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256())))
+
+
+@pytest.fixture(scope="session")
+def softhsm_env(test_pki: PkiLayout, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A SoftHSM2 token 'hocba' (PIN 123456) holding the test principal's key and chain."""
+    util = require_tool("softhsm2-util")
+    require_path(MODULE, "SoftHSM2 PKCS#11 module")
+    d = tmp_path_factory.mktemp("softhsm-twostep")
+    (d / "tokens").mkdir()
+    conf = d / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {d / 'tokens'}\nobjectstore.backend = file\n"
+                    "log.level = ERROR\n")
+    env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
+    run = lambda *a: subprocess.run(a, env=env, check=True, capture_output=True)  # noqa: E731
+    run(util, "--init-token", "--free", "--label", "hocba", "--pin", "123456",
+        "--so-pin", "12345678")
+    key_pem = test_pki.root / "pki" / "keys" / "principal.key.pem"  # PKCS#8, as SoftHSM wants
+    run(util, "--import", str(key_pem), "--token", "hocba", "--label", "principal",
+        "--id", "01", "--pin", "123456")
+    run(sys.executable, "-c", _IMPORT_CERTS, str(MODULE), str(test_pki.cert("principal")),
+        str(test_pki.cert("interm")))
+    return {**env, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
+
+
+def hocba(*args: str, env: dict[str, str] | None = None,
+          timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    """``hocba`` in a child process (PKCS#11 modules read their environment when loaded)."""
+    e = env or {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
+    return subprocess.run([sys.executable, "-m", "hocba", *args], env=e, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+class Clock:
+    """A settable clock for expiry tests."""
+
+    def __init__(self) -> None:
+        from datetime import datetime, timezone
+
+        self.now = datetime.now(timezone.utc)
+
+    def __call__(self) -> Any:
+        return self.now
+
+
+@pytest.fixture
+def make_app(test_config: Config, trust_services: Any,
+             tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Signing-service app factory: each call is a fresh app (a 'restart') on one state_dir."""
+    from signer.service import create_app
+
+    def make(**over: Any) -> Any:
+        cfg = {"HOCBA_CONFIG_OBJ": test_config, "TWOSTEP_TOKEN": TOKEN,
+               "TWOSTEP_STATE_DIR": str(tmp_path / "state"), "TESTING": True}
+        cfg.update(over)
+        return create_app(cfg)
+
+    yield make
+
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(scope="session")
+def nssdb(test_pki: PkiLayout, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An NSS database trusting the test root (pdfsig -nssdir)."""
+    certutil = require_tool("certutil")
+    d = tmp_path_factory.mktemp("nssdb-twostep")
+    subprocess.run([certutil, "-N", "-d", f"sql:{d}", "--empty-password"], check=True)
+    subprocess.run([certutil, "-A", "-d", f"sql:{d}", "-n", "hocba-test-root", "-t", "CT,C,C",
+                    "-i", str(test_pki.anchor)], check=True)
+    return f"sql:{d}"
+
+
+def pdfsig_blocks(nssdb: str, path: Path) -> dict[str, str]:
+    """Field name -> pdfsig's 'Signature Validation' line."""
+    pdfsig = require_tool("pdfsig")
+    out = subprocess.run([pdfsig, "-nssdir", nssdb, "-no-ocsp", str(path)],
+                         capture_output=True, text=True, timeout=60).stdout
+    blocks: dict[str, str] = {}
+    name = None
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("- Signature Field Name:"):
+            name = line.split(":", 1)[1].strip()
+        elif line.startswith("- Signature Validation:") and name:
+            blocks[name] = line.split(":", 1)[1].strip()
+    return blocks
