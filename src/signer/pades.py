@@ -351,9 +351,12 @@ class PadesSigner:
             except Exception as e:
                 raise HocbaError("không thu thập được dữ liệu xác thực cho chữ ký "
                                  f"{sig.field_name} — cannot collect validation data: {e}") from None
+            # No VRI (sig_contents=None): an earlier B-LT signer may have written this
+            # signature's VRI entry already, and rewriting a VRI entry is a change that
+            # diff analysis (pyHanko's and ours) rightly treats as suspicious. The DSS's
+            # top-level Certs/OCSPs/CRLs are what validators use (EN 319 142-1 5.4.2).
             DocumentSecurityStore.supply_dss_in_writer(
-                writer, sig.pkcs7_content.hex().encode("ascii"),
-                validation_context=vc, paths=paths)
+                writer, None, validation_context=vc, paths=paths)
 
     def _dss_for_doc_timestamp(self, data: bytes) -> bytes:
         """B-LTA: add the document timestamp's own validation data after it."""

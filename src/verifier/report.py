@@ -31,6 +31,14 @@ class Finding:
 
         return render(self.code, dict(self.args), lang)
 
+    @property
+    def informational(self) -> bool:
+        """A note that something checked out (never the reason for a failure)."""
+        return self.code.endswith("_ok") or self.code in _INFO_CODES
+
+
+_INFO_CODES = frozenset({"sig_intact", "signed_elements", "cert_ok_at_poe"})
+
 
 @dataclass(frozen=True)
 class SignerInfo:
@@ -144,9 +152,9 @@ class Report:
         # Signatures first: what happened to a signature explains a record check's failure.
         for s in self.signatures:
             if s.indication.severity > worst[0].severity:
-                worst = (s.indication, s.subindication,
-                         s.findings[0] if s.findings else Finding.of(
-                             "signature_not_passed", id=s.id))
+                reason = next((f for f in s.findings if not f.informational),
+                              Finding.of("signature_not_passed", id=s.id))
+                worst = (s.indication, s.subindication, reason)
         for c in self.checks:
             if not c.passed and c.indication.severity > worst[0].severity:
                 worst = (c.indication, c.subindication, c.detail)
@@ -168,7 +176,8 @@ class Report:
         if ind is Indication.TOTAL_PASSED:
             from verifier.messages import render
 
-            return render("all_passed", {"count": str(len(self.signatures))}, lang)
+            return render("all_passed", {"count": str(sum(
+                1 for s in self.signatures if not s.is_document_timestamp))}, lang)
         assert finding is not None
         return finding.render(lang)
 
