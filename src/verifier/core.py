@@ -155,7 +155,7 @@ class Verifier:
             return _stamp(format_failure(name, sha, fmt, Finding.of(
                 "format_error", detail="nesting too deep")), validation_time)
         except Exception as e:  # never a traceback for hostile input (CONTRACT 6)
-            log.debug("evaluation of %s failed", name, exc_info=True)
+            log.debug("evaluation of sha256=%s failed", sha, exc_info=True)  # no file names: privacy
             return _stamp(format_failure(name, sha, fmt, Finding.of(
                 "internal_error", detail=f"{type(e).__name__}: {e}"[:300])), validation_time)
         checks = tuple(result.checks) + record_checks(result, self.policy)

@@ -28,8 +28,26 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+_ROLE_ARGS = frozenset({"roles", "role", "first", "second", "claimed", "actual", "declared"})
+
+
+def _localise_roles(args: dict[str, str], lang: str) -> dict[str, str]:
+    """Role codes in arguments ("teacher, principal") become labels in the report language."""
+    from hocba.vocab import ROLE_LABELS, Role
+
+    out = dict(args)
+    for key in _ROLE_ARGS & args.keys():
+        parts = [p.strip() for p in args[key].split(",")]
+        try:
+            out[key] = ", ".join(ROLE_LABELS[lang][Role(p)] for p in parts)
+        except ValueError:
+            pass  # not role codes: leave as is
+    return out
+
+
 def render(code: str, args: dict[str, str], lang: str = "vi") -> str:
     lang = lang if lang in ("vi", "en") else "vi"
+    args = _localise_roles(args, lang)
     entry = MESSAGES.get(code)
     if entry is None:
         return nfc(code + (": " + ", ".join(f"{k}={v}" for k, v in args.items()) if args else ""))

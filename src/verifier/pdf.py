@@ -194,30 +194,16 @@ def _declared_role_from_signer_info(si: cms.SignerInfo) -> str | None:
 
 
 def _record_meta(reader: Any, revision: int | None) -> dict[str, str] | None:
-    try:
-        from records.pdf import read_pdf_record_meta  # type: ignore[import-not-found]
-    except ImportError:
-        read_pdf_record_meta = None
-    try:
-        if read_pdf_record_meta is not None:
-            target = reader
-            if revision is not None:
-                target = reader.get_historical_resolver(revision)
-            meta = read_pdf_record_meta(target)
-            return dict(meta) if meta else None
-    except Exception:
-        pass
-    # Fallback: the custom document-info keys of the revision the first signature covers.
-    try:
-        res = reader.get_historical_resolver(revision) if revision is not None else reader
-        trailer = res.trailer_view if hasattr(res, "trailer_view") else reader.trailer
-        info = trailer["/Info"].get_object()
-        keys = {"student": "/HocbaStudent", "school": "/HocbaSchool",
-                "school_year": "/HocbaSchoolYear", "record_id": "/HocbaRecordId"}
-        out = {k: str(info[v]) for k, v in keys.items() if v in info}
-        return out if "student" in out else None
-    except Exception:
+    """Record identity from the revision the first signature covers ("see what is signed")."""
+    from records.pdf import read_pdf_record_meta
+
+    if revision is None:
         return None
+    try:
+        meta = read_pdf_record_meta(reader.get_historical_resolver(revision))
+    except Exception:  # hostile metadata is not a reason to fail the whole report
+        return None
+    return dict(meta) if meta else None
 
 
 def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
