@@ -47,8 +47,13 @@ class TwoStepError(HocbaError):
         super().__init__(message)
         if status is not None:
             self.status = status
+            self.code = _CODES.get(status, self.code)
         if code is not None:
             self.code = code
+
+
+_CODES = {400: "bad_request", 404: "not_found", 409: "conflict", 410: "gone",
+          413: "payload_too_large", 415: "unsupported_media_type", 422: "unprocessable"}
 
 
 class BatchNotFound(TwoStepError):
