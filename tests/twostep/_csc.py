@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,10 @@ class CscDummy:
         from certs.pki import load_certomancer
 
         cfg = load_certomancer(self.certomancer_yml)
-        csc = CSCWithCertomancer(cfg, service_params=DummyServiceParams(
-            hash_pinning_required=True, multisign=self.multisign))
+        with warnings.catch_warnings():  # the dummy keys its app with plain strings
+            warnings.simplefilter("ignore")
+            csc = CSCWithCertomancer(cfg, service_params=DummyServiceParams(
+                hash_pinning_required=True, multisign=self.multisign))
         csc.register_routes()
         calls = self.calls
 
