@@ -58,7 +58,7 @@ def render_html(reports: Sequence[Report], lang: str = "vi") -> str:
             for k, v in signature_rows(s, lang):
                 parts.append(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>")
             if s.chain:
-                parts.append(f"<tr><th>Chain</th><td>{'<br>'.join(e(c) for c in s.chain)}</td></tr>")
+                parts.append(f"<tr><th>{'Chuỗi chứng thư' if lang == 'vi' else 'Certificate chain'}</th><td>{'<br>'.join(e(c) for c in s.chain)}</td></tr>")
             if s.findings:
                 items = "".join(f"<li>{e(f.render(lang))}</li>" for f in s.findings)
                 parts.append(f"<tr><th>{e(L['notes'])}</th><td><ul>{items}</ul></td></tr>")

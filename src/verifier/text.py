@@ -7,7 +7,7 @@ could not be completed. "Không xác định" (indeterminate) is never shown as 
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from hocba.vocab import INDICATION_LABELS, Indication, Role
 from verifier.report import Report, SignatureReport
@@ -61,7 +61,11 @@ LABELS: dict[str, dict[str, str]] = {
 def fmt_time(d: datetime | None) -> str:
     if d is None:
         return "—"
-    return d.astimezone(timezone.utc).strftime("%d/%m/%Y %H:%M:%S UTC")
+    # Vietnam time (ICT, UTC+07:00), with the offset spelled out: what inspectors read.
+    return d.astimezone(_ICT).strftime("%d/%m/%Y %H:%M:%S (UTC+07:00)")
+
+
+_ICT = timezone(timedelta(hours=7))
 
 
 def role_label(role: str | None, lang: str) -> str:
