@@ -14,7 +14,6 @@ signer, and a second, unrelated root with its own "teacher".
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import secrets
 from dataclasses import dataclass
@@ -148,10 +147,10 @@ def build_config(port: int, now: datetime, kind: str) -> tuple[dict[str, Any], d
         entities[label] = ent
 
     leaf_validity = _validity(day - timedelta(days=30), day + 3 * y)
-    ca_cert = lambda subject, issuer, validity, profiles: {  # noqa: E731
-        "subject": subject, "issuer": issuer, "validity": validity,
-        "serial": _serial(), "profiles": profiles,
-    }
+    def ca_cert(subject: str, issuer: str, validity: dict[str, str],
+                profiles: list[Any]) -> dict[str, Any]:
+        return {"subject": subject, "issuer": issuer, "validity": validity,
+                "serial": _serial(), "profiles": profiles}
     certs: dict[str, dict[str, Any]] = {
         "root": ca_cert("root", "root", _validity(day - 10 * y, day + 30 * y),
                         [{"id": "simple-ca", "params": {"crl-repo": "root"}}]),
@@ -352,5 +351,3 @@ def load_pkcs12(path: Path, pin: str) -> tuple[Any, x509.Certificate, list[x509.
     return key, cert, list(extra)
 
 
-def replace_now(layout: PkiLayout) -> PkiLayout:  # pragma: no cover - convenience
-    return dataclasses.replace(layout)

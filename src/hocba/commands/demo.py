@@ -119,13 +119,12 @@ def run(args: argparse.Namespace) -> int:
     policy = Policy.from_config(cfg)
     verifier = Verifier(policy)
     started = time.perf_counter()
-    reports = []
-    for t in targets:
-        reports.append(verifier.verify(t.read_bytes(), name=t.name))
+    reports = [verifier.verify(t.read_bytes(), name=t.name) for t in targets]
     verify_seconds = time.perf_counter() - started
     reports_dir.mkdir(parents=True, exist_ok=True)
-    for r in reports:
-        (reports_dir / f"{r.file}.html").write_text(render_html([r], args.lang), encoding="utf-8")
+    for rep in reports:
+        (reports_dir / f"{rep.file}.html").write_text(render_html([rep], args.lang),
+                                                       encoding="utf-8")
     (reports_dir / "index.html").write_text(render_html(reports, args.lang), encoding="utf-8")
 
     verdicts = Counter(r.indication for r in reports)
@@ -151,10 +150,10 @@ def run(args: argparse.Namespace) -> int:
         f"  Tổng thời gian            : {time.perf_counter() - t0:.1f} s",
     ]
     print("\n".join(lines))
-    bad = [r for r in reports if r.indication is not Indication.TOTAL_PASSED]
-    for r in bad[:5]:
-        _say(f"  {r.file}: {r.indication.value} {r.subindication.value if r.subindication else ''}"
-             f" — {r.message(args.lang)}")
+    bad = [rep for rep in reports if rep.indication is not Indication.TOTAL_PASSED]
+    for rep in bad[:5]:
+        sub = rep.subindication.value if rep.subindication else ""
+        _say(f"  {rep.file}: {rep.indication.value} {sub} — {rep.message(args.lang)}")
 
     if args.serve:
         _serve(layout.config, args.serve_port, signed_dir)
