@@ -77,7 +77,7 @@ def _make_auth_manager() -> type:
     from pyhanko.sign.general import SigningError
     from pyhanko.sign.signers.csc_signer import CSCAuthorizationInfo, CSCAuthorizationManager
 
-    class BatchAuthorizationManager(CSCAuthorizationManager):  # type: ignore[misc]
+    class BatchAuthorizationManager(CSCAuthorizationManager):
         """Authorises exactly once, for exactly the hashes of one ``signHash`` batch."""
 
         def __init__(self, session_info: Any, credential_info: Any, http: Any,
@@ -96,7 +96,8 @@ def _make_auth_manager() -> type:
             req = self.format_csc_auth_request(
                 num_signatures=len(hash_b64s), pin=self.source.pin, otp=self.source.otp,
                 hash_b64s=list(hash_b64s), description=self.description)
-            url = self.csc_session_info.endpoint_url("credentials/authorize")
+            url = self.csc_session_info.endpoint_url(  # type: ignore[no-untyped-call]
+                "credentials/authorize")
             try:
                 async with self.http.post(url, headers=self.auth_headers, json=req,
                                           raise_for_status=True,

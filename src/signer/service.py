@@ -28,7 +28,7 @@ import hmac
 import io
 import logging
 import os
-from typing import IO, Any, Mapping
+from typing import IO, Any, Mapping, NoReturn
 
 from flask import Blueprint, Flask, Request, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -126,7 +126,7 @@ def _prepare_input() -> tuple[list[tuple[str, bytes]], str, str, list[bytes]]:
             name = r.get("name") or f"record-{i}"
             records.append((str(name), _b64(r.get("data"), f"records[{i}].data")))
     else:
-        return _unsupported()
+        _unsupported()
     if not isinstance(role, str) or not role:
         raise UsageError("role: bắt buộc (required): subject_teacher, teacher, principal, seal")
     if not isinstance(level, str):
@@ -137,7 +137,7 @@ def _prepare_input() -> tuple[list[tuple[str, bytes]], str, str, list[bytes]]:
     return records, role, level, certs
 
 
-def _unsupported() -> Any:
+def _unsupported() -> NoReturn:
     raise TwoStepError("Content-Type phải là application/json hoặc multipart/form-data "
                        "(unsupported media type)", status=415, code="unsupported_media_type")
 

@@ -221,7 +221,7 @@ def _mechanism_name(mech: algos.SignedDigestAlgorithm) -> str:
 
 
 def _ec_len(cert: asn1_x509.Certificate) -> int:
-    return (cert.public_key.bit_size + 7) // 8
+    return int(cert.public_key.bit_size + 7) // 8
 
 
 def ecdsa_der(value: bytes, cert: asn1_x509.Certificate) -> bytes:
@@ -229,7 +229,7 @@ def ecdsa_der(value: bytes, cert: asn1_x509.Certificate) -> bytes:
     n = _ec_len(cert)
     if len(value) == 2 * n and not (value[:1] == b"\x30" and len(value) == value[1] + 2):
         r, s = int.from_bytes(value[:n], "big"), int.from_bytes(value[n:], "big")
-        return algos.DSASignature({"r": r, "s": s}).dump()
+        return bytes(algos.DSASignature({"r": r, "s": s}).dump())
     return value
 
 
@@ -255,7 +255,7 @@ def _external_signer(cert: asn1_x509.Certificate, chain: Sequence[asn1_x509.Cert
     from pyhanko.sign.signers.pdf_cms import ExternalSigner
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    registry = SimpleCertificateStore()
+    registry = SimpleCertificateStore()  # type: ignore[no-untyped-call]
     registry.register_multiple(list(chain))
     if cert.public_key.algorithm == "ec":
         n = _ec_len(cert)

@@ -142,7 +142,7 @@ class TwoStepPades(PadesSigner):
         cert = self.ctx.signer.signing_cert
         chain = [c for c in (self.ctx.signer.cert_registry or ()) if c.dump() != cert.dump()]
         validator = CertificateValidator(cert, intermediate_certs=chain, validation_context=vc)
-        signer_path = await validator.async_validate_usage(set())
+        signer_path = await validator.async_validate_usage(set())  # type: ignore[no-untyped-call]
         ts_paths = []
         if self.timestamper is not None:
             async for p in self.timestamper.validation_paths(vc):
@@ -162,7 +162,7 @@ class TwoStepPades(PadesSigner):
 
         async def run() -> bytes:
             inner = self.cms_signer.inner
-            inner._signature_value = cms_value  # ExternalSigner's fixed value, per record
+            inner._signature_value = cms_value  # type: ignore[attr-defined]  # ExternalSigner, per record
             cms_der = await self.cms_signer.build_cms(prepared.document_digest, self.timestamper)
             out = io.BytesIO(prepared.data)
             await PdfTBSDocument.async_finish_signing(

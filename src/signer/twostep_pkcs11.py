@@ -25,8 +25,8 @@ _CKM_HASH = {"sha256": "SHA256", "sha384": "SHA384", "sha512": "SHA512"}
 
 def digest_info(digest: bytes, algorithm: str) -> bytes:
     """DER ``DigestInfo`` (RFC 8017 9.2 step 2): what CKM_RSA_PKCS signs for PKCS#1 v1.5."""
-    return algos.DigestInfo({"digest_algorithm": {"algorithm": algorithm},
-                             "digest": digest}).dump()
+    return bytes(algos.DigestInfo({"digest_algorithm": {"algorithm": algorithm},
+                                   "digest": digest}).dump())
 
 
 def check_items(batch: PreparedBatch) -> None:
@@ -75,7 +75,7 @@ def sign_digests_pkcs11(batch: PreparedBatch, module: str, token_label: str,
             hint = "" if key_label else "; pass --key-label"
             raise UsageError(f"thiết bị có {len(keys)} khoá phù hợp, cần đúng một "
                              f"(token holds {len(keys)} matching keys{hint})")
-        key = keys[0]
+        key: Any = keys[0]
         certs = [bytes(c[Attribute.VALUE]) for c in session.get_objects(
             {Attribute.CLASS: ObjectClass.CERTIFICATE})]
         if certs and batch.certificate not in certs:

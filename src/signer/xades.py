@@ -91,7 +91,7 @@ def _xa(local: str) -> str:
 
 def c14n(el: etree._Element) -> bytes:
     """Exclusive XML canonicalization without comments (the only C14N used here)."""
-    return etree.tostring(el, method="c14n", exclusive=True, with_comments=False)
+    return bytes(etree.tostring(el, method="c14n", exclusive=True, with_comments=False))
 
 
 def _b64(data: bytes) -> str:
@@ -332,7 +332,7 @@ class XadesSigner:
             await self._add_lt_values(sig)
         if self.level.rank >= Level.B_LTA.rank:
             await self._add_archive_timestamp(sig)
-        return etree.tostring(prepared.tree, xml_declaration=True, encoding="UTF-8")
+        return bytes(etree.tostring(prepared.tree, xml_declaration=True, encoding="UTF-8"))
 
     def finish(self, prepared: PreparedXml, value: bytes) -> bytes:
         if self._loop is None or self._loop.is_closed():
@@ -595,7 +595,8 @@ class XadesSigner:
             from pyhanko_certvalidator import ValidationContext
             from pyhanko.keys import load_certs_from_pemder
 
-            anchors = list(load_certs_from_pemder([str(p) for p in self.ctx.config.trust.anchors]))
+            anchors = list(load_certs_from_pemder(  # type: ignore[no-untyped-call]
+                [str(p) for p in self.ctx.config.trust.anchors]))
             if not anchors:
                 raise HocbaError("cấp B-LT cần điểm tin cậy (B-LT needs trust anchors: trust.anchors)")
             self._vc = ValidationContext(trust_roots=anchors, allow_fetching=True,
@@ -740,7 +741,7 @@ def _signing_certificate_v2(cert: asn1_x509.Certificate, digest: str) -> bytes:
         "serial_number": cert.serial_number,
     })
     _sub(c, _xa("IssuerSerialV2"), _b64(issuer_serial.dump()))
-    return etree.tostring(el)
+    return bytes(etree.tostring(el))
 
 
 def _pss_mechanism(digest: str) -> algos.SignedDigestAlgorithm:
@@ -794,11 +795,11 @@ def _fast_signer(signer: Any, rsa_padding: str, digest: str) -> Any:
 def _make_loaded_key_signer() -> type:
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-    from pyhanko.sign.general import get_pyca_cryptography_hash
+    from pyhanko_certvalidator.util import get_pyca_cryptography_hash
     from pyhanko_certvalidator.util import process_pss_params
     from pyhanko.sign.signers.pdf_cms import SimpleSigner
 
-    class LoadedKeySigner(SimpleSigner):  # type: ignore[misc]
+    class LoadedKeySigner(SimpleSigner):
         """SimpleSigner whose private key is parsed once, not per signature."""
 
         def __init__(self, **kw: Any) -> None:
