@@ -124,20 +124,25 @@ async def _credential(http: Any, source: CscSource) -> Any:
                          f"failed{cause}) — {source.describe()}") from None
 
 
-def fetch_certificates(source: CscSource) -> list[asn1_x509.Certificate]:
-    """The credential's certificate first, then its chain (``credentials/info``)."""
+def fetch_credential(source: CscSource) -> Any:
+    """``credentials/info``: a pyHanko ``CSCCredentialInfo`` (certificate, chain, limits)."""
     import aiohttp
 
-    async def run() -> list[asn1_x509.Certificate]:
+    async def run() -> Any:
         async with aiohttp.ClientSession() as http:
-            cred = await _credential(http, source)
-            return [cred.signing_cert, *cred.chain]
+            return await _credential(http, source)
 
     return asyncio.run(run())
 
 
-def sign_batch_csc(batch: PreparedBatch, source: CscSource,
-                   stats: CscStats | None = None) -> dict[str, bytes]:
+def fetch_certificates(source: CscSource) -> list[asn1_x509.Certificate]:
+    """The credential's certificate first, then its chain."""
+    cred = fetch_credential(source)
+    return [cred.signing_cert, *cred.chain]
+
+
+def sign_batch_csc(batch: PreparedBatch, source: CscSource, stats: CscStats | None = None,
+                   credential: Any = None) -> dict[str, bytes]:
     """Sign every digest of ``batch`` remotely; {item id: raw value}."""
     import aiohttp
     from pyhanko.sign.general import SigningError
@@ -148,7 +153,7 @@ def sign_batch_csc(batch: PreparedBatch, source: CscSource,
 
     async def run() -> dict[str, bytes]:
         async with aiohttp.ClientSession() as http:
-            cred = await _credential(http, source)
+            cred = credential if credential is not None else await _credential(http, source)
             if cred.signing_cert.dump() != batch.certificate:
                 raise HocbaError("chứng thư của thông tin xác thực CSC khác chứng thư của lô ký "
                                  "(the CSC credential's certificate is not the batch's)")
@@ -208,7 +213,8 @@ def sign_files_csc(paths: Sequence[Path], *, config: Config, role: Role, level: 
 
     if out_dir is not None and not out_dir.is_dir():
         raise UsageError(f"thư mục đích không tồn tại — output directory not found: {out_dir}")
-    certs = fetch_certificates(source)
+    cred = fetch_credential(source)
+    certs = [cred.signing_cert, *cred.chain]
     results: list[CscFileResult] = []
     records: list[tuple[str, bytes]] = []
     for p in paths:
@@ -224,7 +230,7 @@ def sign_files_csc(paths: Sequence[Path], *, config: Config, role: Role, level: 
             60.0, config.twostep.batch_ttl_minutes))
         batch = ts.prepare(records, role=role, level=level, certificates=certs)
         results += [CscFileResult(r.name, False, r.error) for r in batch.refused]
-        values = sign_batch_csc(batch, source, stats)
+        values = sign_batch_csc(batch, source, stats, credential=cred)
         done: FinishedBatch = ts.finish(batch.batch_id, values, recheck=False)
     for rec in done.records:
         if not rec.ok or rec.data is None:

@@ -266,3 +266,43 @@ def _finish(args: argparse.Namespace) -> int:
     print(f"Đã ký {n - failed}/{n} bản ghi → {args.out}; lỗi: {failed} — signed {n - failed} "
           f"of {n}, {failed} refused", file=sys.stderr)
     return 1 if failed else 0
+
+
+# -- `hocba sign --csc-url URL --csc-credential ID` ---------------------------------------------
+
+def add_csc_sign_options(p: argparse.ArgumentParser) -> None:
+    """The CSC key-source options of ``hocba sign`` (remote signing, CSC v1)."""
+    p.add_argument("--csc-url", default=None, metavar="URL",
+                   help="ký từ xa — CSC v1 remote-signing service base URL (OAuth2 token from "
+                        "$HOCBA_CSC_TOKEN); the whole batch is authorised once")
+    p.add_argument("--csc-credential", default=None, metavar="ID",
+                   help="CSC credential id of the signer (with --csc-url)")
+
+
+def sign_with_csc(args: argparse.Namespace) -> int:
+    """``hocba sign`` with a CSC credential: prepare all, one authorisation, finish all."""
+    from hocba.config import load_config
+    from signer.csc import CscStats, sign_files_csc, source_from_env
+
+    if getattr(args, "key", None) is not None or getattr(args, "pkcs11_module", None):
+        raise UsageError("--csc-url loại trừ --key/--pkcs11-module — use one key source")
+    if not args.csc_credential:
+        raise UsageError("--csc-url cần --csc-credential (--csc-credential is required)")
+    for f in args.files:
+        if not f.is_file():
+            raise UsageError(f"không tìm thấy tệp — file not found: {f}")
+    cfg = load_config(args.config)
+    stats = CscStats()
+    results = sign_files_csc(list(args.files), config=cfg, role=Role.parse(args.role),
+                             level=Level(args.level), source=source_from_env(
+                                 args.csc_url, args.csc_credential),
+                             out_dir=None if args.in_place else args.out, stats=stats)
+    for r in results:
+        if not r.ok:
+            print(f"hocba: {r.name}: {r.error}", file=sys.stderr)
+    ok = sum(1 for r in results if r.ok)
+    failed = len(results) - ok
+    print(f"Đã ký {ok}/{len(results)} tệp ({args.role}, {args.level}, ký từ xa CSC: "
+          f"{stats.authorizations} lần xác nhận, {stats.sign_hash_calls} signHash); lỗi: "
+          f"{failed} — signed {ok} of {len(results)}, {failed} failed", file=sys.stderr)
+    return 1 if failed else 0
