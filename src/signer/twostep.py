@@ -355,6 +355,7 @@ class TwoStep:
         certs = load_certificates(certificates)
         cert, chain = certs[0], certs[1:]
         mech = signature_mechanism(cert, self.config)
+        self.store.purge_expired()
         # EN 319 102-1 / Thông tư 15/2025: the signer's certificate is checked before signing.
         vc = None
         if precheck:

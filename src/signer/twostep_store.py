@@ -170,12 +170,12 @@ class BatchStore:
         path = self._path(batch_id)
         try:
             manifest = json.loads((path / "manifest.json").read_bytes())
+            expires = parse_iso(manifest["expires_at"])
         except FileNotFoundError:
             raise BatchNotFound(f"không có lô ký {batch_id} (no such batch)") from None
-        except (OSError, ValueError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             raise TwoStepError(f"lô ký {batch_id} bị hỏng (batch state unreadable)",
                                status=409, code="state_corrupt") from None
-        expires = parse_iso(manifest["expires_at"])
         if self.clock() >= expires:
             shutil.rmtree(path, ignore_errors=True)
             raise BatchExpired(f"lô ký {batch_id} đã hết hạn lúc {manifest['expires_at']}; hãy "

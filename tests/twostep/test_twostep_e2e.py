@@ -56,7 +56,7 @@ def e2e(test_config: Config, trust_services: Any, sample_records: list[tuple[str
     for rec in result.get("records", []):
         if rec["ok"]:
             (out / rec["name"]).write_bytes(base64.b64decode(rec["data"]))
-    return {"batch": batch, "signed": signed, "finish": fin, "result": result, "out": out,
+    return {"batch_file": d / "batch.json", "env": env, "batch": batch, "signed": signed, "finish": fin, "result": result, "out": out,
             "client": second, "values": values}
 
 
@@ -128,3 +128,38 @@ def test_finished_batch_status_keeps_results_until_expiry(e2e: dict[str, Any]) -
     assert resp.status_code == 200 and body["status"] == "finished"
     assert body["result"]["signed"] == 20
     assert all(r["data"] for r in body["result"]["records"])
+
+
+def test_wrong_pin_is_one_clear_line_and_signs_nothing(e2e: dict[str, Any],
+                                                      tmp_path: Path) -> None:
+    out = tmp_path / "values.json"
+    proc = hocba("twostep", "sign-digests", "--batch", str(e2e["batch_file"]),
+                 "--pkcs11-module", str(MODULE), "--token-label", "hocba",
+                 "--out", str(out), env={**e2e["env"], "HOCBA_PIN": "000000"})
+    assert proc.returncode == 1 and "PIN" in proc.stderr and "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+def test_batch_for_another_certificate_is_refused_by_the_token(e2e: dict[str, Any],
+                                                               test_pki: PkiLayout,
+                                                               tmp_path: Path) -> None:
+    from asn1crypto import pem
+
+    forged = dict(e2e["batch"])
+    forged["signer_certificate"] = base64.b64encode(
+        pem.unarmor(test_pki.cert("seal").read_bytes())[2]).decode()
+    (tmp_path / "b.json").write_text(json.dumps(forged))
+    proc = hocba("twostep", "sign-digests", "--batch", str(tmp_path / "b.json"),
+                 "--pkcs11-module", str(MODULE), "--token-label", "hocba", env=e2e["env"])
+    assert proc.returncode == 1 and "not on this token" in proc.stderr, proc.stderr
+    assert not (tmp_path / "b.signatures.json").exists()
+
+
+def test_batch_file_with_altered_digest_is_refused_by_the_client(e2e: dict[str, Any],
+                                                                 tmp_path: Path) -> None:
+    forged = json.loads(json.dumps(e2e["batch"]))
+    forged["items"][3]["digest"] = base64.b64encode(b"\x00" * 32).decode()
+    (tmp_path / "b.json").write_text(json.dumps(forged))
+    proc = hocba("twostep", "sign-digests", "--batch", str(tmp_path / "b.json"),
+                 "--pkcs11-module", str(MODULE), "--token-label", "hocba", env=e2e["env"])
+    assert proc.returncode == 2 and "digest does not match" in proc.stderr, proc.stderr

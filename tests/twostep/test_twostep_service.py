@@ -182,3 +182,9 @@ def test_multipart_prepare_works_like_json(client: Any, principal_certs: list[by
     body = resp.get_json()
     assert [i["name"] for i in body["items"]] == [name]
     assert resp.headers["Location"].endswith(body["batch_id"])
+
+
+def test_corrupt_batch_state_is_409_not_500(client: Any, prepared: str, tmp_path: Any) -> None:
+    (tmp_path / "state" / prepared / "manifest.json").write_bytes(b"{half a manifest")
+    _json_error(client.post(f"{PREPARE}/{prepared}/finish", headers=AUTH,
+                            json={"signatures": []}), 409, "state_corrupt")

@@ -194,6 +194,15 @@ def _sign_digests(args: argparse.Namespace) -> int:
     from signer.twostep import PreparedBatch
 
     batch = PreparedBatch.from_dict(_read_json(args.batch))
+    from signer.twostep_store import parse_iso, utcnow
+
+    try:
+        expired = parse_iso(batch.expires_at) <= utcnow()
+    except ValueError:
+        raise UsageError(f"{args.batch}: expires_at không hợp lệ (invalid)") from None
+    if expired:
+        raise HocbaError(f"lô ký {batch.batch_id} đã hết hạn lúc {batch.expires_at}, không ký; "
+                         f"hãy chuẩn bị lại (batch expired: not signing; prepare it again)")
     if bool(args.pkcs11_module) == bool(args.csc_url):
         raise UsageError("cần đúng một: --pkcs11-module hoặc --csc-url (exactly one key holder)")
     if args.pkcs11_module:
