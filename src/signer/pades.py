@@ -236,6 +236,22 @@ class PadesSigner:
     # -- one file -----------------------------------------------------------------------
 
     def sign(self, pdf: bytes) -> bytes:
+        writer, pdf_signer = self.pdf_signer_for(pdf)
+        try:
+            out = pdf_signer.sign_pdf(writer, bytes_reserved=self._reserve())
+        except SigningError as e:
+            raise HocbaError(f"không ký được — signing failed: {e}") from None
+        data: bytes = out.getvalue()
+        if self.level is Level.B_LTA:
+            data = self._dss_for_doc_timestamp(data)
+        return data
+
+    def pdf_signer_for(self, pdf: bytes) -> tuple[IncrementalPdfFileWriter, signers.PdfSigner]:
+        """One file's writer and configured ``PdfSigner``, every check done (order, field).
+
+        :meth:`sign` runs it to the end; two-step signing (:mod:`signer.twostep_pdf`)
+        interrupts it at the digest with the same field, appearance, role and locking.
+        """
         try:
             writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         except (PdfError, ValueError, KeyError, IndexError, TypeError) as e:
@@ -270,14 +286,7 @@ class PadesSigner:
         pdf_signer = signers.PdfSigner(meta, self.cms_signer, timestamper=self.timestamper,
                                        stamp_style=self.appearance.style(now),
                                        new_field_spec=new_spec)
-        try:
-            out = pdf_signer.sign_pdf(writer, bytes_reserved=self._reserve())
-        except SigningError as e:
-            raise HocbaError(f"không ký được — signing failed: {e}") from None
-        data: bytes = out.getvalue()
-        if self.level is Level.B_LTA:
-            data = self._dss_for_doc_timestamp(data)
-        return data
+        return writer, pdf_signer
 
     def _check_order(self, present: list[tuple[str, Role | None]]) -> None:
         me = self.role

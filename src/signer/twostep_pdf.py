@@ -21,13 +21,8 @@ from __future__ import annotations
 import asyncio
 import io
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.sign import signers
-from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_signer import (
@@ -67,51 +62,9 @@ class TwoStepPades(PadesSigner):
 
     # -- prepare -------------------------------------------------------------------------
 
-    def _pdf_signer(self, pdf: bytes) -> tuple[IncrementalPdfFileWriter, signers.PdfSigner]:
-        """The writer and ``PdfSigner`` exactly as :meth:`PadesSigner.sign` sets them up."""
-        try:
-            writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-        except (PdfError, ValueError, KeyError, IndexError, TypeError) as e:
-            raise HocbaError(f"không đọc được tệp PDF — not a readable PDF: {e}") from None
-        reader = writer.prev
-        if reader.encrypted:
-            raise HocbaError("tệp PDF được mã hoá — encrypted PDFs are not supported")
-        present = self._roles_present(reader)
-        self._check_order(present)
-        field_name, new_spec = self._choose_field(writer, reader)
-        first = not present
-        if first:
-            self._lock_empty_fields(writer)
-        else:
-            self._lock_field(writer, field_name)
-        if self.level.rank >= Level.B_LT.rank and present:
-            self._add_dss_for_existing(writer, reader)
-        meta = signers.PdfSignatureMetadata(
-            field_name=field_name,
-            md_algorithm=self.digest,
-            subfilter=SigSeedSubFilter.PADES,
-            reason=self.reason,
-            name=self.text.name or None,
-            certify=first,
-            docmdp_permissions=MDPPerm.FILL_FORMS,
-            embed_validation_info=self.level.rank >= Level.B_LT.rank,
-            use_pades_lta=self.level is Level.B_LTA,
-            validation_context=(self.ctx.validation_context
-                                if self.level.rank >= Level.B_LT.rank else None),
-        )
-        now = datetime.now(timezone.utc)
-        pdf_signer = signers.PdfSigner(meta, self.cms_signer, timestamper=self.timestamper,
-                                       stamp_style=self.appearance.style(now),
-                                       new_field_spec=new_spec)
-        return writer, pdf_signer
-
-    def _roles_present(self, reader: Any) -> Any:
-        from signer.pades import roles_present
-
-        return roles_present(reader, self.ctx.config.policy)
-
     def prepare(self, pdf: bytes) -> PreparedPdf:
-        writer, pdf_signer = self._pdf_signer(pdf)
+        # The PAdES signer's own setup: field, appearance, role, DocMDP/FieldMDP, order.
+        writer, pdf_signer = self.pdf_signer_for(pdf)
         reserved = self._reserve()
         try:
             prepared, _tbs_doc, output = asyncio.run(

@@ -132,3 +132,36 @@ def test_unreachable_csc_service_is_one_clear_error(test_config: Config, tmp_pat
 
     with pytest.raises(HocbaError, match="CSC credentials/info failed"):
         fetch_certificates(CscSource("http://127.0.0.1:9", CREDENTIAL))
+
+
+def test_hocba_sign_with_csc_backend_single_authorisation(
+        csc: CscDummy, test_pki: PkiLayout, trust_services: Any,
+        sample_records: list[tuple[str, bytes]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from hocba.cli import main
+
+    files = _files(sample_records[10:16], tmp_path / "in")
+    before = dict(csc.calls)
+    capsys.readouterr()
+    rc = main(["sign", "--config", str(test_pki.config), "--role", "principal", "--level", "B-LT",
+               "--csc-url", csc.url, "--csc-credential", CREDENTIAL, "--in-place",
+               *map(str, files)])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "6/6" in err and "1 lần xác nhận" in err
+    calls = {k: v - before.get(k, 0) for k, v in csc.calls.items()}
+    assert calls.get("credentials/authorize") == 1 and calls.get("signatures/signHash") == 1
+    reports = _verify(test_pki, files, capsys)
+    assert {s["level"] for r in reports for s in r["signatures"] if s["role"]} == {"B-LT"}
+
+
+def test_hocba_sign_csc_with_a_key_file_too_is_a_usage_error(
+        test_pki: PkiLayout, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from hocba.cli import main
+
+    (tmp_path / "a.pdf").write_bytes(b"%PDF-1.7")
+    rc = main(["sign", "--config", str(test_pki.config), "--role", "principal",
+               "--csc-url", "http://127.0.0.1:9", "--csc-credential", CREDENTIAL,
+               "--key", str(test_pki.p12("principal")), "--out", str(tmp_path),
+               str(tmp_path / "a.pdf")])
+    assert rc == 2 and "--csc-url" in capsys.readouterr().err

@@ -37,6 +37,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     dest.add_argument("--in-place", action="store_true", help="replace each input atomically")
     p.add_argument("--jobs", type=int, default=None,
                    help="worker processes for large PKCS#12 batches (default: all cores)")
+    from hocba.commands.twostep import add_csc_sign_options
+
+    add_csc_sign_options(p)  # --csc-url/--csc-credential: remote signing (issue 9)
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.set_defaults(func=_sign)
 
@@ -45,6 +48,10 @@ def _sign(args: argparse.Namespace) -> int:
     from signer.batch import FileResult, Progress, run_files
     from signer.keys import KeySource, read_pin
 
+    if args.csc_url:
+        from hocba.commands.twostep import sign_with_csc
+
+        return sign_with_csc(args)
     cfg = load_config(args.config)
     role = Role.parse(args.role)
     if args.pkcs11_module:
