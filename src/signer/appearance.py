@@ -26,10 +26,26 @@ from typing import Any
 
 from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.stamp import BaseStamp, BaseStampStyle
 
 VN_TZ = timezone(timedelta(hours=7), "ICT")
 TIME_CHARS = "0123456789/:+-() ICT"
+
+
+# pyHanko's generic object constructors are unannotated (``__new__(cls, value)``,
+# ``__init__(self, dict_data=None)``); these typed wrappers are the one place
+# where that stub gap is acknowledged.
+def _pdf_int(value: int) -> generic.NumberObject:
+    return generic.NumberObject(value)  # type: ignore[no-untyped-call]  # pyHanko: unannotated
+
+
+def _pdf_float(value: float) -> generic.FloatObject:
+    return generic.FloatObject(value)  # type: ignore[no-untyped-call]  # pyHanko: unannotated
+
+
+def _pdf_dict(data: dict[generic.NameObject, generic.PdfObject]) -> generic.DictionaryObject:
+    return generic.DictionaryObject(data)  # type: ignore[no-untyped-call]  # pyHanko: unannotated
 
 
 def font_file(style: str = "Regular") -> Path:
@@ -119,45 +135,45 @@ class EmbeddedFont:
         lines.append(b"endcmap CMapName currentdict /CMap defineresource pop end end")
         return b"\n".join(lines)
 
-    def add_to(self, writer: Any) -> generic.IndirectObject:
+    def add_to(self, writer: BasePdfFileWriter) -> generic.IndirectObject:
         """Write the font objects into ``writer``; return the Type 0 font reference."""
         ff = generic.StreamObject(
-            generic.DictionaryObject({pdf_name("/Length1"): generic.NumberObject(self.font_length),
+            _pdf_dict({pdf_name("/Length1"): _pdf_int(self.font_length),
                                       pdf_name("/Filter"): pdf_name("/FlateDecode")}),
             encoded_data=self.font_data)
         ff_ref = writer.add_object(ff)
         name = pdf_name("/" + self.base_name)
-        desc = generic.DictionaryObject({
+        desc = _pdf_dict({
             pdf_name("/Type"): pdf_name("/FontDescriptor"),
             pdf_name("/FontName"): name,
-            pdf_name("/Flags"): generic.NumberObject(32),
-            pdf_name("/FontBBox"): generic.ArrayObject(generic.NumberObject(v) for v in self.bbox),
-            pdf_name("/ItalicAngle"): generic.NumberObject(0),
-            pdf_name("/Ascent"): generic.NumberObject(round(self.ascent * 1000 / self.upem)),
-            pdf_name("/Descent"): generic.NumberObject(round(self.descent * 1000 / self.upem)),
-            pdf_name("/CapHeight"): generic.NumberObject(round(self.cap_height * 1000 / self.upem)),
-            pdf_name("/StemV"): generic.NumberObject(80),
+            pdf_name("/Flags"): _pdf_int(32),
+            pdf_name("/FontBBox"): generic.ArrayObject(_pdf_int(v) for v in self.bbox),
+            pdf_name("/ItalicAngle"): _pdf_int(0),
+            pdf_name("/Ascent"): _pdf_int(round(self.ascent * 1000 / self.upem)),
+            pdf_name("/Descent"): _pdf_int(round(self.descent * 1000 / self.upem)),
+            pdf_name("/CapHeight"): _pdf_int(round(self.cap_height * 1000 / self.upem)),
+            pdf_name("/StemV"): _pdf_int(80),
             pdf_name("/FontFile2"): ff_ref,
         })
         w = generic.ArrayObject()
         for gid in sorted(self.widths):
-            w.append(generic.NumberObject(gid))
-            w.append(generic.ArrayObject([generic.NumberObject(self.widths[gid])]))
-        cid = generic.DictionaryObject({
+            w.append(_pdf_int(gid))
+            w.append(generic.ArrayObject([_pdf_int(self.widths[gid])]))
+        cid = _pdf_dict({
             pdf_name("/Type"): pdf_name("/Font"),
             pdf_name("/Subtype"): pdf_name("/CIDFontType2"),
             pdf_name("/BaseFont"): name,
-            pdf_name("/CIDSystemInfo"): generic.DictionaryObject({
+            pdf_name("/CIDSystemInfo"): _pdf_dict({
                 pdf_name("/Registry"): generic.pdf_string("Adobe"),
                 pdf_name("/Ordering"): generic.pdf_string("Identity"),
-                pdf_name("/Supplement"): generic.NumberObject(0)}),
+                pdf_name("/Supplement"): _pdf_int(0)}),
             pdf_name("/FontDescriptor"): writer.add_object(desc),
             pdf_name("/CIDToGIDMap"): pdf_name("/Identity"),
-            pdf_name("/DW"): generic.NumberObject(1000),
+            pdf_name("/DW"): _pdf_int(1000),
             pdf_name("/W"): w,
         })
         tu = writer.add_object(generic.StreamObject(stream_data=self.tounicode))
-        t0 = generic.DictionaryObject({
+        t0 = _pdf_dict({
             pdf_name("/Type"): pdf_name("/Font"),
             pdf_name("/Subtype"): pdf_name("/Type0"),
             pdf_name("/BaseFont"): name,
@@ -391,19 +407,22 @@ class PrebuiltStamp(BaseStamp):
     def register(self) -> generic.IndirectObject:
         style: PrebuiltStampStyle = self.style
         box = self.box
+        writer = self.writer
+        if writer is None:  # pyHanko always sets it via create_stamp(writer, ...)
+            raise ValueError("PDF writer is not set")
         lay = style.factory.layout_for(float(box.width), float(box.height))
         when = style.when or datetime.now(timezone.utc)
-        font_ref = style.factory.font.add_to(self.writer)
+        font_ref = style.factory.font.add_to(writer)
         xobj = generic.StreamObject(
-            generic.DictionaryObject({
+            _pdf_dict({
                 pdf_name("/Type"): pdf_name("/XObject"),
                 pdf_name("/Subtype"): pdf_name("/Form"),
                 pdf_name("/BBox"): generic.ArrayObject([
-                    generic.NumberObject(0), generic.NumberObject(0),
-                    generic.FloatObject(box.width), generic.FloatObject(box.height)]),
-                pdf_name("/Resources"): generic.DictionaryObject({
-                    pdf_name("/Font"): generic.DictionaryObject({pdf_name("/F1"): font_ref}),
+                    _pdf_int(0), _pdf_int(0),
+                    _pdf_float(box.width), _pdf_float(box.height)]),
+                pdf_name("/Resources"): _pdf_dict({
+                    pdf_name("/Font"): _pdf_dict({pdf_name("/F1"): font_ref}),
                 }),
             }),
             stream_data=lay.content(when))
-        return self.writer.add_object(xobj)
+        return writer.add_object(xobj)

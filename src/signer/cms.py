@@ -47,7 +47,8 @@ def tlv(tag: int, content: bytes) -> bytes:
 
 
 def _oid(dotted: str) -> bytes:
-    return core.ObjectIdentifier(dotted).dump()
+    der: bytes = core.ObjectIdentifier(dotted).dump()  # asn1crypto is untyped
+    return der
 
 
 def _attribute(oid: str, value_der: bytes) -> bytes:

@@ -16,7 +16,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from asn1crypto import algos, x509 as asn1_x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -30,7 +30,8 @@ from hocba.errors import HocbaError, UsageError
 
 PIN_ENV = "HOCBA_PIN"
 
-_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def load_pkcs12_signer(path: Path, pin: str, config: Config) -> CachedKeySigner:
     if key is None or cert is None:
         raise UsageError(f"{path}: tệp PKCS#12 không có khoá và chứng thư "
                          f"(no key and certificate in the PKCS#12 file)")
-    registry = SimpleCertificateStore()
+    registry = SimpleCertificateStore()  # type: ignore[no-untyped-call]  # unannotated __init__
     registry.register_multiple([_asn1_cert(c) for c in extra])
     mech = None
     if isinstance(key, rsa.RSAPrivateKey):
@@ -176,7 +177,9 @@ def open_pkcs11_signer(source: KeySource, pin: str, config: Config) -> Pkcs11Han
                          f"(cannot load module): {e}") from None
     label = source.key_label
     if label is None:
-        keys = list(session.get_objects({pkcs11.Attribute.CLASS: pkcs11.ObjectClass.PRIVATE_KEY}))
+        # python-pkcs11 objects expose attributes (``.label``) dynamically.
+        keys: list[Any] = list(
+            session.get_objects({pkcs11.Attribute.CLASS: pkcs11.ObjectClass.PRIVATE_KEY}))
         if len(keys) != 1:
             session.close()
             raise UsageError(f"thiết bị có {len(keys)} khoá, cần --key-label "

@@ -155,7 +155,7 @@ class SessionTimeStamper(RequestsHTTPTimeStamper):
     """RFC 3161 client keeping one HTTP connection for the whole batch."""
 
     def __init__(self, url: str, timeout: float = 10.0) -> None:
-        super().__init__(url, timeout=timeout)
+        super().__init__(url, timeout=timeout)  # type: ignore[no-untyped-call]  # pyHanko: unannotated
         self._session = requests.Session()
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
@@ -292,11 +292,10 @@ class PadesSigner:
         me = self.role
         later = [(f, r) for f, r in present if r is not None and r.rank > me.rank]
         if later:
-            field_name, role = max(later, key=lambda fr: fr[1].rank)  # type: ignore[union-attr]
-            assert role is not None
+            field_name, first = max(later, key=lambda fr: fr[1].rank)
             raise OrderError(
-                f"sai thứ tự ký: tệp đã có chữ ký của «{role.label()}», «{me.label()}» phải "
-                f"ký trước — out of order: {role.value} already signed ({field_name}), "
+                f"sai thứ tự ký: tệp đã có chữ ký của «{first.label()}», «{me.label()}» phải "
+                f"ký trước — out of order: {first.value} already signed ({field_name}), "
                 f"{me.value} must sign before it")
         for field_name, role in present:
             if role is me and me is not Role.SUBJECT_TEACHER:
@@ -326,7 +325,7 @@ class PadesSigner:
         raise HocbaError(f"trường chữ ký {base} đã được ký — field {base} is already signed")
 
     def _lock_dict(self, names: list[str]) -> generic.DictionaryObject:
-        return generic.DictionaryObject({
+        return generic.DictionaryObject({  # type: ignore[no-untyped-call]  # pyHanko: unannotated
             pdf_name("/Type"): pdf_name("/SigFieldLock"),
             pdf_name("/Action"): pdf_name("/Include"),
             pdf_name("/Fields"): generic.ArrayObject(generic.TextStringObject(n) for n in names),

@@ -57,7 +57,8 @@ def build_validation_context(config: Config, *, extra_certs: list[x509.Certifica
 
 
 def _describe(cert: x509.Certificate) -> str:
-    return cert.subject.human_friendly
+    name: str = cert.subject.human_friendly  # asn1crypto is untyped
+    return name
 
 
 def precheck_certificate(cert: x509.Certificate, chain: list[x509.Certificate], role: Role,
@@ -91,7 +92,8 @@ def precheck_certificate(cert: x509.Certificate, chain: list[x509.Certificate], 
     vc = build_validation_context(config, extra_certs=chain, fetch=True)
     validator = CertificateValidator(cert, intermediate_certs=chain, validation_context=vc)
     try:
-        asyncio.run(validator.async_validate_usage(key_usage=set()))
+        asyncio.run(validator.async_validate_usage(  # type: ignore[no-untyped-call]
+            key_usage=set()))  # pyhanko-certvalidator: unannotated
     except cv_errors.RevokedError as e:
         raise PrecheckError(f"chứng thư số đã bị thu hồi — certificate revoked ({who}): "
                             f"{e}") from None

@@ -14,7 +14,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import IO, Any
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -191,9 +191,11 @@ def html_report(r: Report, lang: str) -> str:
     try:
         from verifier.html import render_html  # the core's renderer, shared with the CLI
     except ImportError:
-        render_html = None
-    if render_html is not None:
+        pass
+    else:
         return str(render_html([r], lang=lang))
-    css = current_app.open_resource("web/static/app.css").read().decode("utf-8")
+    # Flask annotates open_resource as IO[AnyStr]; mode "rb" (the default) gives bytes.
+    css_file: IO[bytes] = current_app.open_resource("web/static/app.css")
+    css = css_file.read().decode("utf-8")
     return render_template("report.html", c=card(r, lang, downloads=False), lang=lang,
                            t=i18n.ui(lang), css=Markup(css))
