@@ -44,7 +44,10 @@ VG_LEAVES: dict[str, tuple[str, str, str, str | None]] = {
     "seal": ("rsa4096", "sub", VG_ORG, None),
     "principal_aia": ("rsa2048", "sub2", "Đỗ Văn Hùng", "Hiệu trưởng"),
     "teacher_crl_only": ("rsa2048", "sub", "Phạm Thị Lan", "Teacher"),
+    # left the school: revoked 10 days ago, reason cessationOfOperation (not key compromise)
+    "teacher_left": ("rsa2048", "sub", "Phạm Thị Lan", "Giáo viên chủ nhiệm"),
 }
+VG_REVOKED_DAYS_AGO = 10
 
 
 def free_port() -> int:
@@ -149,6 +152,9 @@ def _vg_config(port: int) -> tuple[dict[str, Any], dict[str, str]]:
                 "schema": "aia-urls", "params": {"ca-issuer-links": [{"repo": "sub2"}]}}}]
         else:
             spec["profiles"] = ["digsig-commitment"]
+        if label == "teacher_left":
+            spec["revocation"] = {"revoked-since": _ts(day - timedelta(days=VG_REVOKED_DAYS_AGO)),
+                                  "reason": "cessation_of_operation"}
         certs[label] = spec
     arch = {
         "keyset": ARCH,

@@ -194,3 +194,70 @@ def test_xmlsec1_id_references_seal_rsa4096_sha512_passes(
 
 
 _ = PIN
+
+
+def _vg_tsa(vg: VgPki, at: Any) -> Any:
+    from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    return DummyTimeStamper(tsa_cert=load_cert_from_pemder(str(vg.cert_pem("tsa"))),
+                            tsa_key=load_private_key_from_pemder(str(vg.key_pem("tsa")), None),
+                            fixed_dt=at)
+
+
+@pytest.fixture(scope="session")
+def left_pdf(record_pdf: bytes, vg_pki: VgPki) -> bytes:
+    """Signed and timestamped (trusted TSA) 5 days before the teacher's certificate was
+    revoked for cessationOfOperation (she left the school)."""
+    import io
+    from datetime import datetime, timedelta, timezone
+
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import SigSeedSubFilter
+
+    from tests.redteam.conftest import VG_REVOKED_DAYS_AGO
+
+    at = datetime.now(timezone.utc) - timedelta(days=VG_REVOKED_DAYS_AGO + 5)
+    w = IncrementalPdfFileWriter(io.BytesIO(record_pdf), strict=False)
+    return signers.sign_pdf(w, signers.PdfSignatureMetadata(
+        field_name="Sig_teacher", subfilter=SigSeedSubFilter.PADES),
+        signer=pyhanko_signer(vg_pki.p12("teacher_left")), timestamper=_vg_tsa(vg_pki, at)).getvalue()
+
+
+def _cli_verify(tmp: Path, vg: VgPki, test_config_path: Path, files: list[tuple[str, bytes]]
+                ) -> list[dict[str, Any]]:
+    """A fresh process (nothing cached): ``hocba verify --format json --require-roles teacher``."""
+    import json
+    import os
+    import sys
+
+    paths = []
+    for name, data in files:
+        (tmp / name).write_bytes(data)
+        paths.append(str(tmp / name))
+    env = {k: v for k, v in os.environ.items() if k != "HOCBA_CONFIG"}
+    r = subprocess.run([str(Path(sys.executable).parent / "hocba"), "verify", "--config",
+                        str(test_config_path), "--trust-anchor", str(vg.anchor), "--require-roles",
+                        "teacher", "--format", "json", *paths],
+                       capture_output=True, text=True, timeout=60, env=env)
+    return [json.loads(line) for line in r.stdout.strip().splitlines()]
+
+
+@pytest.mark.xfail(strict=True, reason="past signature validation does not use the valid "
+                   "signature timestamp as POE: trust.TrustEngine.validate_certificate step 3 "
+                   "re-validates at poe_time (retroactive_revinfo, no fetching) with only "
+                   "embedded/cached revinfo; certvalidator rejects the OCSP answer issued after "
+                   "the POE that says revoked ('end-entity certificate revocation checks "
+                   "failed', InsufficientRevinfoError), the first RevokedError is kept and "
+                   "_map_error returns REVOKED_NO_POE although revocation_dt > poe_time - with "
+                   "a message ('no timestamp proves...') contradicting the 'Valid timestamp' "
+                   "finding next to it")
+def test_teacher_left_school_cert_revoked_after_timestamped_signature_passes(
+        left_pdf: bytes, vg_pki: VgPki, vg_services: Any, test_pki: Any, tmp_path: Path) -> None:
+    """The normal life of a record book: signed and timestamped while the teacher worked at
+    the school; her certificate was revoked (cessationOfOperation) when she left. EN 319
+    102-1 5.6.2.4: the POE precedes the revocation, so the signature stays valid.
+    (Judged in a fresh process: nothing cached from other files.)"""
+    [line] = _cli_verify(tmp_path, vg_pki, test_pki.config, [("left.pdf", left_pdf)])
+    assert line["indication"] == "TOTAL_PASSED", (line["subindication"], line["message"])

@@ -21,7 +21,9 @@ from verifier.core import Verifier
 
 
 def _verify(v: Verifier, data: bytes, name: str = "forged.xml") -> Any:
-    return timeboxed(lambda: v.verify(data, name=name), 10.0)
+    rep = timeboxed(lambda: v.verify(data, name=name), 10.0)
+    print(summary(rep))  # shown with -s / on failure
+    return rep
 
 
 def test_own_record_passes(rt_verifier: Verifier, our_xml: bytes) -> None:
