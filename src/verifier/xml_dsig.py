@@ -23,10 +23,11 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import gc
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as cx509
@@ -123,7 +124,69 @@ class DsigError(Exception):
         self.args_ = {k: str(v) for k, v in args.items()}
 
 
+# --- Node-sets as bitmasks: linear-time helpers ------------------------------------------
+#
+# A node-set is a Python int over the document's node list. Testing one bit with
+# ``(mask >> i) & 1`` costs O(size) on a document-sized int, so a loop over the
+# nodes doing that is quadratic (hostile input: 20 MB of ``<a/>``). Every walk
+# over a node-set goes through a '0'/'1' string instead: ``bin()`` and
+# ``int(..., 2)`` convert in linear time (power-of-two base), and ``str.find`` /
+# regular expressions find the set bits at C speed.
+
+_ONES = re.compile("1+")
+
+
+def bit_string(mask: int, size: int) -> str:
+    """The node-set as ``'0'``/``'1'`` characters, index ``i`` = node ``i``."""
+    if mask <= 0:
+        return "0" * size
+    s = bin(mask)[:1:-1]  # least significant bit first, without "0b"
+    return s[:size] + "0" * (size - len(s))
+
+
+def mask_from_bits(bits: bytes | bytearray | str) -> int:
+    """Inverse of :func:`bit_string` (``b'1'`` / ``'1'`` = node included)."""
+    return int(bits[::-1], 2) if bits else 0
+
+
+def iter_bits(mask: int, size: int) -> Iterable[int]:
+    """Indices of the nodes in a node-set, in document order (linear time)."""
+    for m in _ONES.finditer(bit_string(mask, size)):
+        yield from range(m.start(), m.end())
+
+
+def ranges_mask(ranges: Iterable[tuple[int, int]], size: int) -> int:
+    """The node-set made of half-open index ranges (nested or overlapping allowed)."""
+    bits = bytearray(b"0") * size
+    cur = 0
+    for s, e in sorted(ranges):
+        s = max(s, cur)
+        if e > s:
+            bits[s:e] = b"1" * (e - s)
+            cur = e
+    return mask_from_bits(bits)
+
+
 # --- The document: node list, Id index ---------------------------------------------------
+
+class _Nodes:
+    """The node list as ``(kind, element)`` pairs, stored as two flat lists."""
+
+    __slots__ = ("kinds", "els")
+
+    def __init__(self, kinds: list[str], els: list[Any]) -> None:
+        self.kinds = kinds
+        self.els = els
+
+    def __getitem__(self, i: int) -> tuple[str, Any]:
+        return self.kinds[i], self.els[i]
+
+    def __len__(self) -> int:
+        return len(self.els)
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        return zip(self.kinds, self.els)
+
 
 class Document:
     """A parsed document indexed once: nodes in document order and the Id index.
@@ -138,53 +201,94 @@ class Document:
     def __init__(self, tree: etree._ElementTree) -> None:
         self.tree = tree
         self.root = tree.getroot()
-        nodes: list[tuple[str, Any]] = []
-        e_idx: dict[Any, int] = {}
-        t_idx: dict[Any, int] = {}
-        l_idx: dict[Any, int] = {}
+        # Two flat lists, no per-node tuple, no per-node dict entry in the loop:
+        # millions of small objects make the cyclic GC rescan the heap again and
+        # again (20 MB of <a/> is 5 M nodes); the indexes are built after, in C.
+        kinds: list[str] = []
+        els: list[Any] = []
         end: dict[int, int] = {}
-        # Iterative walk (no recursion: depth is bounded by the parser anyway).
-        stack: list[tuple[Any, bool]] = [(self.root, False)]
-        while stack:
-            el, closing = stack.pop()
-            if closing:
-                end[e_idx[el]] = len(nodes)
-                if el.tail is not None and el is not self.root:
-                    l_idx[el] = len(nodes)
-                    nodes.append(("L", el))
-                continue
-            e_idx[el] = len(nodes)
-            nodes.append(("E", el))
-            if isinstance(el.tag, str) and el.text is not None:
-                t_idx[el] = len(nodes)
-                nodes.append(("T", el))
-            stack.append((el, True))
-            if isinstance(el.tag, str):
-                for child in reversed(list(el)):
-                    stack.append((child, False))
-        self.nodes = nodes
+        comments: list[tuple[int, int]] = []
+        pis: list[tuple[int, int]] = []
+        root = self.root
+        kind_add, el_add = kinds.append, els.append
+        open_: list[tuple[Any, int]] = []  # open elements and their E index
+        push, pop = open_.append, open_.pop
+        was_enabled = gc.isenabled()
+        gc.disable()  # the walk creates no cycles; process-wide, so restored at once
+        try:
+            # One pass in document order over lxml's C iterator (no recursion; depth is
+            # bounded by the parser). Not etree.iterwalk: its comment events take
+            # quadratic time in the number of sibling comments. An element is closed
+            # (end index, then its tail) when the walk leaves it.
+            for el in root.iter():
+                if open_:
+                    parent = el.getparent()
+                    while open_[-1][0] is not parent:
+                        done, k = pop()
+                        end[k] = len(els)
+                        if done.tail is not None:
+                            kind_add("L")
+                            el_add(done)
+                i = len(els)
+                kind_add("E")
+                el_add(el)
+                if isinstance(el.tag, str):
+                    push((el, i))
+                    if el.text is not None:
+                        kind_add("T")
+                        el_add(el)
+                    continue
+                # Comment or PI: a leaf with a tail.
+                end[i] = i + 1
+                (comments if isinstance(el, etree._Comment) else pis).append((i, i + 1))
+                if el.tail is not None:
+                    kind_add("L")
+                    el_add(el)
+            while open_:
+                done, k = pop()
+                end[k] = len(els)
+                if done.tail is not None and done is not root:
+                    kind_add("L")
+                    el_add(done)
+            # element -> index of its E node: the first occurrence (later T and L
+            # entries for the same element are overwritten by the reversed order).
+            n = len(els)
+            e_idx: dict[Any, int] = dict(zip(reversed(els), range(n - 1, -1, -1)))
+        finally:
+            if was_enabled:
+                gc.enable()
+        self.nodes = _Nodes(kinds, els)
         self.e_idx = e_idx
-        self.t_idx = t_idx
-        self.l_idx = l_idx
         self.end = end
-        self.size = len(nodes)
+        self.size = len(els)
         self.all_mask = (1 << self.size) - 1
-        comment_mask = 0
-        for i, (kind, el) in enumerate(nodes):
-            if kind == "E" and isinstance(el, etree._Comment):
-                comment_mask |= 1 << i
-        self.comment_mask = comment_mask
-        # Id index: every Id/ID/id/xml:id value -> elements carrying it.
+        self.comment_mask = ranges_mask(comments, self.size)
+        # Comments and processing instructions: not content (CONTRACT 6 counts text
+        # and attributes), so "covers this element" ignores them (a comment inside a
+        # block signed through an Id reference is outside the node-set, XMLDSig 4.4.3.3).
+        self.ignorable_mask = self.comment_mask | ranges_mask(pis, self.size)
+        # Id index: every Id/ID/id/xml:id value -> elements carrying it (found by
+        # libxml2's XPath, not by four lookups per element in Python).
         ids: dict[str, list[Any]] = {}
-        for el in self.root.iter():
-            if not isinstance(el.tag, str):
-                continue
-            for name in ("Id", "ID", "id", q(XML_NS, "id")):
-                v = el.get(name)
-                if v is not None:
-                    ids.setdefault(v.strip(), []).append(el)
+        for attr in root.xpath("//@Id | //@ID | //@id | //@xml:id"):
+            ids.setdefault(str(attr).strip(), []).append(attr.getparent())
         self.ids = ids
         self.duplicate_ids = tuple(sorted(k for k, v in ids.items() if len(v) > 1))
+
+    def text_index(self, el: Any) -> int | None:
+        """Index of ``el``'s text node, if it has one."""
+        i = self.e_idx.get(el)
+        if i is None or i + 1 >= self.size:
+            return None
+        return i + 1 if self.nodes.kinds[i + 1] == "T" and self.nodes.els[i + 1] is el else None
+
+    def tail_index(self, el: Any) -> int | None:
+        """Index of ``el``'s tail node, if it has one."""
+        i = self.e_idx.get(el)
+        if i is None:
+            return None
+        j = self.end[i]
+        return j if j < self.size and self.nodes.kinds[j] == "L" and self.nodes.els[j] is el else None
 
     def by_id(self, value: str) -> Any:
         els = self.ids.get(value)
@@ -200,8 +304,12 @@ class Document:
         return ((1 << (self.end[start] - start)) - 1) << start
 
     def contains_subtree(self, mask: int, el: Any) -> bool:
-        st = self.subtree(el)
+        """Every node of ``el``'s subtree is in ``mask``, comments and PIs aside."""
+        st = self.subtree(el) & ~self.ignorable_mask
         return mask & st == st
+
+    def bits(self, mask: int) -> str:
+        return bit_string(mask, self.size)
 
 
 @dataclass
@@ -242,32 +350,30 @@ def canonicalize(ns: NodeSet, algorithm: str, prefixes: Iterable[str] | None = N
     doc = ns.doc
     mask = ns.mask
     out: list[bytes] = []
-    i = 0
     nodes = doc.nodes
     pfx = list(prefixes) if prefixes else None
-    while i < doc.size:
-        if not (mask >> i) & 1:
-            i += 1
-            continue
+    bits = doc.bits(mask)
+    i = bits.find("1")
+    while i != -1:
         kind, el = nodes[i]
         if kind in ("T", "L"):
             out.append(_escape_text(el.text if kind == "T" else el.tail).encode("utf-8"))
-            i += 1
+            i = bits.find("1", i + 1)
             continue
         if isinstance(el, etree._Comment):
             if with_comments:
                 out.append(b"<!--" + (el.text or "").encode("utf-8") + b"-->")
-            i += 1
+            i = bits.find("1", i + 1)
             continue
         if isinstance(el, etree._ProcessingInstruction):
             out.append(etree.tostring(el, method="c14n"))
-            i += 1
+            i = bits.find("1", i + 1)
             continue
         end = doc.end[i]
-        out.append(_c14n_apex(doc, el, i, end, mask, exclusive, with_comments, version, pfx))
-        i = end
+        out.append(_c14n_apex(doc, el, i, end, bits, exclusive, with_comments, version, pfx))
+        i = bits.find("1", end)
     data = b"".join(out)
-    if ns.doc_level and (mask >> 0) & 1:
+    if ns.doc_level and bits[:1] == "1":
         pre, post = [], []
         for sib in reversed(list(doc.root.itersiblings(preceding=True))):
             if isinstance(sib, etree._Comment) and not with_comments:
@@ -284,46 +390,43 @@ def canonicalize(ns: NodeSet, algorithm: str, prefixes: Iterable[str] | None = N
 def _top_level(node: Any) -> bytes:
     if isinstance(node, etree._Comment):
         return b"<!--" + (node.text or "").encode("utf-8") + b"-->"
-    return etree.tostring(node, method="c14n")
+    return bytes(etree.tostring(node, method="c14n"))
 
 
-def _c14n_apex(doc: Document, el: Any, start: int, end: int, mask: int, exclusive: bool,
+def _c14n_apex(doc: Document, el: Any, start: int, end: int, bits: str, exclusive: bool,
                with_comments: bool, version: str, prefixes: list[str] | None) -> bytes:
-    full = ((1 << (end - start)) - 1) << start
-    sub = mask & full
-    if sub == full and el is doc.root:
+    """``bits``: the node-set as from :func:`bit_string` (all work here is O(end - start))."""
+    if bits.find("0", start, end) == -1 and el is doc.root:
         # Fast path: the whole document element. (Not for inner elements: libxml2's
         # C14N of lxml's "fake root" documents re-declares default namespaces.)
-        return etree.tostring(el, method="c14n", exclusive=exclusive,
-                              with_comments=with_comments, inclusive_ns_prefixes=prefixes)
+        return bytes(etree.tostring(el, method="c14n", exclusive=exclusive,
+                              with_comments=with_comments, inclusive_ns_prefixes=prefixes))
     # Pruned copy. Refuse node-sets where an excluded element has included
     # descendants inside this apex: their output would interleave (not needed by
     # any real profile; a refusal can only make verification fail, never pass).
     excluded_tops: list[int] = []
-    j = start + 1
-    while j < end:
-        if (sub >> j) & 1:
-            j += 1
-            continue
+    j = bits.find("0", start + 1, end)
+    while j != -1:
         kind, node = doc.nodes[j]
         if kind == "E":
             e_end = doc.end[j]
-            inner = ((1 << (e_end - j)) - 1) << j
-            if sub & inner:
+            if bits.find("1", j, e_end) != -1:
                 raise DsigError(SubIndication.FORMAT_FAILURE, "unsupported_nodeset")
             excluded_tops.append(j)
-            j = e_end
+            j = bits.find("0", e_end, end) if e_end < end else -1
             continue
-        j += 1
+        j = bits.find("0", j + 1, end)
     cp = _standalone_copy(el)
     mapping: dict[Any, Any] = {}
     for o, c in zip(el.iter(), cp.iter()):
         mapping[o] = c
     # Text nodes first (T and L exclusions), then whole excluded subtrees.
-    for j in range(start, end):
-        if (sub >> j) & 1:
-            continue
+    j = bits.find("0", start, end)
+    while j != -1:
         kind, node = doc.nodes[j]
+        # An excluded element is an excluded top (or inside one): removed whole below.
+        nxt = doc.end[j] if kind == "E" else j + 1
+        j = bits.find("0", nxt, end)
         if kind == "T":
             mapping[node].text = None
         elif kind == "L":
@@ -342,8 +445,8 @@ def _c14n_apex(doc: Document, el: Any, start: int, end: int, mask: int, exclusiv
     if not exclusive:
         for k, v in _inherited_xml_attrs(el, version).items():
             cp.set(k, v)
-    return etree.tostring(cp, method="c14n", exclusive=exclusive,
-                          with_comments=with_comments, inclusive_ns_prefixes=prefixes)
+    return bytes(etree.tostring(cp, method="c14n", exclusive=exclusive,
+                          with_comments=with_comments, inclusive_ns_prefixes=prefixes))
 
 
 def _standalone_copy(el: Any) -> Any:
@@ -399,27 +502,30 @@ def dereference(doc: Document, uri: str | None) -> tuple[NodeSet, Any]:
 
 
 def _xpath_nodes_mask(doc: Document, results: Any) -> int:
-    mask = 0
+    # Collected as index ranges and turned into one int at the end: OR-ing a
+    # document-sized int per result would be quadratic for ``//*``.
+    ranges: list[tuple[int, int]] = []
     if not isinstance(results, list):
         raise DsigError(SubIndication.FORMAT_FAILURE, "xpath_not_nodeset")
     for r in results:
         if isinstance(r, etree._Element) or isinstance(r, etree._ElementTree):
             el = r.getroot() if isinstance(r, etree._ElementTree) else r
-            if el in doc.e_idx:
-                mask |= doc.subtree(el)
+            start = doc.e_idx.get(el)
+            if start is not None:
+                ranges.append((start, doc.end[start]))
         elif isinstance(r, str) and hasattr(r, "getparent"):
             parent = r.getparent()
             if getattr(r, "is_attribute", False):
                 continue  # attributes go with their element
             if getattr(r, "is_tail", False):
-                idx = doc.l_idx.get(parent)
+                idx = doc.tail_index(parent)
             else:
-                idx = doc.t_idx.get(parent)
+                idx = doc.text_index(parent)
             if idx is not None:
-                mask |= 1 << idx
+                ranges.append((idx, idx + 1))
         else:
             raise DsigError(SubIndication.FORMAT_FAILURE, "xpath_not_nodeset")
-    return mask
+    return ranges_mask(ranges, doc.size)
 
 
 def _compile_xpath(expr: str, ctx_el: Any, doc: Document) -> tuple[str, dict[str, Any]]:
@@ -487,11 +593,10 @@ def _xpath10(doc: Document, ns: NodeSet, transform: Any) -> NodeSet:
         compiled = etree.XPath(f"boolean({expr})", namespaces=_nsmap(xp))
     except etree.XPathError as e:
         raise DsigError(SubIndication.FORMAT_FAILURE, "bad_xpath", detail=str(e)) from None
-    out = 0
+    out = bytearray(b"0") * doc.size
     cache: dict[Any, bool] = {}
-    for i, (kind, el) in enumerate(doc.nodes):
-        if not (ns.mask >> i) & 1:
-            continue
+    for i in iter_bits(ns.mask, doc.size):
+        kind, el = doc.nodes[i]
         ctx = el if kind in ("E", "T") else el.getparent()
         if ctx is None:
             continue
@@ -505,8 +610,8 @@ def _xpath10(doc: Document, ns: NodeSet, transform: Any) -> NodeSet:
                 raise DsigError(SubIndication.FORMAT_FAILURE, "bad_xpath", detail=str(e)) from None
             cache[ctx] = v
         if v:
-            out |= 1 << i
-    return NodeSet(doc, out, ns.doc_level)
+            out[i] = 0x31  # "1"
+    return NodeSet(doc, mask_from_bits(out), ns.doc_level)
 
 
 @dataclass
@@ -583,8 +688,8 @@ def reference_octets(doc: Document, ref: Any, signature: Any) -> tuple[bytes, in
                 covered |= value.mask
                 text = "".join(
                     (el.text if kind == "T" else el.tail)
-                    for i, (kind, el) in enumerate(doc.nodes)
-                    if kind in ("T", "L") and (value.mask >> i) & 1)
+                    for kind, el in (doc.nodes[i] for i in iter_bits(value.mask, doc.size))
+                    if kind in ("T", "L"))
                 raw = text.encode("utf-8")
             else:
                 raw = value
