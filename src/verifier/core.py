@@ -50,6 +50,21 @@ messages.register("required_role_missing", "Thiếu chữ ký hợp lệ của: 
 messages.register("required_role_undetermined",
                   "Không xác định được chữ ký hợp lệ của: {roles} (có chữ ký chưa xác thực được).",
                   "Cannot establish a valid signature by: {roles} (some signatures could not be validated).")
+messages.register("required_role_missing_year",
+                  "Năm học {year}: thiếu chữ ký hợp lệ (bao phủ năm học này và khối thông tin học sinh) "
+                  "của: {roles}.",
+                  "School year {year}: no valid signature (covering this year and the identity block) "
+                  "by: {roles}.")
+messages.register("required_role_missing_years",
+                  "Năm học {year}: thiếu chữ ký hợp lệ (bao phủ năm học này và khối thông tin học sinh) "
+                  "của: {roles}; {others} năm học khác cũng thiếu chữ ký.",
+                  "School year {year}: no valid signature (covering this year and the identity block) "
+                  "by: {roles}; {others} more school year(s) also lack signatures.")
+messages.register("required_role_undetermined_year",
+                  "Năm học {year}: không xác định được chữ ký hợp lệ của: {roles} "
+                  "(có chữ ký chưa xác thực được).",
+                  "School year {year}: cannot establish a valid signature by: {roles} "
+                  "(some signatures could not be validated).")
 messages.register("signing_order_ok", "Thứ tự ký đúng: giáo viên → hiệu trưởng → con dấu.",
                   "Signing order is right: teacher → principal → seal.")
 messages.register("signing_order_wrong", "Sai thứ tự ký: {first} ký sau {second}.",
@@ -80,6 +95,17 @@ class FormatResult:
     ``order_groups``: indices into ``signatures`` that each must follow the role
     order teacher → principal → seal (e.g. one group per school-year block of an
     XML record); ``None`` means all signatures form one sequence.
+
+    ``vouches``: per signature, whether it vouches for the record - covers what
+    the record is (XML record book: the identity block and a year block; other
+    XML: all content outside the signatures); ``None`` for a signature whose
+    coverage could not be established. Only vouching signatures satisfy
+    ``required_roles`` and take part in ``signing_order``. ``vouches=None``: every
+    signature does (PDF: each signature covers its revision).
+
+    ``group_labels``: when given (one per ``order_groups`` entry, e.g. the school
+    year), the required roles are checked per group: every group needs a
+    TOTAL_PASSED signature for each required role.
     """
 
     format: str  # "pdf" | "xml"
@@ -87,6 +113,8 @@ class FormatResult:
     checks: tuple[Check, ...] = ()
     record: dict[str, str] | None = None
     order_groups: tuple[tuple[int, ...], ...] | None = None
+    vouches: tuple[bool | None, ...] | None = None
+    group_labels: tuple[str, ...] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -105,6 +133,8 @@ class Verifier:
     """Immutable, thread-safe verifier: ``Verifier(policy).verify(data, name=...)``."""
 
     __slots__ = ("_policy", "_trust")
+    _policy: Policy
+    _trust: TrustEngine
 
     def __init__(self, policy: Policy, trust: TrustEngine | None = None) -> None:
         object.__setattr__(self, "_policy", policy)
@@ -115,11 +145,11 @@ class Verifier:
 
     @property
     def policy(self) -> Policy:
-        return self._policy  # type: ignore[no-any-return]
+        return self._policy
 
     @property
     def trust(self) -> TrustEngine:
-        return self._trust  # type: ignore[no-any-return]
+        return self._trust
 
     def verify(self, data: bytes, *, name: str,
                validation_time: datetime | None = None) -> Report:
@@ -194,31 +224,74 @@ def record_checks(result: FormatResult, policy: Policy) -> tuple[Check, ...]:
     else:
         checks.append(Check("roles", True, Finding.of("roles_ok")))
 
-    # required_roles: present AND TOTAL_PASSED. A role that is missing while some
-    # signature could not be validated (its role cannot be trusted) is INDETERMINATE.
-    if policy.required_roles:
-        missing = [r for r in policy.required_roles
-                   if not any(s.role == r.value and s.indication is Indication.TOTAL_PASSED
-                              for s in sigs)]
-        names = ", ".join(r.value for r in (missing or policy.required_roles))
-        if not missing:
-            checks.append(Check("required_roles", True, Finding.of("required_roles_ok", roles=names)))
-        elif any(s.indication is Indication.INDETERMINATE for s in sigs):
-            checks.append(Check("required_roles", False, Finding.of(
-                "required_role_undetermined", roles=names), Indication.INDETERMINATE, None))
-        else:
-            checks.append(Check("required_roles", False, Finding.of(
-                "required_role_missing", roles=names),
-                Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE))
+    def vouch(i: int) -> bool | None:
+        if result.vouches is None:
+            return True
+        return result.vouches[i] if i < len(result.vouches) else None
 
-    # signing_order: teacher → principal → seal, in the order the file holds them.
-    groups = result.order_groups or (tuple(range(len(result.signatures))),)
+    n = len(result.signatures)
+    vouching = tuple(i for i in range(n) if vouch(i)
+                     and not result.signatures[i].is_document_timestamp)
+    if result.order_groups is not None:
+        groups = tuple(tuple(i for i in g if 0 <= i < n and vouch(i)) for g in result.order_groups)
+    else:
+        groups = (vouching,)
+
+    # required_roles: present AND TOTAL_PASSED, by a signature that vouches for the
+    # record (a valid signature over something else proves nothing about it), in
+    # every record part (school year) when the format names parts. A role that is
+    # missing while a signature that might count could not be validated (its role
+    # or coverage cannot be trusted) is INDETERMINATE.
+    if policy.required_roles:
+        labelled = (result.group_labels is not None and result.order_groups is not None
+                    and len(result.group_labels) == len(groups))
+        parts: list[tuple[str, tuple[int, ...]]] = (
+            list(zip(result.group_labels or (), groups)) if labelled else [("", vouching)])
+        unknown = [i for i in range(n) if vouch(i) is None
+                   and result.signatures[i].indication is Indication.INDETERMINATE]
+        short: list[tuple[str, list[Role], bool]] = []
+        for label, idx in parts:
+            members = [result.signatures[i] for i in idx
+                       if not result.signatures[i].is_document_timestamp]
+            missing = [r for r in policy.required_roles
+                       if not any(s.role == r.value and s.indication is Indication.TOTAL_PASSED
+                                  for s in members)]
+            if missing:
+                undetermined = bool(unknown) or any(
+                    s.indication is Indication.INDETERMINATE for s in members)
+                short.append((label, missing, undetermined))
+        if not short:
+            names = ", ".join(r.value for r in policy.required_roles)
+            checks.append(Check("required_roles", True, Finding.of("required_roles_ok", roles=names)))
+        else:
+            label, missing, undetermined = short[0]
+            names = ", ".join(r.value for r in missing)
+            failed = [p for p in short if not p[2]]
+            if failed:  # a definite gap wins over an undetermined one
+                label, missing, undetermined = failed[0]
+                names = ", ".join(r.value for r in missing)
+            others = len(short) - 1
+            if undetermined:
+                finding = (Finding.of("required_role_undetermined_year", year=label, roles=names)
+                           if label else Finding.of("required_role_undetermined", roles=names))
+                checks.append(Check("required_roles", False, finding, Indication.INDETERMINATE, None))
+            else:
+                if not label:
+                    finding = Finding.of("required_role_missing", roles=names)
+                elif others:
+                    finding = Finding.of("required_role_missing_years", year=label, roles=names,
+                                         others=others)
+                else:
+                    finding = Finding.of("required_role_missing_year", year=label, roles=names)
+                checks.append(Check("required_roles", False, finding,
+                                    Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE))
+
+    # signing_order: teacher → principal → seal, in the order the file holds them,
+    # among the signatures that vouch for the record (per group).
     wrong: tuple[str, str] | None = None
     for group in groups:
         highest: Role | None = None
         for i in group:
-            if i >= len(result.signatures):
-                continue
             s = result.signatures[i]
             if s.is_document_timestamp or s.role is None:
                 continue

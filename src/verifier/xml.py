@@ -17,10 +17,11 @@ certvalidator), never by signxml's chain check.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from asn1crypto import x509 as asn1_x509
 from lxml import etree
@@ -111,8 +112,21 @@ _M("unsigned_content_failed", "Có nội dung không được chữ ký nào bao
    "Content not covered by any signature: {where}.")
 _M("too_many_signatures", "Tệp có quá nhiều chữ ký ({count}, tối đa {limit}).",
    "The file has too many signatures ({count}, at most {limit}).")
-_M("not_a_record_signature", "Chữ ký không bao phủ khối thông tin học sinh.",
-   "The signature does not cover the student identity block.")
+_M("not_a_record_signature",
+   "Chữ ký này không bao phủ hồ sơ (khối thông tin học sinh cùng năm học, hoặc toàn bộ nội dung "
+   "ngoài chữ ký) nên không được tính là chữ ký của hồ sơ.",
+   "This signature does not cover the record (the student identity block with a school year, "
+   "or all content outside the signatures), so it does not count as a signature of the record.")
+_M("record_structure_ok", "Cấu trúc hồ sơ rõ ràng: một khối thông tin học sinh, mỗi năm học một khối.",
+   "The record is unambiguous: one identity block, one block per school year.")
+_M("record_identity_count",
+   "Cấu trúc hồ sơ không rõ ràng: phải có đúng một khối thông tin học sinh (HocSinh), tệp có {count}.",
+   "Ambiguous record: it must have exactly one student identity block (HocSinh); this file has {count}.")
+_M("record_duplicate_year", "Cấu trúc hồ sơ không rõ ràng: năm học {year} có nhiều khối.",
+   "Ambiguous record: the school year {year} has more than one block.")
+_M("record_misplaced_block",
+   "Cấu trúc hồ sơ không rõ ràng: khối {block} nằm ngoài vị trí quy định (dòng {line}).",
+   "Ambiguous record: a {block} block is out of place (line {line}).")
 
 HOCBA_ROOT = f"{{{RECORD_NS}}}HocBa"
 HOCBA_IDENTITY = f"{{{RECORD_NS}}}HocSinh"
@@ -166,6 +180,12 @@ def evaluate_xml(data: bytes, ctx: "EvalContext") -> "FormatResult":
     # first (EN 319 102-1 5.2.6 / 5.6.2: XAdES CertificateValues, RevocationValues,
     # TimeStampValidationData).
     judged = [_judge_core(doc, el, i) for i, el in enumerate(sig_els)]
+    outside = _outside_mask(doc, sig_els)
+    layout = _record_layout(doc, outside)
+    vouches = _vouches(doc, judged, outside, layout)
+    for j, v in zip(judged, vouches):
+        if v is False:
+            j.findings.insert(0, Finding.of("not_a_record_signature"))
     emb_certs, emb_ocsp, emb_crl = [], [], []
     for j in judged:
         if j.qual is not None:
@@ -180,10 +200,13 @@ def evaluate_xml(data: bytes, ctx: "EvalContext") -> "FormatResult":
             covered |= j.covered
     checks = [_duplicate_ids_check(doc)]
     if sig_els:
-        checks.append(_unsigned_content_check(doc, sig_els, covered))
-    record = _record(doc, covered)
-    groups = _order_groups(doc, judged)
+        checks.append(_unsigned_content_check(doc, outside, covered))
+    if layout is not None:
+        checks.append(layout.check)
+    record = _record(doc, covered, layout)
+    groups, labels = _record_groups(doc, judged, vouches, layout)
     return FormatResult("xml", tuple(reports), tuple(checks), record, groups,
+                        vouches=tuple(vouches), group_labels=labels,
                         extras={"covered": covered})
 
 
@@ -410,9 +433,12 @@ def _validate_ts(doc: Document, sig: Any, qual: Qualifying, ts: Timestamp, ctx: 
     except DsigError:
         return None
     best = None
+    def digester(d: bytes) -> Callable[[str], bytes]:
+        return lambda algo: hashlib.new(algo, d).digest()
+
     for data in inputs:
         res = ctx.trust.validate_timestamp_token(
-            ts.token, lambda algo, d=data: hashlib.new(algo, d).digest(), ctx.validation_time,
+            ts.token, digester(data), ctx.validation_time,
             embedded_ocsps=emb_ocsp, embedded_crls=emb_crl, poe_time=poe,
             explicit_time=ctx.explicit_time)
         if best is None or res.intact:
@@ -435,15 +461,16 @@ def _coverage(doc: Document, j: _Judged) -> str:
 def _describe(doc: Document, mask: int, limit: int = 8) -> str:
     """The top elements a node-set covers, e.g. ``HocSinh#HS-1-hocsinh, NamHoc#...``."""
     names: list[str] = []
-    i = 0
-    while i < doc.size and len(names) < limit:
+    bits = doc.bits(mask)
+    i = bits.find("1")
+    while i != -1 and len(names) < limit:
         kind, el = doc.nodes[i]
-        if kind == "E" and isinstance(el.tag, str) and (mask >> i) & 1:
+        if kind == "E" and isinstance(el.tag, str):
             ident = el.get("Id")
             names.append(etree.QName(el).localname + (f"#{ident}" if ident else ""))
-            i = doc.end[i]
+            i = bits.find("1", doc.end[i])
             continue
-        i += 1
+        i = bits.find("1", i + 1)
     return ", ".join(names) or "-"
 
 
@@ -457,8 +484,8 @@ def _duplicate_ids_check(doc: Document) -> Check:
     return Check("duplicate_ids", True, Finding.of("duplicate_ids_ok"))
 
 
-def _unsigned_content_check(doc: Document, sig_els: list[Any], covered: int) -> Check:
-    """CONTRACT 6: text and attributes outside ds:Signature must be covered."""
+def _outside_mask(doc: Document, sig_els: list[Any]) -> int:
+    """The nodes outside ds:Signature elements, where content must be signed (CONTRACT 6)."""
     sig_mask = 0
     for s in sig_els:
         sig_mask |= doc.subtree(s)
@@ -474,27 +501,51 @@ def _unsigned_content_check(doc: Document, sig_els: list[Any], covered: int) -> 
         for inner in s.iter(q(DS, "Signature")):
             if inner is not s:
                 sig_mask |= doc.subtree(inner)
-    outside = doc.all_mask & ~sig_mask
-    uncovered = outside & ~covered
+    return doc.all_mask & ~sig_mask
+
+
+def _uncovered_content(doc: Document, rest: int, limit: int) -> list[str]:
+    """Where content lies among the nodes of ``rest`` (outside the signatures, not
+    covered), at most ``limit`` places. Content (CONTRACT 6): a non-blank text node;
+    an attribute other than namespace declarations and ``Id``; an element with no
+    child element (its presence is information, e.g. an empty second ``<HocSinh/>``).
+    An uncovered element is fine only when it merely wraps other elements (covered
+    ones, signatures - or uncovered ones, which are judged themselves). Comments and
+    processing instructions are not content. Linear time: the set bits are found in
+    a bit string, never by shifting a document-sized int per node."""
     where: list[str] = []
-    i = 0
-    while uncovered >> i and len(where) < 5:
-        if not (uncovered >> i) & 1:
-            i += 1
-            continue
+    reported: set[Any] = set()  # one place per element (its E and T nodes say the same)
+    bits = doc.bits(rest)
+    i = bits.find("1")
+    while i != -1 and len(where) < limit:
         kind, el = doc.nodes[i]
+        i = bits.find("1", i + 1)
+        about = el.getparent() if kind == "L" else el
+        if about in reported:
+            continue
+        w = None
         if kind == "E" and isinstance(el.tag, str):
             attrs = [k for k in el.attrib if k != "Id" and not _fixed_attr(doc, el, k)]
             if attrs:
-                where.append(f"{etree.QName(el).localname}/@{etree.QName(attrs[0]).localname}"
-                             f" (line {el.sourceline})")
+                w = (f"{etree.QName(el).localname}/@{etree.QName(attrs[0]).localname}"
+                     f" (line {el.sourceline})")
+            elif not any(isinstance(c.tag, str) for c in el):
+                w = f"{etree.QName(el).localname} (line {el.sourceline})"
         elif kind == "T" and el.text and el.text.strip():
-            where.append(f"{etree.QName(el).localname} (line {el.sourceline})")
+            w = f"{etree.QName(el).localname} (line {el.sourceline})"
         elif kind == "L" and el.tail and el.tail.strip():
             parent = el.getparent()
-            where.append(f"{etree.QName(parent).localname if parent is not None else '?'}"
-                         f" (line {el.sourceline})")
-        i += 1
+            w = (f"{etree.QName(parent).localname if parent is not None else '?'}"
+                 f" (line {el.sourceline})")
+        if w is not None:
+            reported.add(about)
+            where.append(w)
+    return where
+
+
+def _unsigned_content_check(doc: Document, outside: int, covered: int) -> Check:
+    """CONTRACT 6: content outside ds:Signature must be covered."""
+    where = _uncovered_content(doc, outside & ~covered, 5)
     if where:
         return Check("unsigned_content", False, Finding.of(
             "unsigned_content_failed", where="; ".join(where)),
@@ -508,35 +559,112 @@ def _fixed_attr(doc: Document, el: Any, name: str) -> bool:
     return el is doc.root and el.tag == HOCBA_ROOT and name == "version" and el.get(name) == "1"
 
 
-def _record(doc: Document, covered: int) -> dict[str, str] | None:
-    """Record summary from signed content only (CONTRACT 6)."""
+@dataclass
+class _Layout:
+    """A record book's blocks (root ``HocBa`` in the record namespace)."""
+
+    identity: Any  # the one identity block, None when there is not exactly one
+    years: list[Any]
+    check: Check
+
+
+def _record_layout(doc: Document, outside: int) -> _Layout | None:
+    """The record book's identity and year blocks, and whether they are unambiguous:
+    exactly one ``HocSinh`` and one ``NamHoc`` per school year, as children of the
+    root, and no such block elsewhere outside the signatures. An ambiguous record
+    has no ``record`` summary and fails the ``record_structure`` check."""
     root = doc.root
     if root.tag != HOCBA_ROOT:
         return None
-    identity = [el for el in root.iterchildren(HOCBA_IDENTITY)]
-    if len(identity) != 1 or not doc.contains_subtree(covered, identity[0]):
+    identities = list(root.iterchildren(HOCBA_IDENTITY))
+    years = list(root.iterchildren(HOCBA_YEAR))
+    problem: Finding | None = None
+    if len(identities) != 1:
+        problem = Finding.of("record_identity_count", count=len(identities))
+    if problem is None:
+        seen: set[str] = set()
+        for y in years:
+            sy = (y.get("schoolYear") or "").strip()
+            if sy in seen:
+                problem = Finding.of("record_duplicate_year", year=sy or "?")
+                break
+            seen.add(sy)
+    if problem is None:
+        bits = doc.bits(outside)
+        for el in root.iter(HOCBA_IDENTITY, HOCBA_YEAR):
+            if el.getparent() is not root and bits[doc.e_idx[el]] == "1":
+                problem = Finding.of("record_misplaced_block", block=etree.QName(el).localname,
+                                     line=el.sourceline or "?")
+                break
+    if problem is not None:
+        return _Layout(None, years, Check("record_structure", False, problem,
+                                          I.TOTAL_FAILED, S.FORMAT_FAILURE))
+    return _Layout(identities[0], years, Check("record_structure", True,
+                                               Finding.of("record_structure_ok")))
+
+
+def _vouches(doc: Document, judged: list[_Judged], outside: int,
+             layout: _Layout | None) -> list[bool | None]:
+    """Per signature: does it vouch for the record (None: integrity not established)?
+
+    A record book's signature must cover the identity block and at least one year
+    block (which years: :func:`_record_groups`); any other document's signature must
+    cover all content outside the signatures (the nodes ``unsigned_content`` judges).
+    A valid signature over something else - e.g. the principal's signature of an
+    unrelated notice pasted into the record - does not count toward the roles."""
+    out: list[bool | None] = []
+    for j in judged:
+        if not j.integrity:
+            out.append(None)
+        elif layout is not None:
+            out.append(layout.identity is not None
+                       and doc.contains_subtree(j.covered, layout.identity)
+                       and (not layout.years
+                            or any(doc.contains_subtree(j.covered, y) for y in layout.years)))
+        else:
+            out.append(not _uncovered_content(doc, outside & ~j.covered, 1))
+    return out
+
+
+def _record(doc: Document, covered: int, layout: _Layout | None) -> dict[str, str] | None:
+    """Record summary from signed content only (CONTRACT 6); None when ambiguous."""
+    if layout is None or layout.identity is None:
         return None
-    years = [y for y in root.iterchildren(HOCBA_YEAR) if doc.contains_subtree(covered, y)]
+    identity = layout.identity
+    if not doc.contains_subtree(covered, identity):
+        return None
+    years = [y for y in layout.years if doc.contains_subtree(covered, y)]
+    # Comments and PIs are not signed content; lxml's findtext would stop at one
+    # ("Phan <!-- x -->Văn" reads "Phan "), so read a copy without them.
+    clean = copy.deepcopy(identity)
+    etree.strip_elements(clean, etree.Comment, etree.ProcessingInstruction, with_tail=False)
     try:
         from records.xmlio import record_summary
 
-        summary = record_summary(identity[0], years)
+        summary = record_summary(clean, years)
     except Exception:
         return None
     return {k: v for k, v in summary.items() if v is not None} or None
 
 
-def _order_groups(doc: Document, judged: list[_Judged]) -> tuple[tuple[int, ...], ...] | None:
-    """One signing-order group per school-year block: the signatures covering it."""
-    if doc.root.tag != HOCBA_ROOT:
-        return None
+def _record_groups(doc: Document, judged: list[_Judged], vouches: list[bool | None],
+                   layout: _Layout | None
+                   ) -> tuple[tuple[tuple[int, ...], ...] | None, tuple[str, ...] | None]:
+    """Record books: one group per school-year block - the vouching signatures that
+    cover it (with the identity block), labelled with the school year. Each group
+    must hold the required roles and follow the signing order (core.record_checks),
+    so last year's principal signature does not vouch for this year's block."""
+    if layout is None:
+        return None, None
+    ok = [i for i, v in enumerate(vouches) if v]
+    if not layout.years:
+        return (tuple(ok),), ("",)
     groups = []
-    for y in doc.root.iterchildren(HOCBA_YEAR):
-        idx = tuple(i for i, j in enumerate(judged)
-                    if j.integrity and doc.contains_subtree(j.covered, y))
-        if idx:
-            groups.append(idx)
-    return tuple(groups) or None
+    labels = []
+    for y in layout.years:
+        groups.append(tuple(i for i in ok if doc.contains_subtree(judged[i].covered, y)))
+        labels.append((y.get("schoolYear") or y.get("Id") or "?").strip())
+    return tuple(groups), tuple(labels)
 
 
 _ = key_size
