@@ -1,27 +1,35 @@
 """Certificate judgement: the ONE place certificates are judged, for PDF and XML.
 
 A :class:`TrustEngine` is built once per :class:`~verifier.core.Verifier` and
-shared by every thread. It holds the parsed trust anchors and intermediates, a
-thread-safe cache of OCSP responses and CRLs (kept until their nextUpdate) and
-the fetchers (with timeouts). Path building and validation are
-pyhanko-certvalidator's; this module adds the EN 319 102-1 reading of the result:
+shared by every thread. It holds the parsed trust anchors and intermediates and
+the fetchers (with timeouts) behind a thread-safe cache of what they fetched
+(OCSP responses and CRLs until their nextUpdate, AIA certificates for an hour).
+Path building and validation are pyhanko-certvalidator's; this module adds the
+EN 319 102-1 reading of the result:
 
-- 5.2.6 X.509 certificate validation at the validation time, using embedded
-  revocation data first (PAdES DSS/VRI, XAdES values), then the cache, then (if
-  allowed) OCSP/CRL online;
+- 5.2.6 X.509 certificate validation at the validation time, with the validation
+  data embedded in the file first (PAdES DSS/VRI, XAdES values), then (if allowed
+  and judging "now") OCSP/CRL online through the fetch cache;
 - 5.6.2.1 past signature validation: when the current-time validation fails
   (expired, revoked, no fresh revocation data) and a trusted timestamp proves the
   signature existed at an earlier time (POE), the chain is validated again *at
-  that time* with the embedded revocation data;
+  that time* with the validation data at hand; a certificate revoked after the
+  POE is valid at the POE, one revoked at or before it is REVOKED;
 - 5.2.8 cryptographic constraints: RSA ≥ 2048, ECDSA ≥ 256, SHA-256 or stronger;
 - the mapping of every failure to an EN 319 102-1 indication and sub-indication.
+
+Determinism: a verdict is a function of (certificate and validation data offered,
+policy, validation time, POE, usage) and of what the CA publishes online. No
+verdict, path or fetched item is reused except through the fetch cache, which
+answers only where a fetch would have been made, so the order in which a process
+judges files never changes a report.
 """
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Sequence
 
@@ -29,8 +37,15 @@ from asn1crypto import cms, crl, ocsp, tsp, x509
 from cryptography import x509 as cx509
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as cv_errors
-from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
-from pyhanko_certvalidator.policy_decl import DisallowWeakAlgorithmsPolicy
+from pyhanko_certvalidator.fetchers.api import FetcherBackend, Fetchers, FetchLimits
+from pyhanko_certvalidator.fetchers.common_utils import FetchBudget
+from pyhanko_certvalidator.fetchers.requests_fetchers.cert_fetch_client import (
+    RequestsCertificateFetcher)
+from pyhanko_certvalidator.fetchers.requests_fetchers.crl_client import RequestsCRLFetcher
+from pyhanko_certvalidator.fetchers.requests_fetchers.ocsp_client import RequestsOCSPFetcher
+from pyhanko_certvalidator.policy_decl import (
+    LEGACY_POLICY_MAP, NO_REVOCATION, REQUIRE_REVINFO, CertRevTrustPolicy,
+    DisallowWeakAlgorithmsPolicy, RevocationCheckingPolicy, RevocationCheckingRule)
 
 from hocba.roles import role_from_certificate
 from hocba.vocab import Indication, SubIndication
@@ -38,7 +53,7 @@ from verifier import messages
 from verifier.policy import Policy
 from verifier.report import Finding, RevocationInfo, SignerInfo, TimestampInfo
 
-__all__ = ["CertResult", "TrustEngine", "TimestampResult", "RevocationCache"]
+__all__ = ["CachingFetcherBackend", "CertResult", "RevocationCache", "TimestampResult", "TrustEngine"]
 
 I, S = Indication, SubIndication
 
@@ -47,6 +62,27 @@ messages.register("cert_ok", "Chứng thư số hợp lệ, chuỗi tin cậy đ
 messages.register("cert_ok_at_poe",
                   "Chứng thư số hợp lệ tại thời điểm ký {time} (có dấu thời gian chứng minh); {why} sau đó.",
                   "The certificate was valid at signing time {time} (proven by a timestamp); {why} afterwards.")
+messages.register("cert_poe_expired_ok",
+                  "Chứng thư số hợp lệ tại thời điểm ký {time} (có dấu thời gian chứng minh); chứng thư đã hết hạn sau đó.",
+                  "The certificate was valid at signing time {time} (proven by a timestamp); it expired afterwards.")
+messages.register("cert_poe_revoked_ok",
+                  "Chứng thư số hợp lệ tại thời điểm ký {time} (có dấu thời gian chứng minh); chứng thư bị thu hồi sau đó.",
+                  "The certificate was valid at signing time {time} (proven by a timestamp); it was revoked afterwards.")
+messages.register("cert_poe_revinfo_ok",
+                  "Chứng thư số hợp lệ tại thời điểm ký {time} (có dấu thời gian chứng minh, dữ liệu thu hồi đi kèm tệp).",
+                  "The certificate was valid at signing time {time} (proven by a timestamp, with the revocation data in the file).")
+messages.register("cert_revoked_after_poe_ok",
+                  "Chữ ký được tạo lúc {poe} (có dấu thời gian chứng minh), trước khi chứng thư số bị thu hồi lúc {time} (lý do: {reason}); chữ ký vẫn hợp lệ.",
+                  "The signature was made at {poe} (proven by a timestamp), before the certificate was revoked at {time} (reason: {reason}); the signature stays valid.")
+messages.register("cert_revoked_before_poe",
+                  "Chứng thư số đã bị thu hồi lúc {time} (lý do: {reason}), trước thời điểm ký {poe} do dấu thời gian chứng minh.",
+                  "The certificate was revoked at {time} (reason: {reason}), before the signing time {poe} proven by the timestamp.")
+messages.register("cert_revoked_after_poe_unverified",
+                  "Chứng thư số bị thu hồi lúc {time}, sau thời điểm ký {poe} do dấu thời gian chứng minh, nhưng không xác thực được chuỗi chứng thư tại thời điểm ký ({detail}).",
+                  "The certificate was revoked at {time}, after the signing time {poe} proven by the timestamp, but the chain cannot be validated as of that time ({detail}).")
+messages.register("cert_expired_revinfo_missing",
+                  "Chứng thư số đã hết hạn ngày {time}; dấu thời gian chứng minh chữ ký có từ {poe}, nhưng không có dữ liệu thu hồi cho thời điểm đó ({detail}).",
+                  "The certificate expired on {time}; a timestamp proves the signature existed at {poe}, but there is no revocation data for that time ({detail}).")
 messages.register("no_chain", "Không tìm thấy chuỗi chứng thư đến một CA gốc tin cậy ({detail}).",
                   "No certificate chain to a trusted root CA ({detail}).")
 messages.register("cert_revoked", "Chứng thư số đã bị thu hồi từ {time}, trước thời điểm ký.",
@@ -126,83 +162,194 @@ class TimestampResult:
         return self.info.time if self.info else None
 
 
-# -- revocation cache --------------------------------------------------------------
+# -- revocation cache: what was fetched online, shared across files ------------------------
+#
+# The cache sits *inside the fetchers*: a cached OCSP response, CRL or AIA certificate is
+# handed to pyhanko-certvalidator exactly where a network fetch would have returned it, and
+# only when the validation would fetch. A verdict therefore depends on (bytes, policy,
+# validation time, the revocation data the CA publishes) and never on which files the
+# process judged before. Nothing else (no verdict, no path) is kept across validations.
 
-_NO_NEXT_UPDATE_TTL = timedelta(minutes=5)
-# How long a current-time "valid" verdict is reused at most (also bounded by the
-# nextUpdate of the revocation data behind it).
-_VERDICT_TTL = timedelta(minutes=5)
+_NO_NEXT_UPDATE_TTL = timedelta(minutes=5)  # OCSP/CRL without nextUpdate
+_CERT_TTL = timedelta(hours=1)  # issuer certificates fetched through AIA caIssuers
+_CACHE_MAX = 20000
+
+
+def _ocsp_meta(resp: ocsp.OCSPResponse) -> tuple[list[int], datetime] | None:
+    """(serials the response speaks about, the moment it goes stale) or None if unreadable."""
+    try:
+        basic = resp["response_bytes"]["response"].parsed
+        single = basic["tbs_response_data"]["responses"]
+        serials = [int(s["cert_id"]["serial_number"].native) for s in single]
+        nu = single[0]["next_update"].native
+        tu = single[0]["this_update"].native
+        return serials, nu or (tu + _NO_NEXT_UPDATE_TTL)
+    except Exception:
+        return None
+
+
+def _crl_expiry(c: crl.CertificateList) -> datetime | None:
+    try:
+        tbs = c["tbs_cert_list"]
+        nu = tbs["next_update"].native
+        return nu or (tbs["this_update"].native + _NO_NEXT_UPDATE_TTL)  # type: ignore[no-any-return]
+    except Exception:
+        return None
 
 
 class RevocationCache:
-    """Thread-safe OCSP/CRL store shared across files, each kept until its nextUpdate."""
+    """Thread-safe store of fetched OCSP responses, CRLs and AIA certificates.
+
+    Keyed like pyhanko-certvalidator's own per-validation fetch cache (OCSP: certificate
+    and issuer; CRL and certificates: URL); an entry lives until its nextUpdate
+    (certificates: :data:`_CERT_TTL`). Failed fetches are never cached.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._ocsp: dict[int, list[tuple[ocsp.OCSPResponse, datetime]]] = {}
-        self._crl: dict[bytes, list[tuple[crl.CertificateList, datetime]]] = {}
-        self._certs: dict[bytes, x509.Certificate] = {}
+        self._items: dict[tuple[str, Any], tuple[Any, datetime]] = {}
 
-    @staticmethod
-    def _ocsp_meta(resp: ocsp.OCSPResponse) -> tuple[list[int], datetime] | None:
-        try:
-            basic = resp["response_bytes"]["response"].parsed
-            single = basic["tbs_response_data"]["responses"]
-            serials = [int(s["cert_id"]["serial_number"].native) for s in single]
-            nu = single[0]["next_update"].native
-            tu = single[0]["this_update"].native
-            return serials, nu or (tu + _NO_NEXT_UPDATE_TTL)
-        except Exception:
-            return None
-
-    def add_ocsp(self, resp: ocsp.OCSPResponse) -> None:
-        meta = self._ocsp_meta(resp)
-        if meta is None:
-            return
-        serials, expiry = meta
+    def get(self, kind: str, tag: Any, now: datetime | None = None) -> Any:
+        now = now or datetime.now(timezone.utc)
         with self._lock:
-            for s in serials:
-                lst = [(r, e) for r, e in self._ocsp.get(s, []) if r.dump() != resp.dump()]
-                lst.append((resp, expiry))
-                self._ocsp[s] = lst[-4:]
+            hit = self._items.get((kind, tag))
+            if hit is None:
+                return None
+            if hit[1] <= now:
+                del self._items[(kind, tag)]
+                return None
+            return hit[0]
 
-    def add_crl(self, c: crl.CertificateList) -> None:
-        try:
-            issuer = c["tbs_cert_list"]["issuer"].sha256
-            nu = c["tbs_cert_list"]["next_update"].native
-            expiry = nu or (c["tbs_cert_list"]["this_update"].native + _NO_NEXT_UPDATE_TTL)
-        except Exception:
+    def put(self, kind: str, tag: Any, value: Any, now: datetime | None = None) -> None:
+        now = now or datetime.now(timezone.utc)
+        expiry: datetime | None
+        if kind == "ocsp":
+            meta = _ocsp_meta(value) if isinstance(value, ocsp.OCSPResponse) else None
+            expiry = meta[1] if meta else None
+        elif kind == "crl":
+            expiry = _crl_expiry(value) if isinstance(value, crl.CertificateList) else None
+        else:
+            expiry = now + _CERT_TTL
+        if expiry is None or expiry <= now:
             return
         with self._lock:
-            lst = [(r, e) for r, e in self._crl.get(issuer, []) if r.dump() != c.dump()]
-            lst.append((c, expiry))
-            self._crl[issuer] = lst[-4:]
+            if len(self._items) >= _CACHE_MAX:
+                self._items.clear()
+            self._items[(kind, tag)] = (value, expiry)
 
-    def add_cert(self, cert: x509.Certificate) -> None:
+    def __len__(self) -> int:
         with self._lock:
-            self._certs.setdefault(cert.sha256, cert)
+            return len(self._items)
 
-    def lookup(self, certs: Iterable[x509.Certificate], now: datetime
-               ) -> tuple[list[ocsp.OCSPResponse], list[crl.CertificateList]]:
-        ocsps: list[ocsp.OCSPResponse] = []
-        crls: list[crl.CertificateList] = []
-        with self._lock:
-            for cert in certs:
-                serial = cert.serial_number
-                live = [(r, e) for r, e in self._ocsp.get(serial, []) if e > now]
-                if serial in self._ocsp:
-                    self._ocsp[serial] = live
-                ocsps.extend(r for r, _ in live)
-                issuer = cert.issuer.sha256
-                live_c = [(r, e) for r, e in self._crl.get(issuer, []) if e > now]
-                if issuer in self._crl:
-                    self._crl[issuer] = live_c
-                crls.extend(r for r, _ in live_c)
-        return ocsps, crls
 
-    def certs(self) -> list[x509.Certificate]:
-        with self._lock:
-            return list(self._certs.values())
+class _CachedFetchMixin:
+    """Serve a fetch from the :class:`RevocationCache` (or store what the network returned).
+
+    Hooks ``_perform_fetch`` of pyhanko-certvalidator's requests fetchers: the one place
+    every OCSP request, CRL download and AIA certificate download goes through.
+    """
+
+    _kind = ""
+    _store: RevocationCache
+
+    async def _perform_fetch(self, tag: Any, fetch_fun: Callable[[], Any]) -> Any:
+        store, kind = self._store, self._kind
+
+        async def cached() -> Any:
+            hit = store.get(kind, tag)
+            if hit is not None:
+                return hit
+            value = await fetch_fun()
+            store.put(kind, tag, value)
+            return value
+
+        return await super()._perform_fetch(tag, cached)  # type: ignore[misc]
+
+
+class _CachedOCSPFetcher(_CachedFetchMixin, RequestsOCSPFetcher):
+    _kind = "ocsp"
+
+
+class _CachedCRLFetcher(_CachedFetchMixin, RequestsCRLFetcher):
+    _kind = "crl"
+
+
+class _CachedCertFetcher(_CachedFetchMixin, RequestsCertificateFetcher):
+    _kind = "cert"
+
+    def fetched_certs(self) -> list[x509.Certificate]:
+        # The base class puts each URL's *list* of certificates in a set (unhashable).
+        out: list[x509.Certificate] = []
+        for _, v in self._iter_results():  # type: ignore[no-untyped-call]
+            out.extend(v if isinstance(v, (list, tuple)) else [v])
+        return out
+
+
+class CachingFetcherBackend(FetcherBackend):
+    """pyhanko-certvalidator fetchers (requests, bounded budget) behind a shared cache."""
+
+    def __init__(self, store: RevocationCache, per_request_timeout: float = 10.0) -> None:
+        self.store = store
+        self.per_request_timeout = per_request_timeout
+
+    def get_fetchers(self) -> Fetchers:
+        budget = FetchBudget(FetchLimits())
+        to = self.per_request_timeout
+        o = _CachedOCSPFetcher(per_request_timeout=to, budget=budget)
+        c = _CachedCRLFetcher(per_request_timeout=to, budget=budget)  # type: ignore[no-untyped-call]
+        k = _CachedCertFetcher(per_request_timeout=to, budget=budget)
+        for f in (o, c, k):
+            f._store = self.store
+        return Fetchers(ocsp_fetcher=o, crl_fetcher=c, cert_fetcher=k)
+
+    async def close(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    """What one online validation attempt fetched (or took from the cache)."""
+
+    ocsps: tuple[ocsp.OCSPResponse, ...] = ()
+    crls: tuple[crl.CertificateList, ...] = ()
+    certs: tuple[x509.Certificate, ...] = ()
+
+    @classmethod
+    def of(cls, fetchers: Fetchers | None) -> "_Fetched":
+        if fetchers is None:
+            return cls()
+        try:
+            return cls(tuple(fetchers.ocsp_fetcher.fetched_responses()),
+                       tuple(fetchers.crl_fetcher.fetched_crls()),
+                       tuple(fetchers.cert_fetcher.fetched_certs()))
+        except Exception:  # bookkeeping only; the validation result stands on its own
+            return cls()
+
+
+_MEMO_TTL = timedelta(minutes=5)
+_MEMO_MAX = 10000
+
+
+def _memo_key(cert: x509.Certificate, usage: str, other_certs: Sequence[x509.Certificate],
+              ocsps: Sequence[ocsp.OCSPResponse], crls: Sequence[crl.CertificateList]
+              ) -> tuple[Any, ...]:
+    """Everything a current-time validation depends on besides the engine's policy."""
+    def digests(items: Iterable[Any]) -> frozenset[bytes]:
+        return frozenset(hashlib.sha256(i.dump()).digest() for i in items)
+
+    return (cert.sha256, usage, frozenset(c.sha256 for c in other_certs),
+            digests(ocsps), digests(crls))
+
+
+def _checking_policy(mode: str, *, ee: bool = True) -> RevocationCheckingPolicy:
+    """The revocation checking rules for the policy's mode; ``ee=False``: the signer's
+    own status is already established (EN 319 102-1 5.6.2.1), check only the CAs."""
+    base = {"off": NO_REVOCATION, "require": REQUIRE_REVINFO}.get(
+        mode, LEGACY_POLICY_MAP["soft-fail"])
+    if ee:
+        return base
+    return RevocationCheckingPolicy(ee_certificate_rule=RevocationCheckingRule.NO_CHECK,
+                                    intermediate_ca_cert_rule=base.intermediate_ca_cert_rule)
 
 
 # -- helpers --------------------------------------------------------------------------
@@ -211,14 +358,14 @@ def _subject_string(cert: x509.Certificate) -> str:
     try:
         return cx509.load_der_x509_certificate(cert.dump()).subject.rfc4514_string()
     except Exception:
-        return cert.subject.human_friendly
+        return str(cert.subject.human_friendly)
 
 
 def _issuer_string(cert: x509.Certificate) -> str:
     try:
         return cx509.load_der_x509_certificate(cert.dump()).issuer.rfc4514_string()
     except Exception:
-        return cert.issuer.human_friendly
+        return str(cert.issuer.human_friendly)
 
 
 def _first_attr(name: x509.Name, attr: str) -> str | None:
@@ -272,11 +419,14 @@ class TrustEngine:
         self.anchors: tuple[x509.Certificate, ...] = policy.trust_anchors
         self.intermediates: tuple[x509.Certificate, ...] = policy.intermediates
         self._anchor_hashes = frozenset(c.sha256 for c in self.anchors)
+        # Fetched OCSP/CRL/AIA data, shared across files until it goes stale; the only
+        # state that outlives one validation (see RevocationCache).
         self.cache = RevocationCache()
-        self._verdicts: dict[tuple[bytes, str], tuple[CertResult, datetime]] = {}
-        self._verdict_lock = threading.Lock()
-        self._backend = RequestsFetcherBackend(per_request_timeout=policy.fetch_timeout)
-        self._algo_policy = DisallowWeakAlgorithmsPolicy(
+        self._backend = CachingFetcherBackend(self.cache, per_request_timeout=policy.fetch_timeout)
+        # Current-time "valid" results keyed by every input that affects them (_memo_key).
+        self._memo: dict[tuple[Any, ...], tuple[CertResult, datetime]] = {}
+        self._memo_lock = threading.Lock()
+        self._algo_policy = DisallowWeakAlgorithmsPolicy(  # type: ignore[no-untyped-call]
             weak_hash_algos=frozenset({"md2", "md5", "sha1"}),
             rsa_key_size_threshold=policy.min_rsa_bits,
         )
@@ -352,47 +502,38 @@ class TrustEngine:
         only used to tell REVOKED from REVOKED_NO_POE).
         ``explicit_time``: the caller asked for a past validation time; then nothing
         is fetched online.
+
+        The result is a function of the arguments, the policy and (when fetching is
+        allowed) what the CA publishes: the only state shared across calls is the
+        fetch cache behind the online step.
         """
         findings: list[Finding] = []
         mode = self.policy.revocation_mode
-        now = datetime.now(timezone.utc)
-        # A certificate found valid *now* stays valid until the revocation data that
-        # proved it goes stale: reuse that verdict across files (bulk verification).
-        vkey = (cert.sha256, usage)
+        others = [*other_certs, *self.intermediates]
+        embedded_o = list(embedded_ocsps) if mode != "off" else []
+        embedded_c = list(embedded_crls) if mode != "off" else []
+        online = self.policy.online and not explicit_time
+        memo_key: tuple[Any, ...] | None = None
         if not explicit_time:
-            hit = self._verdicts.get(vkey)
-            if hit is not None and hit[1] > now:
-                res = hit[0]
-                if res.revocation is not None and res.revocation.status == "good" and any(
-                        cert.serial_number in (RevocationCache._ocsp_meta(r) or ([], None))[0]
-                        for r in embedded_ocsps):
-                    from dataclasses import replace
+            memo_key = _memo_key(cert, usage, other_certs, embedded_o, embedded_c)
+            hit = self._memo_get(memo_key)
+            if hit is not None:
+                return replace(hit, validated_at=validation_time)
 
-                    res = replace(res, revocation=RevocationInfo("good", "embedded"))
-                return res
-        others = [*other_certs, *self.intermediates, *self.cache.certs()]
-        embedded_o = list(embedded_ocsps)
-        embedded_c = list(embedded_crls)
-
-        def attempt(moment: datetime | None, fetch: bool, retro: bool) -> tuple[Any, Exception | None, Any]:
-            lookup_certs = [cert, *others]
-            cached_o, cached_c = self.cache.lookup(lookup_certs, now)
+        def attempt(moment: datetime | None, *, fetch: bool, retro: bool = False,
+                    extra: _Fetched = _Fetched(), ee_revocation: bool = True
+                    ) -> tuple[Any, Exception | None, ValidationContext, _Fetched]:
             fetchers = self._backend.get_fetchers() if fetch else None
-            if mode == "off":
-                o, c, cv_mode = [], [], "soft-fail"
-            else:
-                o, c = embedded_o + cached_o, embedded_c + cached_c
-                cv_mode = "require" if mode == "require" else "soft-fail"
             vc = ValidationContext(
                 trust_roots=list(self.anchors),
-                other_certs=others,
+                other_certs=[*others, *extra.certs],
                 moment=moment,
                 best_signature_time=poe_time or moment,
                 allow_fetching=fetch,
                 fetchers=fetchers,
-                ocsps=o, crls=c,
-                revocation_mode=cv_mode,
-                retroactive_revinfo=retro,
+                ocsps=[*embedded_o, *extra.ocsps], crls=[*embedded_c, *extra.crls],
+                revinfo_policy=CertRevTrustPolicy(_checking_policy(mode, ee=ee_revocation),
+                                                  retroactive_revinfo=retro),
                 algorithm_usage_policy=self._algo_policy,
             )
             validator = CertificateValidator(cert, validation_context=vc)
@@ -402,23 +543,33 @@ class TrustEngine:
             except (cv_errors.PathBuildingError, cv_errors.PathValidationError,
                     cv_errors.InvalidCertificateError, cv_errors.ValidationError) as e:
                 path, err = None, e
-            if fetchers is not None:
-                self._harvest(fetchers)
-            return path, err, vc
+            return path, err, vc, _Fetched.of(fetchers)
 
-        # Step 1: validation at the validation time, embedded + cached data only.
+        # Step 1 (5.2.6): at the validation time with the validation data the file carries
+        # (PAdES DSS / CMS revocation values, XAdES values): a B-LT/B-LTA record needs no
+        # network. Skipped when there is nothing embedded and the online step will run.
         moment = validation_time if explicit_time else None
-        path, err, vc = attempt(moment, False, False)
-        fetched = False
-        # Step 2: revocation data missing -> fetch online (if allowed and judging "now").
-        # (Also when no path was found: the issuer may be reachable through AIA caIssuers.)
-        if (err is not None and self.policy.online and not explicit_time and (
+        fetched = _Fetched()
+        path: Any = None
+        vc: ValidationContext | None = None
+        err: Exception | None = None
+        if online and mode != "off" and not embedded_o and not embedded_c:
+            need_online = True
+        else:
+            path, err, vc, _ = attempt(moment, fetch=False)
+            # Step 2: revocation data missing -> OCSP/CRL online (through the fetch cache),
+            # when allowed and judging "now". Also when no path was found: the issuer may
+            # be reachable through AIA caIssuers.
+            need_online = err is not None and online and (
                 (isinstance(err, cv_errors.InsufficientRevinfoError) and mode != "off")
-                or isinstance(err, cv_errors.PathBuildingError))):
-            path, err, vc = attempt(None, True, False)
-            fetched = True
-        if err is None:
-            rev = self._revocation_info(cert, path, embedded_o, fetched, vc)
+                or isinstance(err, cv_errors.PathBuildingError))
+        went_online = False
+        if need_online:
+            path, err, vc, fetched = attempt(None, fetch=True)
+            went_online = True
+        if err is None and path is not None:
+            assert vc is not None
+            rev = self._revocation_info(cert, embedded_o, embedded_c, fetched, went_online, vc)
             if mode == "off":
                 findings.append(Finding.of("revocation_off"))
             elif vc.soft_fail_exceptions:
@@ -430,50 +581,132 @@ class TrustEngine:
                 return post
             result = CertResult(I.TOTAL_PASSED, None, chain=_chain(path), revocation=rev,
                                 findings=tuple(findings), path=path, validated_at=validation_time)
-            if not explicit_time and mode != "off" and not vc.soft_fail_exceptions:
-                self._remember(vkey, result, cert, vc, now)
+            if memo_key is not None and not vc.soft_fail_exceptions:
+                self._memo_put(memo_key, result, path, [*embedded_o, *fetched.ocsps],
+                               [*embedded_c, *fetched.crls])
             return result
 
         # Step 3 (5.6.2.1 past signature validation): a trusted POE earlier than the
         # validation time lets us judge the chain as it was at that time, with the
-        # revocation data embedded in the file (retroactive use: issued after the POE).
+        # validation data of the file and of the online step (used retroactively: issued
+        # after the POE).
         if poe_time is not None and poe_time < validation_time and isinstance(
                 err, (cv_errors.ExpiredError, cv_errors.RevokedError,
                       cv_errors.InsufficientRevinfoError)):
-            why = _why(err)
-            p_path, p_err, p_vc = attempt(poe_time, False, True)
+            if isinstance(err, cv_errors.RevokedError) and _is_signer_revocation(err):
+                return self._past_revoked(cert, usage, err, poe_time, embedded_o, fetched,
+                                          attempt)
+            p_path, p_err, p_vc, _ = attempt(poe_time, fetch=False, retro=True, extra=fetched)
             if p_err is None:
-                rev = self._revocation_info(cert, p_path, embedded_o, False, p_vc)
+                rev = self._revocation_info(cert, embedded_o, embedded_c, fetched, went_online,
+                                            p_vc)
                 if isinstance(err, cv_errors.RevokedError):
-                    rev = RevocationInfo("revoked", rev.source if rev else None)
-                findings.append(Finding.of("cert_ok_at_poe", time=_fmt_time(poe_time), why=why))
+                    rev = RevocationInfo("revoked", rev.source)
+                findings.append(Finding.of(_poe_code(err), time=_fmt_time(poe_time)))
                 post = self._post_chain(cert, usage, p_path)
                 if post is not None:
                     return post
                 return CertResult(I.TOTAL_PASSED, None, chain=_chain(p_path), revocation=rev,
                                   findings=tuple(findings), path=p_path, validated_at=poe_time)
-            if not isinstance(p_err, cv_errors.InsufficientRevinfoError):
+            if isinstance(p_err, cv_errors.RevokedError) or not isinstance(
+                    p_err, cv_errors.InsufficientRevinfoError):
                 err = p_err
+            elif isinstance(err, cv_errors.ExpiredError):
+                # The timestamp proves the signature predates the expiry, but no revocation
+                # data shows the certificate was not revoked then (EN 319 102-1 5.6.2.1 d).
+                return self._map_error(cert, p_err, poe_time, claimed_time, validation_time,
+                                       expired=getattr(err, "expired_dt", None))
         return self._map_error(cert, err, poe_time, claimed_time, validation_time)
 
-    def _remember(self, key: tuple[bytes, str], result: CertResult, cert: x509.Certificate,
-                  vc: ValidationContext, now: datetime) -> None:
-        expiry = min(now + _VERDICT_TTL, cert["tbs_certificate"]["validity"]["not_after"].native)
-        for r in vc.ocsps:
-            meta = RevocationCache._ocsp_meta(r)
+    # -- the "valid now" memo --------------------------------------------------------
+    # A certificate found valid at the current time, from exactly the same inputs (the
+    # certificate, the certificates and revocation data the file offers, the usage; the
+    # POE and claimed time play no part when the current-time validation passes), is
+    # valid again until the first of: a certificate of its path expires, the revocation
+    # data behind it (embedded or fetched) reaches its nextUpdate, _MEMO_TTL. Within that
+    # window recomputing gives the same result from the same cached data, so the memo
+    # changes speed only, never a report.
+
+    def _memo_get(self, key: tuple[Any, ...]) -> CertResult | None:
+        now = datetime.now(timezone.utc)
+        with self._memo_lock:
+            hit = self._memo.get(key)
+            if hit is None:
+                return None
+            if hit[1] <= now:
+                del self._memo[key]
+                return None
+            return hit[0]
+
+    def _memo_put(self, key: tuple[Any, ...], result: CertResult, path: Any,
+                  ocsps: Sequence[ocsp.OCSPResponse], crls: Sequence[crl.CertificateList]) -> None:
+        now = datetime.now(timezone.utc)
+        expiry = now + _MEMO_TTL
+        try:
+            for c in path:
+                expiry = min(expiry, c["tbs_certificate"]["validity"]["not_after"].native)
+        except Exception:
+            return
+        for r in ocsps:
+            meta = _ocsp_meta(r)
             if meta is not None and meta[1] > now:
                 expiry = min(expiry, meta[1])
-        for c in vc.crls:
-            try:
-                nu = c["tbs_cert_list"]["next_update"].native
-            except Exception:
-                nu = None
+        for cl in crls:
+            nu = _crl_expiry(cl)
             if nu is not None and nu > now:
                 expiry = min(expiry, nu)
-        with self._verdict_lock:
-            if len(self._verdicts) > 10000:
-                self._verdicts.clear()
-            self._verdicts[key] = (result, expiry)
+        if expiry <= now:
+            return
+        with self._memo_lock:
+            if len(self._memo) >= _MEMO_MAX:
+                self._memo.clear()
+            self._memo[key] = (result, expiry)
+
+    def _past_revoked(self, cert: x509.Certificate, usage: str, err: Any, poe_time: datetime,
+                      embedded_o: list[ocsp.OCSPResponse], fetched: _Fetched,
+                      attempt: Callable[..., tuple[Any, Exception | None, Any, _Fetched]]
+                      ) -> CertResult:
+        """EN 319 102-1 5.6.2.1 for a revoked signing certificate with a trusted POE.
+
+        ``err`` carries the revocation time and reason from OCSP/CRL data that
+        pyhanko-certvalidator has authenticated (signature and responder checked before
+        the status is read). Revoked at or before the POE: the signature was made with a
+        revoked certificate (TOTAL_FAILED/REVOKED). Revoked after it: the certificate's
+        status at the POE is established (not revoked then), so the chain is validated
+        at the POE with only the CAs' revocation checked. EN 319 102-1 applies this to
+        every reason, keyCompromise included; we accept that only because the POE here
+        always comes from a trusted timestamp (never from the signer's claimed time), and
+        the finding names the reason so a reader can weigh a compromise reported late.
+        """
+        rdt: datetime | None = getattr(err, "revocation_dt", None)
+        reason = _reason(err)
+        if rdt is None or rdt <= poe_time:
+            return CertResult(I.TOTAL_FAILED, S.REVOKED, chain=_chain(err.original_path),
+                              revocation=RevocationInfo("revoked", None),
+                              findings=(Finding.of("cert_revoked_before_poe",
+                                                   time=_fmt_time(rdt), poe=_fmt_time(poe_time),
+                                                   reason=reason),))
+        p_path, p_err, p_vc, _ = attempt(poe_time, fetch=False, retro=True, extra=fetched,
+                                         ee_revocation=False)
+        source = "embedded" if _ocsp_covers(embedded_o, cert) else (
+            "ocsp" if _ocsp_covers(list(fetched.ocsps), cert) else "crl")
+        rev = RevocationInfo("revoked", source)
+        if p_err is not None:
+            res = self._map_error(cert, p_err, poe_time, None, poe_time)
+            return CertResult(res.indication, res.subindication, chain=res.chain, revocation=rev,
+                              findings=(Finding.of("cert_revoked_after_poe_unverified",
+                                                   time=_fmt_time(rdt), poe=_fmt_time(poe_time),
+                                                   detail=res.findings[0].render("en")
+                                                   if res.findings else "?"),))
+        post = self._post_chain(cert, usage, p_path)
+        if post is not None:
+            return post
+        return CertResult(I.TOTAL_PASSED, None, chain=_chain(p_path), revocation=rev,
+                          findings=(Finding.of("cert_ok", root=_subject_string(p_path.first)),
+                                    Finding.of("cert_revoked_after_poe_ok",
+                                               poe=_fmt_time(poe_time), time=_fmt_time(rdt),
+                                               reason=reason)),
+                          path=p_path, validated_at=poe_time)
 
     def _post_chain(self, cert: x509.Certificate, usage: str, path: Any) -> CertResult | None:
         """Constraints judged once the chain is trusted: key usage, then key size."""
@@ -502,41 +735,27 @@ class TrustEngine:
             return Finding.of("key_usage_missing")
         return None
 
-    def _harvest(self, fetchers: Any) -> None:
-        try:
-            for r in fetchers.ocsp_fetcher.fetched_responses():
-                self.cache.add_ocsp(r)
-            for c in fetchers.crl_fetcher.fetched_crls():
-                self.cache.add_crl(c)
-            for cert in fetchers.cert_fetcher.fetched_certs():
-                self.cache.add_cert(cert)
-        except Exception:  # the cache is an optimisation; never fail a validation over it
-            pass
-
-    def _revocation_info(self, cert: x509.Certificate, path: Any,
-                         embedded_o: list[ocsp.OCSPResponse], fetched: bool,
-                         vc: ValidationContext) -> RevocationInfo:
+    def _revocation_info(self, cert: x509.Certificate, embedded_o: list[ocsp.OCSPResponse],
+                         embedded_c: list[crl.CertificateList], fetched: _Fetched,
+                         went_online: bool, vc: ValidationContext) -> RevocationInfo:
+        """Where the (good) status came from: the file's own data first."""
         if self.policy.revocation_mode == "off":
             return RevocationInfo("unknown", None)
-        serial = cert.serial_number
-        emb_serials = set()
-        for r in embedded_o:
-            meta = RevocationCache._ocsp_meta(r)
-            if meta:
-                emb_serials.update(meta[0])
-        if serial in emb_serials:
-            return RevocationInfo("good", "embedded")
-        for r in vc.ocsps:
-            meta = RevocationCache._ocsp_meta(r)
-            if meta and serial in meta[0]:
-                return RevocationInfo("good", "ocsp")
         if vc.soft_fail_exceptions:
             return RevocationInfo("unknown", None)
-        return RevocationInfo("good", "crl")
+        if _ocsp_covers(embedded_o, cert) or (embedded_c and not went_online):
+            return RevocationInfo("good", "embedded")
+        if _ocsp_covers(list(fetched.ocsps), cert):
+            return RevocationInfo("good", "ocsp")
+        if fetched.crls:
+            return RevocationInfo("good", "crl")
+        return RevocationInfo("good", "embedded")
 
     def _map_error(self, cert: x509.Certificate, err: Exception | None,
                    poe_time: datetime | None, claimed_time: datetime | None,
-                   validation_time: datetime) -> CertResult:
+                   validation_time: datetime, *, expired: datetime | None = None) -> CertResult:
+        """EN 319 102-1 indication for a failed validation. Messages name a timestamp
+        only as it is: absent, or proving a time (never "no timestamp" beside a valid one)."""
         chain = (_subject_string(cert),)
         detail = str(getattr(err, "failure_msg", None) or err)[:200]
         if isinstance(err, cv_errors.PathBuildingError):
@@ -545,11 +764,30 @@ class TrustEngine:
         if isinstance(err, cv_errors.RevokedError):
             rdt = getattr(err, "revocation_dt", None)
             rev = RevocationInfo("revoked", None)
-            # 5.2.6 / 5.6.2.1: revoked before the (proven or claimed) signing time -> FAILED.
-            ref = poe_time or claimed_time
-            if rdt is not None and ref is not None and rdt <= ref:
+            reason = _reason(err)
+            if not _is_signer_revocation(err):
+                # A CA in the path (or an OCSP responder / CRL issuer) is revoked.
+                return CertResult(I.INDETERMINATE, S.REVOKED_CA_NO_POE, chain=chain,
+                                  revocation=RevocationInfo("unknown", None),
+                                  findings=(Finding.of("chain_invalid", detail=detail),))
+            # 5.2.6 / 5.6.2.1: revoked before the proven (or the signer's own claimed)
+            # signing time -> the signature was made with a revoked certificate.
+            if poe_time is not None and rdt is not None and rdt <= poe_time:
+                return CertResult(I.TOTAL_FAILED, S.REVOKED, chain=chain, revocation=rev,
+                                  findings=(Finding.of("cert_revoked_before_poe",
+                                                       time=_fmt_time(rdt),
+                                                       poe=_fmt_time(poe_time),
+                                                       reason=reason),))
+            if poe_time is None and claimed_time is not None and rdt is not None \
+                    and rdt <= claimed_time:
                 return CertResult(I.TOTAL_FAILED, S.REVOKED, chain=chain, revocation=rev,
                                   findings=(Finding.of("cert_revoked", time=_fmt_time(rdt)),))
+            if poe_time is not None:
+                return CertResult(I.INDETERMINATE, S.REVOKED_NO_POE, chain=chain, revocation=rev,
+                                  findings=(Finding.of("cert_revoked_after_poe_unverified",
+                                                       time=_fmt_time(rdt),
+                                                       poe=_fmt_time(poe_time),
+                                                       detail=detail),))
             return CertResult(I.INDETERMINATE, S.REVOKED_NO_POE, chain=chain, revocation=rev,
                               findings=(Finding.of("cert_revoked_no_poe", time=_fmt_time(rdt)),))
         if isinstance(err, cv_errors.ExpiredError):
@@ -569,9 +807,11 @@ class TrustEngine:
         if isinstance(err, cv_errors.InsufficientRevinfoError):
             sub = S.REVOCATION_OUT_OF_BOUNDS_NO_POE if isinstance(
                 err, cv_errors.StaleRevinfoError) else S.TRY_LATER
+            finding = Finding.of("revocation_unknown", detail=detail) if expired is None else \
+                Finding.of("cert_expired_revinfo_missing", time=_fmt_time(expired),
+                           poe=_fmt_time(poe_time), detail=detail)
             return CertResult(I.INDETERMINATE, sub, chain=chain,
-                              revocation=RevocationInfo("unknown", None),
-                              findings=(Finding.of("revocation_unknown", detail=detail),))
+                              revocation=RevocationInfo("unknown", None), findings=(finding,))
         if isinstance(err, cv_errors.InvalidCertificateError):
             return CertResult(I.INDETERMINATE, S.CHAIN_CONSTRAINTS_FAILURE, chain=chain,
                               findings=(Finding.of("chain_invalid", detail=detail),))
@@ -652,9 +892,34 @@ def _chain(path: Any) -> tuple[str, ...]:
         return ()
 
 
-def _why(err: Exception) -> str:
+def _poe_code(err: Exception) -> str:
+    """The message for a certificate judged valid at the POE, by why "now" failed
+    (codes end in ``_ok``: informational, never a failure's reason in the report)."""
     if isinstance(err, cv_errors.ExpiredError):
-        return "hết hạn / expired"
+        return "cert_poe_expired_ok"
     if isinstance(err, cv_errors.RevokedError):
-        return "bị thu hồi / revoked"
-    return "không còn dữ liệu thu hồi mới / no fresh revocation data"
+        return "cert_poe_revoked_ok"
+    return "cert_poe_revinfo_ok"
+
+
+def _is_signer_revocation(err: Exception) -> bool:
+    """The revocation concerns the certificate under validation itself (not a CA in its
+    path, not an OCSP responder or CRL issuer checked on the side)."""
+    return bool(getattr(err, "is_ee_cert", False)) and not getattr(err, "is_side_validation", False)
+
+
+def _reason(err: Exception) -> str:
+    r = getattr(err, "reason", None)
+    try:
+        return str(r.native) if r is not None and r.native is not None else "unspecified"
+    except Exception:
+        return "unspecified"
+
+
+def _ocsp_covers(responses: Sequence[ocsp.OCSPResponse], cert: x509.Certificate) -> bool:
+    serial = cert.serial_number
+    for r in responses:
+        meta = _ocsp_meta(r)
+        if meta is not None and serial in meta[0]:
+            return True
+    return False

@@ -244,15 +244,6 @@ def _cli_verify(tmp: Path, vg: VgPki, test_config_path: Path, files: list[tuple[
     return [json.loads(line) for line in r.stdout.strip().splitlines()]
 
 
-@pytest.mark.xfail(strict=True, reason="past signature validation does not use the valid "
-                   "signature timestamp as POE: trust.TrustEngine.validate_certificate step 3 "
-                   "re-validates at poe_time (retroactive_revinfo, no fetching) with only "
-                   "embedded/cached revinfo; certvalidator rejects the OCSP answer issued after "
-                   "the POE that says revoked ('end-entity certificate revocation checks "
-                   "failed', InsufficientRevinfoError), the first RevokedError is kept and "
-                   "_map_error returns REVOKED_NO_POE although revocation_dt > poe_time - with "
-                   "a message ('no timestamp proves...') contradicting the 'Valid timestamp' "
-                   "finding next to it")
 def test_teacher_left_school_cert_revoked_after_timestamped_signature_passes(
         left_pdf: bytes, vg_pki: VgPki, vg_services: Any, test_pki: Any, tmp_path: Path) -> None:
     """The normal life of a record book: signed and timestamped while the teacher worked at
@@ -261,3 +252,85 @@ def test_teacher_left_school_cert_revoked_after_timestamped_signature_passes(
     (Judged in a fresh process: nothing cached from other files.)"""
     [line] = _cli_verify(tmp_path, vg_pki, test_pki.config, [("left.pdf", left_pdf)])
     assert line["indication"] == "TOTAL_PASSED", (line["subindication"], line["message"])
+
+
+# --- EN 319 102-1 5.6.2.1 around the revocation time (added with the fix) -------------------
+
+def _left_signed(record_pdf: bytes, vg: VgPki, at: Any) -> bytes:
+    import io
+
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import SigSeedSubFilter
+
+    w = IncrementalPdfFileWriter(io.BytesIO(record_pdf), strict=False)
+    return signers.sign_pdf(w, signers.PdfSignatureMetadata(
+        field_name="Sig_teacher", subfilter=SigSeedSubFilter.PADES),
+        signer=pyhanko_signer(vg.p12("teacher_left")), timestamper=_vg_tsa(vg, at)).getvalue()
+
+
+def test_teacher_left_school_report_explains_the_revocation_after_the_timestamp(
+        vg_only_teacher_verifier: Verifier, left_pdf: bytes, vg_services: Any) -> None:
+    rep = vg_only_teacher_verifier.verify(left_pdf, name="left.pdf")
+    assert_passed(rep)
+    s = rep.to_dict("en")["signatures"][0]
+    assert s["revocation"] == {"status": "revoked", "source": "ocsp"}, s
+    text = " ".join(s["findings"])
+    assert "cessation_of_operation" in text and "before the certificate was revoked" in text, text
+    assert "no timestamp" not in text, text
+
+
+def test_teacher_left_school_offline_without_revocation_data_is_indeterminate(
+        rt_policy: Policy, left_pdf: bytes) -> None:
+    """No revocation data at all (nothing embedded, no network) in require mode: the status at
+    the POE cannot be established -> INDETERMINATE, never PASSED or FAILED."""
+    v = Verifier(rt_policy.replace(online=False, required_roles=(Role.TEACHER,)))
+    s = v.verify(left_pdf, name="left.pdf").signatures[0]
+    assert s.indication.value == "INDETERMINATE", (s.subindication, s.findings)
+
+
+def test_teacher_left_school_b_lt_with_the_revoked_ocsp_embedded_passes_offline(
+        rt_policy: Policy, left_pdf: bytes, vg_pki: VgPki, vg_services: Any) -> None:
+    """The OCSP answer 'revoked since <after the POE>' embedded in the DSS: judged offline."""
+    import io
+
+    from asn1crypto import crl, ocsp
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    from verifier.policy import load_certificates as lc
+
+    emb = PdfFileReader(io.BytesIO(left_pdf), strict=False).embedded_signatures[0]
+    # What a B-LT extension fetches today: the signer's OCSP ('revoked'), the TSA's and the
+    # CAs' revocation data - taken from what an online verification fetched.
+    online = Verifier(rt_policy.replace(required_roles=(Role.TEACHER,)))
+    assert_passed(online.verify(left_pdf, name="left.pdf"))
+    items = [v for v, _ in online.trust.cache._items.values()]
+    ocsps = [i for i in items if isinstance(i, ocsp.OCSPResponse)]
+    crls = [i for i in items if isinstance(i, crl.CertificateList)]
+    assert ocsps and crls
+    buf = io.BytesIO(left_pdf)
+    DocumentSecurityStore.add_dss(buf, emb.pkcs7_content, certs=[
+        *lc(vg_pki.cert_pem("sub")), *lc(vg_pki.cert_pem("tsa"))], ocsps=ocsps, crls=crls)
+    v = Verifier(rt_policy.replace(online=False, required_roles=(Role.TEACHER,)))
+    rep = v.verify(buf.getvalue(), name="left-lt.pdf")
+    assert_passed(rep)
+    assert rep.signatures[0].revocation is not None
+    assert (rep.signatures[0].revocation.status, rep.signatures[0].revocation.source) == \
+        ("revoked", "embedded")
+
+
+def test_teacher_left_school_signed_after_leaving_is_revoked(
+        vg_only_teacher_verifier: Verifier, record_pdf: bytes, vg_pki: VgPki,
+        vg_services: Any) -> None:
+    """Same certificate, trusted timestamp AFTER the revocation: TOTAL_FAILED/REVOKED."""
+    from datetime import datetime, timedelta, timezone
+
+    from tests.redteam.conftest import VG_REVOKED_DAYS_AGO
+
+    at = datetime.now(timezone.utc) - timedelta(days=VG_REVOKED_DAYS_AGO - 2)
+    rep = vg_only_teacher_verifier.verify(_left_signed(record_pdf, vg_pki, at), name="late.pdf")
+    s = rep.signatures[0]
+    assert (s.indication.value, s.subindication.value if s.subindication else None) == \
+        ("TOTAL_FAILED", "REVOKED"), _summary(rep)
+    assert "before the signing time" in rep.message("en"), rep.message("en")
