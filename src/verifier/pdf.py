@@ -158,7 +158,7 @@ def declared_role(emb: Any) -> str | None:
     try:
         from signer.pades import declared_role as _pades_declared_role  # the signer's own reader
 
-        return _pades_declared_role(emb)  # type: ignore[no-any-return]
+        return _pades_declared_role(emb)
     except ImportError:
         pass
     except Exception:
