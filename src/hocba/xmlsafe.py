@@ -6,6 +6,8 @@ closes XXE, billion-laughs and external-DTD attacks in one place.
 """
 from __future__ import annotations
 
+import functools
+
 from lxml import etree
 
 from hocba.errors import UsageError
@@ -52,9 +54,13 @@ def parse_xml(data: bytes, *, max_depth: int = MAX_DEPTH) -> etree._ElementTree:
     return tree
 
 
+@functools.lru_cache(maxsize=8)
+def _depth_xpath(max_depth: int) -> etree.XPath:
+    return etree.XPath(f"boolean(//*[count(ancestor::*) >= {int(max_depth)}])")
+
+
 def _check_depth(root: etree._Element, max_depth: int) -> None:
     # Evaluated in libxml2 (C): an element deeper than max_depth has at least
     # max_depth element ancestors. Linear in nodes × depth, no Python per node.
-    too_deep = etree.XPath(f"boolean(//*[count(ancestor::*) >= {int(max_depth)}])")
-    if too_deep(root):
+    if _depth_xpath(max_depth)(root):
         raise XmlFormatError(f"XML nesting deeper than {max_depth} levels is not accepted")

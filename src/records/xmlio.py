@@ -173,6 +173,11 @@ def _check_ids(root: etree._Element) -> list[str]:
 
 
 def _check_nfc(root: etree._Element) -> list[str]:
+    # Fast path: collect every text and attribute value in one XPath call (C) and
+    # check each; only when something is not NFC walk the tree to name the element.
+    values = [t for t in root.xpath("//text() | //@*") if isinstance(t, str)]
+    if all(unicodedata.is_normalized("NFC", v) for v in values):
+        return []
     problems = []
     for el in root.iter():
         if not isinstance(el.tag, str) or el.tag.startswith(f"{{{DSIG_NS}}}"):

@@ -409,7 +409,7 @@ class XadesSigner:
     def _build_signature(self, root: etree._Element, existing: list[ExistingSignature],
                          years: list[etree._Element]) -> etree._Element:
         key = self._key
-        used = {v for el in root.iter() if isinstance(el.tag, str) and (v := el.get("Id"))}
+        used = {str(v) for v in root.xpath("//@Id")}
         sid = _fresh_id(f"sig-{self.role.value}", used)
         identity = root.find(IDENTITY_TAG)
         if identity is None or not identity.get("Id"):
