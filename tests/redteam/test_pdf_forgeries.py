@@ -143,18 +143,18 @@ def test_new_page_added(rt_verifier: Verifier, our_pdf: bytes) -> None:
     assert_not_passed(_verify(rt_verifier, inc(our_pdf, edit)))
 
 
-@pytest.mark.xfail(strict=True, reason="the edit never reaches the file: /AcroForm is an "
-                   "indirect object and only the catalog is marked for update (update_root), so "
-                   "the new revision carries the unchanged catalog and /Info ModDate/Producer - a "
-                   "harmless update, rightly 'signatures_only'. The attack itself is covered by "
-                   "test_acroform_need_appearances_written_after_signing")
 def test_acroform_need_appearances_set_after_signing(rt_verifier: Verifier, our_pdf: bytes) -> None:
+    """/AcroForm is an indirect object: the forger rewrites that object (marking only the
+    catalog would leave /AcroForm as signed)."""
     def edit(w: Any) -> None:
+        assert isinstance(w.root.raw_get("/AcroForm"), generic.IndirectObject)
         af = w.root["/AcroForm"]
         af["/NeedAppearances"] = generic.BooleanObject(True)
-        w.update_root()
+        w.update_container(af)
 
-    assert_not_passed(_verify(rt_verifier, inc(our_pdf, edit)))
+    rep = _verify(rt_verifier, inc(our_pdf, edit))
+    assert_not_passed(rep)
+    assert rep.signatures[-1].modifications_after == "other", summary(rep)
 
 
 @pytest.mark.parametrize("key, value", [
