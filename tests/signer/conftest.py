@@ -9,6 +9,7 @@ import pytest
 
 from certs.pki import PkiLayout
 from tests.signer.pdfs import sample_pdfs
+from tests.tokens import make_nssdb
 from tests.tooling import require_tool
 
 
@@ -20,12 +21,7 @@ def record_pdfs() -> list[bytes]:
 @pytest.fixture(scope="session")
 def nssdb(test_pki: PkiLayout, tmp_path_factory: pytest.TempPathFactory) -> str:
     """An NSS database trusting the test root (pdfsig -nssdir)."""
-    certutil = require_tool("certutil")
-    d = tmp_path_factory.mktemp("nssdb")
-    subprocess.run([certutil, "-N", "-d", f"sql:{d}", "--empty-password"], check=True)
-    subprocess.run([certutil, "-A", "-d", f"sql:{d}", "-n", "hocba-test-root", "-t", "CT,C,C",
-                    "-i", str(test_pki.anchor)], check=True)
-    return f"sql:{d}"
+    return make_nssdb(test_pki.anchor, tmp_path_factory.mktemp("nssdb"))
 
 
 def pdfsig_output(nssdb: str, path: Path) -> str:

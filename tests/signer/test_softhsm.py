@@ -11,48 +11,13 @@ import pytest
 
 from certs.pki import PkiLayout
 from tests.signer.conftest import pdfsig_output, sig_blocks
-from tests.tooling import require_path, require_tool
+from tests.tokens import SOFTHSM_MODULE as MODULE, make_softhsm_token
 
-MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 REPO = Path(__file__).resolve().parents[2]
-
-# python-pkcs11 runs in a child process: SoftHSM reads SOFTHSM2_CONF when it is loaded.
-_IMPORT_CERTS = r"""
-import sys, pkcs11
-from pkcs11 import Attribute, ObjectClass, CertificateType
-from asn1crypto import pem, x509
-lib = pkcs11.lib(sys.argv[1])
-token = lib.get_token(token_label="hocba")
-with token.open(rw=True, user_pin="123456") as s:
-    for label, cid, path in (("principal", b"\x01", sys.argv[2]), ("interm", b"\x02", sys.argv[3])):
-        der = pem.unarmor(open(path, "rb").read())[2]
-        c = x509.Certificate.load(der)
-        s.create_object({Attribute.CLASS: ObjectClass.CERTIFICATE,
-                         Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
-                         Attribute.TOKEN: True, Attribute.LABEL: label, Attribute.ID: cid,
-                         Attribute.SUBJECT: c.subject.dump(), Attribute.VALUE: der})
-"""
-
 
 @pytest.fixture(scope="module")
 def softhsm_token(test_pki: PkiLayout, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    util = require_tool("softhsm2-util")
-    require_path(MODULE, "SoftHSM2 PKCS#11 module")
-    d = tmp_path_factory.mktemp("softhsm")
-    (d / "tokens").mkdir()
-    conf = d / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {d / 'tokens'}\nobjectstore.backend = file\n"
-                    "log.level = ERROR\n")
-    env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
-    run = lambda *a: subprocess.run(a, env=env, check=True, capture_output=True)  # noqa: E731
-    run(util, "--init-token", "--free", "--label", "hocba", "--pin", "123456",
-        "--so-pin", "12345678")
-    key_pem = test_pki.root / "pki" / "keys" / "principal.key.pem"  # PKCS#8, as SoftHSM wants
-    run(util, "--import", str(key_pem), "--token", "hocba", "--label", "principal",
-        "--id", "01", "--pin", "123456")
-    run(sys.executable, "-c", _IMPORT_CERTS, str(MODULE), str(test_pki.cert("principal")),
-        str(test_pki.cert("interm")))
-    return env
+    return make_softhsm_token(test_pki, tmp_path_factory.mktemp("softhsm"))
 
 
 def test_pkcs11_batch_one_login_valid_in_pdfsig(softhsm_token: dict[str, str],

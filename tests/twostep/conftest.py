@@ -12,29 +12,11 @@ import pytest
 
 from certs.pki import PkiLayout, load_pkcs12
 from hocba.config import Config
-from tests.tooling import require_path, require_tool
+from tests.tokens import SOFTHSM_MODULE as MODULE, make_nssdb, make_softhsm_token  # noqa: F401 (MODULE re-exported)
+from tests.tooling import require_tool
 
-MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "test-token-5f1c"
-
-# python-pkcs11 runs in a child process: SoftHSM reads SOFTHSM2_CONF when it is loaded.
-_IMPORT_CERTS = r"""
-import sys, pkcs11
-from pkcs11 import Attribute, ObjectClass, CertificateType
-from asn1crypto import pem, x509
-lib = pkcs11.lib(sys.argv[1])
-token = lib.get_token(token_label="hocba")
-with token.open(rw=True, user_pin="123456") as s:
-    for label, cid, path in (("principal", b"\x01", sys.argv[2]), ("interm", b"\x02", sys.argv[3])):
-        der = pem.unarmor(open(path, "rb").read())[2]
-        c = x509.Certificate.load(der)
-        s.create_object({Attribute.CLASS: ObjectClass.CERTIFICATE,
-                         Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
-                         Attribute.TOKEN: True, Attribute.LABEL: label, Attribute.ID: cid,
-                         Attribute.SUBJECT: c.subject.dump(), Attribute.VALUE: der})
-"""
-
 
 @pytest.fixture(scope="session")
 def sample_records() -> list[tuple[str, bytes]]:
@@ -73,22 +55,7 @@ def sign_digest(key: Any, digest: bytes) -> bytes:
 @pytest.fixture(scope="session")
 def softhsm_env(test_pki: PkiLayout, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """A SoftHSM2 token 'hocba' (PIN 123456) holding the test principal's key and chain."""
-    util = require_tool("softhsm2-util")
-    require_path(MODULE, "SoftHSM2 PKCS#11 module")
-    d = tmp_path_factory.mktemp("softhsm-twostep")
-    (d / "tokens").mkdir()
-    conf = d / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {d / 'tokens'}\nobjectstore.backend = file\n"
-                    "log.level = ERROR\n")
-    env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
-    run = lambda *a: subprocess.run(a, env=env, check=True, capture_output=True)  # noqa: E731
-    run(util, "--init-token", "--free", "--label", "hocba", "--pin", "123456",
-        "--so-pin", "12345678")
-    key_pem = test_pki.root / "pki" / "keys" / "principal.key.pem"  # PKCS#8, as SoftHSM wants
-    run(util, "--import", str(key_pem), "--token", "hocba", "--label", "principal",
-        "--id", "01", "--pin", "123456")
-    run(sys.executable, "-c", _IMPORT_CERTS, str(MODULE), str(test_pki.cert("principal")),
-        str(test_pki.cert("interm")))
+    env = make_softhsm_token(test_pki, tmp_path_factory.mktemp("softhsm-twostep"))
     return {**env, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
 
 
@@ -133,12 +100,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 @pytest.fixture(scope="session")
 def nssdb(test_pki: PkiLayout, tmp_path_factory: pytest.TempPathFactory) -> str:
     """An NSS database trusting the test root (pdfsig -nssdir)."""
-    certutil = require_tool("certutil")
-    d = tmp_path_factory.mktemp("nssdb-twostep")
-    subprocess.run([certutil, "-N", "-d", f"sql:{d}", "--empty-password"], check=True)
-    subprocess.run([certutil, "-A", "-d", f"sql:{d}", "-n", "hocba-test-root", "-t", "CT,C,C",
-                    "-i", str(test_pki.anchor)], check=True)
-    return f"sql:{d}"
+    return make_nssdb(test_pki.anchor, tmp_path_factory.mktemp("nssdb-twostep"))
 
 
 def pdfsig_blocks(nssdb: str, path: Path) -> dict[str, str]:
