@@ -40,6 +40,7 @@ from hocba.errors import HocbaError
 from hocba.vocab import RECORD_NS, Level, Role
 from hocba.xmlsafe import parse_xml
 from signer.context import SigningContext
+from signer.keys import pss_mechanism
 
 # --- Namespaces and algorithm identifiers -------------------------------------------------
 
@@ -744,21 +745,6 @@ def _signing_certificate_v2(cert: asn1_x509.Certificate, digest: str) -> bytes:
     return bytes(etree.tostring(el))
 
 
-def _pss_mechanism(digest: str) -> algos.SignedDigestAlgorithm:
-    return algos.SignedDigestAlgorithm({
-        "algorithm": "rsassa_pss",
-        "parameters": algos.RSASSAPSSParams({
-            "hash_algorithm": algos.DigestAlgorithm({"algorithm": digest}),
-            "mask_gen_algorithm": algos.MaskGenAlgorithm({
-                "algorithm": "mgf1",
-                "parameters": algos.DigestAlgorithm({"algorithm": digest}),
-            }),
-            "salt_length": _HASH_LEN[digest],
-            "trailer_field": "trailer_field_bc",
-        }),
-    })
-
-
 def _fast_signer(signer: Any, rsa_padding: str, digest: str) -> Any:
     """The batch's pyHanko signer, set up for this batch's mechanism.
 
@@ -774,7 +760,7 @@ def _fast_signer(signer: Any, rsa_padding: str, digest: str) -> Any:
 
     cert = signer.signing_cert
     pss = rsa_padding == "pss" and cert is not None and cert.public_key.algorithm == "rsa"
-    mechanism = _pss_mechanism(digest) if pss else None
+    mechanism = pss_mechanism(digest) if pss else None
     if type(signer) is SimpleSigner:
         return _LoadedKeySigner(
             signing_cert=cert, signing_key=signer.signing_key,
