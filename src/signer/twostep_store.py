@@ -117,7 +117,7 @@ class StoredBatch:
     manifest: dict[str, Any]
 
     def item(self, item_id: str) -> bytes:
-        if not ITEM_ID_RE.match(item_id):
+        if not ITEM_ID_RE.fullmatch(item_id):
             raise TwoStepError(f"mã bản ghi không hợp lệ (invalid item id): {item_id!r}", status=400)
         try:
             return (self.path / "items" / f"{item_id}.bin").read_bytes()
@@ -162,7 +162,7 @@ class BatchStore:
     # -- read ---------------------------------------------------------------------------
 
     def _path(self, batch_id: str) -> Path:
-        if not isinstance(batch_id, str) or not BATCH_ID_RE.match(batch_id):
+        if not isinstance(batch_id, str) or not BATCH_ID_RE.fullmatch(batch_id):
             raise BatchNotFound(f"không có lô ký {batch_id!r} (no such batch)")
         return self.root / batch_id
 
@@ -251,7 +251,7 @@ class BatchStore:
                 if time.time() - p.stat().st_mtime > STALE_LOCK_SECONDS:
                     shutil.rmtree(p, ignore_errors=True)
                 continue
-            if not p.is_dir() or not BATCH_ID_RE.match(p.name):
+            if not p.is_dir() or not BATCH_ID_RE.fullmatch(p.name):
                 continue
             try:
                 manifest = json.loads((p / "manifest.json").read_bytes())
