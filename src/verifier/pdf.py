@@ -302,8 +302,12 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
     else:
         checks.append(Check("coverage", True, Finding.of("coverage_ok")))
 
-    first_sig = next((s for s in sigs if not s.is_doc_ts), sigs[0])
-    record = _record_meta(reader, first_sig.revision)
+    # "See what is signed": the record identity comes from the revision the first
+    # signature covers, and only when that signature is intact.
+    first = next((i for i, s in enumerate(sigs) if not s.is_doc_ts), None)
+    record = None
+    if first is not None and reports[first].integrity and reports[first].coverage != "partial":
+        record = _record_meta(reader, sigs[first].revision)
     return FormatResult("pdf", tuple(reports), tuple(checks), record=record)
 
 

@@ -209,3 +209,14 @@ def test_file_too_large_is_a_report(verifier: Verifier) -> None:
     small = Verifier(replace(verifier.policy, limits=LimitsConfig(max_file_mb=0.001)))
     r = small.verify(b"%PDF-1.7\n" + b" " * 5000, name="big.pdf")
     assert r.subindication is S.FORMAT_FAILURE
+
+
+def test_record_identity_not_reported_from_a_broken_first_signature(
+        verifier: Verifier, two_signed: bytes) -> None:
+    """A flipped byte in the signed content: the report must not vouch for who the record is."""
+    data = bytearray(two_signed)
+    i = data.index(b"/HocbaStudent")
+    data[i + 20] ^= 0x01
+    r = verifier.verify(bytes(data), name="flipped-identity.pdf")
+    assert r.indication is Indication.TOTAL_FAILED
+    assert r.record is None
