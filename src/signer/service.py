@@ -28,6 +28,7 @@ import hmac
 import io
 import logging
 import os
+import unicodedata
 from typing import IO, Any, Mapping, NoReturn
 
 from flask import Blueprint, Flask, Request, current_app, jsonify, request
@@ -35,6 +36,7 @@ from werkzeug.exceptions import HTTPException
 
 from hocba.config import Config, load_config
 from hocba.errors import ConfigError, HocbaError, UsageError
+from hocba.vocab import Level
 from signer.twostep import TwoStep
 from signer.twostep_store import TwoStepError
 
@@ -92,8 +94,22 @@ def _b64(value: Any, what: str) -> bytes:
         raise UsageError(f"{what}: không phải base64 hợp lệ (not valid base64)") from None
 
 
+def _label(name: Any, fallback: str) -> str:
+    """A record's name is only a label: NFC, no control characters, bounded."""
+    text = unicodedata.normalize("NFC", name if isinstance(name, str) else "")
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C").strip()
+    return (text or fallback)[:255]
+
+
+def _check_complete() -> None:
+    """413 for a chunked body cut at ``MAX_CONTENT_LENGTH`` (werkzeug truncates it silently)."""
+    if request.content_length is None and getattr(request.stream, "is_exhausted", False):
+        raise TwoStepError("yêu cầu quá lớn (the request is over the size limit)", status=413)
+
+
 def _json_body() -> dict[str, Any]:
     data = request.get_json(silent=True)
+    _check_complete()
     if not isinstance(data, dict):
         raise UsageError("thân yêu cầu phải là một đối tượng JSON (body must be a JSON object)")
     return data
@@ -102,10 +118,11 @@ def _json_body() -> dict[str, Any]:
 def _prepare_input() -> tuple[list[tuple[str, bytes]], str, str, list[bytes]]:
     if request.mimetype == "multipart/form-data":
         role = request.form.get("role", "")
+        _check_complete()
         level = request.form.get("level", "B-T")
         certs = [f.read() for f in request.files.getlist("certificate")]
         certs += [c.encode() for c in request.form.getlist("certificate")]
-        records = [(f.filename or f"record-{i}", f.read())
+        records = [(_label(f.filename, f"record-{i}"), f.read())
                    for i, f in enumerate(request.files.getlist("file"))]
     elif request.mimetype == "application/json":
         body = _json_body()
@@ -123,13 +140,15 @@ def _prepare_input() -> tuple[list[tuple[str, bytes]], str, str, list[bytes]]:
         for i, r in enumerate(raw_records):
             if not isinstance(r, dict):
                 raise UsageError(f"records[{i}]: cần đối tượng {{name, data}} (an object)")
-            name = r.get("name") or f"record-{i}"
-            records.append((str(name), _b64(r.get("data"), f"records[{i}].data")))
+            name = r.get("name")
+            if name is not None and not isinstance(name, str):
+                raise UsageError(f"records[{i}].name: cần chuỗi (expected a string)")
+            records.append((_label(name, f"record-{i}"), _b64(r.get("data"), f"records[{i}].data")))
     else:
         _unsupported()
     if not isinstance(role, str) or not role:
         raise UsageError("role: bắt buộc (required): subject_teacher, teacher, principal, seal")
-    if not isinstance(level, str):
+    if not isinstance(level, str) or level not in {x.value for x in Level}:
         raise UsageError("level: B-B, B-T, B-LT hoặc B-LTA")
     if not certs:
         raise UsageError("certificate(s): cần chứng thư số của người ký (the signer's "

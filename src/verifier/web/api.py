@@ -1,7 +1,7 @@
 """The JSON API (CONTRACT 7): ``POST /api/v1/verify``, ``/healthz``, ``/openapi.json``."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -23,7 +23,12 @@ def parse_lang(value: str | None, strict: bool) -> str:
         return value
     if value is None or value == "" or not strict:
         return "vi"
-    raise BadRequest(f"lang must be 'vi' or 'en', got {value!r}")
+    raise BadRequest(f"lang must be 'vi' or 'en', got {_echo(value)}")
+
+
+def _echo(value: str) -> str:
+    """A client's value quoted in an error, bounded."""
+    return repr(value if len(value) <= 40 else value[:40] + "…")
 
 
 def parse_validation_time(value: str | None) -> datetime | None:
@@ -31,9 +36,14 @@ def parse_validation_time(value: str | None) -> datetime | None:
         return None
     try:
         t = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequest(f"validation_time must be an ISO 8601 date-time, got {value!r}") from None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+        t = t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+        # Shown in Vietnam time and compared in UTC: both must be representable.
+        t.astimezone(timezone.utc) + timedelta(hours=14)
+        t.astimezone(timezone.utc) - timedelta(hours=14)
+    except (ValueError, OverflowError):
+        raise BadRequest(f"validation_time must be an ISO 8601 date-time, got "
+                         f"{_echo(value)}") from None
+    return t
 
 
 def verify_request(validation_time: datetime | None) -> list[Report]:

@@ -167,7 +167,10 @@ def fmt_time(d: datetime | None, lang: str, date_only: bool = False) -> str | No
         return None
     if d.tzinfo is None:
         d = d.replace(tzinfo=timezone.utc)
-    d = d.astimezone(VN_TIME)
+    try:
+        d = d.astimezone(VN_TIME)
+    except OverflowError:  # RFC 5280 4.1.2.5: notAfter 99991231235959Z ("no expiry")
+        return d.strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M:%S UTC")
     if lang == "en":
         return d.strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M:%S UTC+7")
     return d.strftime("%d/%m/%Y" if date_only else "%H:%M:%S %d/%m/%Y (UTC+7)")
@@ -193,7 +196,12 @@ def html_report(r: Report, lang: str) -> str:
     except ImportError:
         pass
     else:
-        return str(render_html([r], lang=lang))
+        try:
+            return str(render_html([r], lang=lang))
+        except (OverflowError, ValueError):
+            # e.g. verifier.text.fmt_time on a notAfter of 9999-12-31 (RFC 5280 "no
+            # expiry"): the page's own template still renders the report.
+            pass
     # Flask annotates open_resource as IO[AnyStr]; mode "rb" (the default) gives bytes.
     css_file: IO[bytes] = current_app.open_resource("web/static/app.css")
     css = css_file.read().decode("utf-8")

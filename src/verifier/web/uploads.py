@@ -138,7 +138,13 @@ def collect(request: Request, limits: LimitsConfig) -> list[Item]:
     budget = Budget(limits)
     if mimetype == "multipart/form-data":
         parts = request.files.getlist("file")
+        check_complete(request)
         if not parts:
+            if request.form.getlist("file"):
+                # werkzeug files a part without a filename as text (decoded, lossy):
+                # verifying it would judge altered bytes, so say what to send instead.
+                raise NoFile("the part 'file' has no filename; send it as a file "
+                             "(curl -F file=@record.pdf)")
             raise NoFile("no file: send one or more multipart parts named 'file'")
         items: list[Item] = []
         for n, part in enumerate(parts, 1):
@@ -160,6 +166,7 @@ def collect(request: Request, limits: LimitsConfig) -> list[Item]:
             f"unsupported Content-Type {mimetype!r}: expected application/pdf, "
             "application/xml, application/zip or multipart/form-data")
     data = request.get_data(cache=False)
+    check_complete(request)
     if not data and not mimetype:
         raise NoFile("no file: the request body is empty")
     found = sniff(data)
@@ -169,6 +176,19 @@ def collect(request: Request, limits: LimitsConfig) -> list[Item]:
     ext = {"pdf": ".pdf", "xml": ".xml", "zip": ".zip"}.get(kind, "")
     name = label(request.args.get("name"), "upload" + ext)
     return list(_item(name, data, kind, budget))
+
+
+def check_complete(request: Request) -> None:
+    """413 for a body without Content-Length (chunked) cut at ``MAX_CONTENT_LENGTH``.
+
+    Werkzeug stops reading such a stream at the limit without an error, so an
+    oversized upload would otherwise be verified truncated (or as no file).
+    """
+    stream = request.stream
+    if request.content_length is None and getattr(stream, "is_exhausted", False):
+        limit = (request.max_content_length or 0) / MB
+        raise RequestEntityTooLarge(
+            f"the request is over the limit of {limit:g} MB (limits.max_file_mb)")
 
 
 def _item(name: str, data: bytes, kind: str, budget: Budget) -> list[Item]:
