@@ -62,7 +62,10 @@ def fmt_time(d: datetime | None) -> str:
     if d is None:
         return "—"
     # Vietnam time (ICT, UTC+07:00), with the offset spelled out: what inspectors read.
-    return d.astimezone(_ICT).strftime("%d/%m/%Y %H:%M:%S (UTC+07:00)")
+    try:
+        return d.astimezone(_ICT).strftime("%d/%m/%Y %H:%M:%S (UTC+07:00)")
+    except OverflowError:  # e.g. notAfter 99991231235959Z (RFC 5280: no expiry date)
+        return d.strftime("%d/%m/%Y %H:%M:%S (UTC)")
 
 
 _ICT = timezone(timedelta(hours=7))

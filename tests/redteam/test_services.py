@@ -468,11 +468,6 @@ def test_attack_certificate_without_expiry_renders(vapp: Flask) -> None:
             assert c.html_url.startswith("data:text/html")
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=(
-    "verifier.text.fmt_time (shared by the CLI text report and verifier.html) converts to "
-    "UTC+7 without guarding OverflowError: a certificate with notAfter 99991231235959Z "
-    "(RFC 5280 4.1.2.5 'no well-defined expiration') crashes the renderer. The web page "
-    "falls back to its own template; the fix belongs in verifier/text.py (not owned here)."))
 def test_attack_certificate_without_expiry_core_html_renderer() -> None:
     from datetime import datetime, timezone
 
