@@ -83,6 +83,9 @@ messages.register("cert_revoked_after_poe_unverified",
 messages.register("cert_expired_revinfo_missing",
                   "Chứng thư số đã hết hạn ngày {time}; dấu thời gian chứng minh chữ ký có từ {poe}, nhưng không có dữ liệu thu hồi cho thời điểm đó ({detail}).",
                   "The certificate expired on {time}; a timestamp proves the signature existed at {poe}, but there is no revocation data for that time ({detail}).")
+messages.register("cert_revinfo_at_use_ok",
+                  "Tình trạng thu hồi được xác lập bằng dữ liệu thu hồi đi kèm tệp, có hiệu lực tại thời điểm sử dụng khóa {time} (dấu thời gian chứng minh).",
+                  "The revocation status is established by the revocation data in the file, authoritative at the key's time of use {time} (proven by a timestamp).")
 messages.register("no_chain", "Không tìm thấy chuỗi chứng thư đến một CA gốc tin cậy ({detail}).",
                   "No certificate chain to a trusted root CA ({detail}).")
 messages.register("cert_revoked", "Chứng thư số đã bị thu hồi từ {time}, trước thời điểm ký.",
@@ -492,6 +495,7 @@ class TrustEngine:
         poe_time: datetime | None = None,
         claimed_time: datetime | None = None,
         explicit_time: bool = False,
+        used_at: datetime | None = None,
     ) -> CertResult:
         """Judge ``cert`` for ``usage`` ("signing" = digitalSignature or nonRepudiation,
         "digital_signature", "non_repudiation", or "time_stamping").
@@ -502,6 +506,10 @@ class TrustEngine:
         only used to tell REVOKED from REVOKED_NO_POE).
         ``explicit_time``: the caller asked for a past validation time; then nothing
         is fetched online.
+        ``used_at``: the time the certificate's key was used, when it is proven (a TSA
+        certificate: the genTime of a token whose signature verified). Together with
+        ``poe_time`` it lets revocation data issued for that time establish the status
+        at a later validation time (EN 319 102-1 5.2.5 / 5.6.3, see step 2b).
 
         The result is a function of the arguments, the policy and (when fetching is
         allowed) what the CA publishes: the only state shared across calls is the
@@ -521,19 +529,21 @@ class TrustEngine:
                 return replace(hit, validated_at=validation_time)
 
         def attempt(moment: datetime | None, *, fetch: bool, retro: bool = False,
-                    extra: _Fetched = _Fetched(), ee_revocation: bool = True
+                    extra: _Fetched = _Fetched(), ee_revocation: bool = True,
+                    revocation: bool = True, pin: datetime | None = None
                     ) -> tuple[Any, Exception | None, ValidationContext, _Fetched]:
             fetchers = self._backend.get_fetchers() if fetch else None
             vc = ValidationContext(
                 trust_roots=list(self.anchors),
                 other_certs=[*others, *extra.certs],
                 moment=moment,
-                best_signature_time=poe_time or moment,
+                best_signature_time=pin or poe_time or moment,
                 allow_fetching=fetch,
                 fetchers=fetchers,
                 ocsps=[*embedded_o, *extra.ocsps], crls=[*embedded_c, *extra.crls],
-                revinfo_policy=CertRevTrustPolicy(_checking_policy(mode, ee=ee_revocation),
-                                                  retroactive_revinfo=retro),
+                revinfo_policy=CertRevTrustPolicy(
+                    _checking_policy(mode, ee=ee_revocation) if revocation else NO_REVOCATION,
+                    retroactive_revinfo=retro),
                 algorithm_usage_policy=self._algo_policy,
             )
             validator = CertificateValidator(cert, validation_context=vc)
@@ -585,6 +595,40 @@ class TrustEngine:
                 self._memo_put(memo_key, result, path, [*embedded_o, *fetched.ocsps],
                                [*embedded_c, *fetched.crls])
             return result
+
+        # Step 2b (EN 319 102-1 5.2.5 revocation freshness with the time of use; 5.6.3
+        # validation process for LTA, the latest archive / document timestamp): the chain
+        # is valid at the validation time (validity periods, signatures, constraints) and
+        # the revocation status is established by revocation data that was authoritative
+        # at or after the time the key was used (nextUpdate not before it: the CRL/OCSP
+        # status then current, or issued later). A record's embedded 2026 data thus
+        # judges its TSA in 2040 while the TSA certificate is within its validity; once
+        # it expired, only a newer archive timestamp helps (INDETERMINATE otherwise).
+        use_time = used_at if usage == "time_stamping" and used_at is not None else poe_time
+        if use_time is not None and use_time < validation_time and mode != "off" \
+                and isinstance(err, cv_errors.InsufficientRevinfoError) \
+                and not isinstance(err, cv_errors.RevokedError):
+            a_path, a_err, _, _ = attempt(validation_time, fetch=False, extra=fetched,
+                                          revocation=False)
+            if a_err is None:
+                r_path, r_err, r_vc, _ = attempt(use_time, fetch=False, retro=True,
+                                                 extra=fetched, pin=use_time)
+                if r_err is None:
+                    rev = self._revocation_info(cert, embedded_o, embedded_c, fetched,
+                                                went_online, r_vc)
+                    post = self._post_chain(cert, usage, a_path)
+                    if post is not None:
+                        return post
+                    return CertResult(
+                        I.TOTAL_PASSED, None, chain=_chain(a_path), revocation=rev,
+                        findings=(Finding.of("cert_ok", root=_subject_string(a_path.first)),
+                                  Finding.of("cert_revinfo_at_use_ok",
+                                             time=_fmt_time(use_time))),
+                        path=a_path, validated_at=validation_time)
+                if isinstance(r_err, cv_errors.RevokedError):
+                    err = r_err
+            elif not isinstance(a_err, cv_errors.InsufficientRevinfoError):
+                err = a_err
 
         # Step 3 (5.6.2.1 past signature validation): a trusted POE earlier than the
         # validation time lets us judge the chain as it was at that time, with the
@@ -874,7 +918,10 @@ class TrustEngine:
             tsa_cert, other_certs=cert_info.other_certs, embedded_ocsps=embedded_ocsps,
             embedded_crls=embedded_crls, validation_time=validation_time,
             usage="time_stamping", poe_time=poe_time, claimed_time=gen_time,
-            explicit_time=explicit_time)
+            explicit_time=explicit_time,
+            # The genTime is the TSA's own signed statement: a time of use only when
+            # the token's signature and imprint verify.
+            used_at=gen_time if (intact and valid and imprint_ok) else None)
         if not cert_res.passed:
             findings.append(Finding.of("tsa_not_trusted", detail=cert_res.findings[0].render("en")
                                        if cert_res.findings else "?"))
