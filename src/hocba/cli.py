@@ -14,7 +14,7 @@ from typing import Sequence
 from hocba import __version__
 from hocba.errors import HocbaError
 
-COMMANDS = ("certs", "records", "sign", "verify", "serve", "demo", "twostep")
+COMMANDS = ("certs", "records", "sign", "timestamp", "verify", "serve", "demo", "twostep")
 
 
 class _Parser(argparse.ArgumentParser):
