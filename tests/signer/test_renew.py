@@ -1,0 +1,155 @@
+"""Renewal of archive timestamps (``hocba timestamp``, ``signer.renew``).
+
+EN 319 142-1 5.5 (B-LTA): a renewed PDF gains validation data for its last document
+timestamp and one more document timestamp; every earlier signature still verifies
+(the renewal is "signatures_only" for the strict diff policy), offline, and pdfsig
+agrees. A PDF without signatures (or without an archive timestamp) is refused.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from certs.pki import PkiLayout
+from certs.services import TrustServices
+from hocba.config import Config
+from hocba.errors import HocbaError
+from hocba.vocab import Indication
+from tests.signer.conftest import pdfsig_output, sig_blocks
+
+
+def _sign(cfg: Config, pki: PkiLayout, pin: str, data: bytes, name: str, role: str,
+          level: str) -> bytes:
+    from signer.api import sign_bytes
+
+    [res] = sign_bytes([(name, data)], config=cfg, role=role, key=pki.p12(role), pin=pin,
+                       level=level)
+    assert res.ok, res.error
+    assert res.data is not None
+    return res.data
+
+
+@pytest.fixture(scope="session")
+def record_pdf_plain() -> bytes:
+    from records.pdf import render_pdf
+    from records.sample import sample_record
+
+    return render_pdf(sample_record(11))
+
+
+@pytest.fixture(scope="session")
+def lta_pdf(test_config: Config, test_pki: PkiLayout, trust_services: TrustServices, pin: str,
+            record_pdf_plain: bytes) -> bytes:
+    data = _sign(test_config, test_pki, pin, record_pdf_plain, "r.pdf", "teacher", "B-T")
+    data = _sign(test_config, test_pki, pin, data, "r.pdf", "principal", "B-T")
+    return _sign(test_config, test_pki, pin, data, "r.pdf", "seal", "B-LTA")
+
+
+@pytest.fixture(scope="session")
+def renewed_pdf(lta_pdf: bytes, test_config: Config, trust_services: TrustServices) -> bytes:
+    from signer.renew import renew
+
+    return renew(lta_pdf, test_config)
+
+
+def _doc_timestamps(data: bytes) -> int:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    r = PdfFileReader(io.BytesIO(data), strict=False)
+    return len(r.embedded_timestamp_signatures)
+
+
+def test_renewed_pdf_has_one_more_document_timestamp(lta_pdf: bytes, renewed_pdf: bytes) -> None:
+    assert renewed_pdf.startswith(lta_pdf)  # incremental update: nothing before is rewritten
+    assert _doc_timestamps(renewed_pdf) == _doc_timestamps(lta_pdf) + 1
+
+
+def test_renewed_pdf_verifies_offline_with_signatures_only_changes(
+        renewed_pdf: bytes, test_config: Config, services_down: None) -> None:
+    from verifier.core import Verifier
+    from verifier.policy import Policy
+
+    rep = Verifier(Policy.from_config(test_config)).verify(
+        renewed_pdf, name="r.pdf", validation_time=datetime.now(timezone.utc))
+    detail = rep.to_dict("en")
+    assert rep.indication is Indication.TOTAL_PASSED, detail
+    sigs = [s for s in rep.signatures if not s.is_document_timestamp]
+    assert [s.role for s in sigs] == ["teacher", "principal", "seal"], detail
+    assert all(s.indication is Indication.TOTAL_PASSED for s in rep.signatures), detail
+    assert [s.modifications_after for s in sigs] == ["signatures_only"] * 3, detail
+    assert sum(1 for s in rep.signatures if s.is_document_timestamp) == 2, detail
+
+
+def test_renewed_pdf_pdfsig_every_signature_valid(renewed_pdf: bytes, nssdb: str,
+                                                  tmp_path: Path) -> None:
+    p = tmp_path / "renewed.pdf"
+    p.write_bytes(renewed_pdf)
+    blocks = sig_blocks(pdfsig_output(nssdb, p))
+    assert len(blocks) == 5, blocks  # three signatures, two document timestamps
+    regular = {k: v for k, v in blocks.items() if k.startswith("Sig_")}
+    assert set(regular) == {"Sig_teacher", "Sig_principal", "Sig_seal"}, blocks
+    assert all(v == "Signature is Valid." for v in regular.values()), blocks
+    # poppler does not verify ETSI.RFC3161 document timestamps ("not yet been verified",
+    # exactly as for the first one); it must not call any of them invalid.
+    assert not any("invalid" in v.lower() or "mismatch" in v.lower()
+                   for v in blocks.values()), blocks
+
+
+def test_renew_refuses_unsigned_pdf(record_pdf_plain: bytes, test_config: Config) -> None:
+    from signer.renew import renew
+
+    with pytest.raises(HocbaError, match="no signatures"):
+        renew(record_pdf_plain, test_config)
+
+
+def test_renew_refuses_pdf_without_archive_timestamp(
+        test_config: Config, test_pki: PkiLayout, trust_services: TrustServices, pin: str,
+        record_pdf_plain: bytes) -> None:
+    from signer.renew import renew
+
+    bt = _sign(test_config, test_pki, pin, record_pdf_plain, "r.pdf", "teacher", "B-T")
+    with pytest.raises(HocbaError, match="no archive"):
+        renew(bt, test_config)
+
+
+@pytest.fixture
+def hocba_timestamp(capsys: pytest.CaptureFixture[str],
+                    test_pki: PkiLayout) -> Callable[..., tuple[int, str]]:
+    from hocba.cli import main
+
+    def run(*args: str) -> tuple[int, str]:
+        capsys.readouterr()
+        rc = main(["timestamp", "--config", str(test_pki.config), *args])
+        return rc, capsys.readouterr().err
+
+    return run
+
+
+def test_cli_renews_in_place_and_refuses_unsigned(
+        hocba_timestamp: Callable[..., tuple[int, str]], lta_pdf: bytes, record_pdf_plain: bytes,
+        trust_services: TrustServices, tmp_path: Path) -> None:
+    signed, plain = tmp_path / "a.pdf", tmp_path / "b.pdf"
+    signed.write_bytes(lta_pdf)
+    plain.write_bytes(record_pdf_plain)
+    rc, err = hocba_timestamp("--in-place", str(signed), str(plain))
+    assert rc == 1, err
+    assert "no signatures" in err and "Traceback" not in err, err
+    assert _doc_timestamps(signed.read_bytes()) == _doc_timestamps(lta_pdf) + 1
+    assert plain.read_bytes() == record_pdf_plain  # a refused file is left untouched
+    out = tmp_path / "out"
+    out.mkdir()
+    rc, err = hocba_timestamp("--out", str(out), str(signed))
+    assert rc == 0, err
+    assert _doc_timestamps((out / "a.pdf").read_bytes()) == _doc_timestamps(lta_pdf) + 2
+
+
+def test_cli_missing_output_directory_is_usage_error(
+        hocba_timestamp: Callable[..., tuple[int, str]], tmp_path: Path) -> None:
+    f = tmp_path / "x.pdf"
+    f.write_bytes(b"%PDF-1.7\n")
+    rc, err = hocba_timestamp("--out", str(tmp_path / "nope"), str(f))
+    assert rc == 2, err
