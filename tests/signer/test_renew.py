@@ -4,6 +4,9 @@ EN 319 142-1 5.5 (B-LTA): a renewed PDF gains validation data for its last docum
 timestamp and one more document timestamp; every earlier signature still verifies
 (the renewal is "signatures_only" for the strict diff policy), offline, and pdfsig
 agrees. A PDF without signatures (or without an archive timestamp) is refused.
+EN 319 132-1 5.5.2: a renewed XML record's last signature gains TimeStampValidationData
+and a new ArchiveTimeStamp (twice: a chain of three), and verifies offline; a record whose
+last archive timestamp no longer matches what it covers is refused, not extended.
 """
 from __future__ import annotations
 
@@ -153,3 +156,98 @@ def test_cli_missing_output_directory_is_usage_error(
     f.write_bytes(b"%PDF-1.7\n")
     rc, err = hocba_timestamp("--out", str(tmp_path / "nope"), str(f))
     assert rc == 2, err
+
+
+# -- XML (EN 319 132-1 5.5.2) -------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def record_xml_plain() -> bytes:
+    from records.sample import sample_record
+    from records.xmlio import to_xml
+
+    return to_xml(sample_record(11))
+
+
+@pytest.fixture(scope="session")
+def lta_xml(test_config: Config, test_pki: PkiLayout, trust_services: TrustServices, pin: str,
+            record_xml_plain: bytes) -> bytes:
+    data = _sign(test_config, test_pki, pin, record_xml_plain, "r.xml", "teacher", "B-T")
+    data = _sign(test_config, test_pki, pin, data, "r.xml", "principal", "B-T")
+    return _sign(test_config, test_pki, pin, data, "r.xml", "seal", "B-LTA")
+
+
+@pytest.fixture(scope="session")
+def renewed_xml(lta_xml: bytes, test_config: Config, trust_services: TrustServices) -> bytes:
+    from signer.renew import Renewer
+
+    renewer = Renewer(test_config)  # one batch, two renewals: a chain of three
+    return renewer.renew(renewer.renew(lta_xml)[1])[1]
+
+
+X141 = "{http://uri.etsi.org/01903/v1.4.1#}"
+
+
+def _last_usp_tags(data: bytes) -> list[str]:
+    from hocba.xmlsafe import parse_xml
+
+    root = parse_xml(data).getroot()
+    sigs = list(root.iter("{http://www.w3.org/2000/09/xmldsig#}Signature"))
+    usp = next(sigs[-1].iter("{http://uri.etsi.org/01903/v1.3.2#}UnsignedSignatureProperties"))
+    return [el.tag.split("}")[1] for el in usp if isinstance(el.tag, str)]
+
+
+def test_renewed_xml_chains_archive_timestamps(lta_xml: bytes, renewed_xml: bytes) -> None:
+    before = _last_usp_tags(lta_xml)
+    after = _last_usp_tags(renewed_xml)
+    assert after[:len(before)] == before
+    assert after[len(before):] == ["TimeStampValidationData", "ArchiveTimeStamp"] * 2
+
+
+def test_renewed_xml_verifies_offline(renewed_xml: bytes, test_config: Config,
+                                      services_down: None) -> None:
+    from verifier.core import Verifier
+    from verifier.policy import Policy
+
+    rep = Verifier(Policy.from_config(test_config)).verify(
+        renewed_xml, name="r.xml", validation_time=datetime.now(timezone.utc))
+    detail = rep.to_dict("en")
+    assert rep.indication is Indication.TOTAL_PASSED, detail
+    assert [s.role for s in rep.signatures] == ["teacher", "principal", "seal"], detail
+    assert all(s.indication is Indication.TOTAL_PASSED for s in rep.signatures), detail
+    seal = rep.signatures[-1]
+    assert seal.level == "B-LTA", detail
+    assert sum(1 for f in seal.findings if f.code == "archive_timestamp_ok") == 3, detail
+    assert not any(f.code == "archive_timestamp_invalid" for f in seal.findings), detail
+
+
+def test_renew_refuses_xml_whose_archive_timestamp_no_longer_matches(
+        lta_xml: bytes, test_config: Config, trust_services: TrustServices) -> None:
+    from signer.renew import renew
+
+    # Tamper with an unsigned property the archive timestamp covers (a revocation value).
+    forged = lta_xml.replace(b"<xades:EncapsulatedOCSPValue>",
+                             b"<xades:EncapsulatedOCSPValue>AAAA", 1)
+    assert forged != lta_xml
+    with pytest.raises(HocbaError, match="does not match"):
+        renew(forged, test_config)
+
+
+def test_renew_refuses_xml_without_archive_timestamp(
+        test_config: Config, test_pki: PkiLayout, trust_services: TrustServices, pin: str,
+        record_xml_plain: bytes) -> None:
+    from signer.renew import renew
+
+    with pytest.raises(HocbaError, match="no XAdES signatures"):
+        renew(record_xml_plain, test_config)
+    bt = _sign(test_config, test_pki, pin, record_xml_plain, "r.xml", "teacher", "B-T")
+    with pytest.raises(HocbaError, match="no archive"):
+        renew(bt, test_config)
+
+
+def test_cli_renews_xml(hocba_timestamp: Callable[..., tuple[int, str]], lta_xml: bytes,
+                        trust_services: TrustServices, tmp_path: Path) -> None:
+    f = tmp_path / "r.xml"
+    f.write_bytes(lta_xml)
+    rc, err = hocba_timestamp("--in-place", str(f))
+    assert rc == 0, err
+    assert _last_usp_tags(f.read_bytes())[-2:] == ["TimeStampValidationData", "ArchiveTimeStamp"]

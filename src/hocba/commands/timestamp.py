@@ -1,4 +1,5 @@
-"""``hocba timestamp``: renew archive timestamps of B-LTA records (EN 319 142-1 5.5)."""
+"""``hocba timestamp``: renew archive timestamps of B-LTA records (EN 319 142-1 5.5,
+EN 319 132-1 5.5.2)."""
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         description=(
             "Gia hạn dấu thời gian lưu trữ. Renew the archive timestamp of B-LTA records: "
             "validation data for the last archive timestamp, then a new one (PDF: EN 319 142-1 "
-            "5.5). Run it before the last TSA certificate expires or its algorithms weaken "
+            "5.5; XML: EN 319 132-1 5.5.2, on the last XAdES signature). Run it before the last TSA certificate expires or its algorithms weaken "
             "(e.g. a yearly batch job). No key or PIN needed. Exit 0 all renewed, 1 a file "
             "failed, 2 usage error."))
     p.add_argument("--config", type=Path, default=None,
