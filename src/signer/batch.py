@@ -130,14 +130,20 @@ class Batch:
         return fmt, bytes(signer.sign(data))
 
     def sign_item(self, name: str, data: bytes) -> FileResult:
-        try:
-            fmt, out = self.sign(data)
-        except HocbaError as e:
-            return FileResult(name, False, error=str(e))
-        except Exception as e:  # one bad file never stops the batch
-            return FileResult(name, False, error=f"lỗi nội bộ — internal error: "
-                                                 f"{type(e).__name__}: {e}")
-        return FileResult(name, True, data=out, format=fmt)
+        return process_item(name, data, self.sign)
+
+
+def process_item(name: str, data: bytes,
+                 work: Callable[[bytes], tuple[str, bytes]]) -> FileResult:
+    """Run ``work`` on one document; any failure becomes that document's result only."""
+    try:
+        fmt, out = work(data)
+    except HocbaError as e:
+        return FileResult(name, False, error=str(e))
+    except Exception as e:  # one bad file never stops the batch
+        return FileResult(name, False, error=f"lỗi nội bộ — internal error: "
+                                             f"{type(e).__name__}: {e}")
+    return FileResult(name, True, data=out, format=fmt)
 
 
 # -- files ------------------------------------------------------------------------------
@@ -168,12 +174,19 @@ def _target(path: Path, out_dir: Path | None) -> Path:
 
 
 def sign_path(batch: Batch, path: Path, out_dir: Path | None) -> FileResult:
+    return process_path(path, out_dir, batch.sign_item)
+
+
+def process_path(path: Path, out_dir: Path | None,
+                 item: Callable[[str, bytes], FileResult]) -> FileResult:
+    """Read ``path``, process it with ``item``, write the result atomically (in place or to
+    ``out_dir/<same name>``); the input is never touched unless the whole result is ready."""
     name = str(path)
     try:
         data = path.read_bytes()
     except OSError as e:
         return FileResult(name, False, error=f"không đọc được tệp — cannot read: {e.strerror}")
-    res = batch.sign_item(name, data)
+    res = item(name, data)
     if not res.ok or res.data is None:
         return res
     target = _target(path, out_dir)

@@ -34,7 +34,7 @@ from typing import Any, Callable, Sequence
 
 from hocba.config import Config
 from hocba.errors import HocbaError, UsageError
-from signer.batch import FileResult, atomic_write, detect_format
+from signer.batch import FileResult, detect_format, process_item, process_path
 
 __all__ = ["Renewer", "renew", "renew_files"]
 
@@ -64,14 +64,7 @@ class Renewer:
         return fmt, asyncio.run(self._renew_xml(data))
 
     def renew_item(self, name: str, data: bytes) -> FileResult:
-        try:
-            fmt, out = self.renew(data)
-        except HocbaError as e:
-            return FileResult(name, False, error=str(e))
-        except Exception as e:  # one bad file never stops the batch
-            return FileResult(name, False, error=f"lỗi nội bộ — internal error: "
-                                                 f"{type(e).__name__}: {e}")
-        return FileResult(name, True, data=out, format=fmt)
+        return process_item(name, data, self.renew)
 
     # -- PAdES (EN 319 142-1 5.5) ---------------------------------------------------------
 
@@ -246,21 +239,7 @@ def renew(data: bytes, config: Config) -> bytes:
 
 
 def renew_path(renewer: Renewer, path: Path, out_dir: Path | None) -> FileResult:
-    name = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        return FileResult(name, False, error=f"không đọc được tệp — cannot read: {e.strerror}")
-    res = renewer.renew_item(name, data)
-    if not res.ok or res.data is None:
-        return res
-    target = path if out_dir is None else out_dir / path.name
-    try:
-        atomic_write(target, res.data)
-    except OSError as e:
-        return FileResult(name, False, error=f"không ghi được {target} — cannot write: "
-                                             f"{e.strerror}")
-    return FileResult(name, True, output=str(target), format=res.format)
+    return process_path(path, out_dir, renewer.renew_item)
 
 
 def renew_files(config: Config, paths: Sequence[str | os.PathLike[str]],
