@@ -216,7 +216,17 @@ def build_config(port: int, now: datetime, kind: str) -> tuple[dict[str, Any], d
         entities["rogue_root"] = dict(entities["root"])
         certs["rogue_root"] = ca_cert("rogue_root", "rogue_root",
                                       _validity(day - 10 * y, day + 30 * y), ["simple-ca"])
+        # a second TSA whose certificate expires early (archive-timestamp chains: an older
+        # archive timestamp judged at the time proven by a newer one, EN 319 102-1 5.6.3)
+        keys["tsa_short"] = "rsa"
+        entities["tsa_short"] = {**entities["tsa"],
+                                 "common-name": "Dịch vụ cấp dấu thời gian Sông Hương (ngắn hạn)"}
+        certs["tsa_short"] = {**certs["tsa"], "subject": "tsa_short", "serial": _serial(),
+                              "validity": _validity(day - timedelta(days=30), day + 2 * y)}
 
+    time_stamping: dict[str, Any] = {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"}}
+    if kind == "test":
+        time_stamping["tsa_short"] = {"signing-key": "tsa_short", "signing-cert": "tsa_short"}
     arch = {
         "keyset": ARCH,
         "entity-defaults": {"country-name": "VN", "state-or-province-name": PROVINCE},
@@ -231,7 +241,7 @@ def build_config(port: int, now: datetime, kind: str) -> tuple[dict[str, Any], d
                 "interm": {"for-issuer": "interm", "signing-key": "interm",
                            "simulated-update-schedule": "P7D"},
             },
-            "time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"}},
+            "time-stamping": time_stamping,
         },
     }
     cfg = {
@@ -247,6 +257,7 @@ def service_urls(port: int, host: str = "127.0.0.1") -> dict[str, str]:
     prefix = f"http://{host}:{port}/{ARCH}"
     return {
         "tsa": f"{prefix}/tsa/tsa",
+        "tsa_short": f"{prefix}/tsa/tsa_short",  # test PKI only
         "ocsp": f"{prefix}/ocsp/interm",
         "crl": f"{prefix}/crls/interm/latest.crl",
         "root_crl": f"{prefix}/crls/root/latest.crl",
@@ -284,7 +295,7 @@ def create_pki(out: Path, *, port: int = DEFAULT_PORT, kind: str = "demo",
     for label in cfg["pki-architectures"][ARCH]["certs"]:
         layout.cert(label).write_bytes(_pem(arch.get_cert(CertLabel(label)).dump()))
     signer_labels = [l for l in cfg["pki-architectures"][ARCH]["certs"]
-                     if l not in ("root", "interm", "tsa", "ocsp", "rogue_root")]
+                     if l not in ("root", "interm", "tsa", "tsa_short", "ocsp", "rogue_root")]
     for label in signer_labels:
         chain = list(arch.get_chain(CertLabel(label)))
         data = arch.package_pkcs12(CertLabel(label), certs_to_embed=chain,

@@ -326,14 +326,23 @@ def _judge_trust(doc: Document, j: _Judged, ctx: "EvalContext", emb_certs: list[
     ats_times: list[datetime] = []
     if qual is not None and j.integrity:
         # Archive timestamps first: their times are POE for what they cover (5.6.2.x).
-        for ts in [t for t in qual.timestamps if t.kind == "archive"]:
-            res = _validate_ts(doc, sig, qual, ts, ctx, emb_ocsp, emb_crl, None)
+        # EN 319 102-1 5.6.3 (validation process for LTA): newest first; the newest is
+        # judged at the validation time, each older one at the time proven by the next
+        # newer valid one (its genTime is POE for everything it covers, including the
+        # older timestamp and its TimeStampValidationData) -- as pdf.py does for document
+        # timestamps. Findings keep document order.
+        ats_findings: list[Finding] = []
+        next_poe: datetime | None = None
+        for ts in reversed([t for t in qual.timestamps if t.kind == "archive"]):
+            res = _validate_ts(doc, sig, qual, ts, ctx, emb_ocsp, emb_crl, next_poe)
             if res is not None and res.valid:
                 ats_times.append(res.time)
-                j.findings.append(Finding.of("archive_timestamp_ok", time=res.time.isoformat()))
+                next_poe = res.time
+                ats_findings.append(Finding.of("archive_timestamp_ok", time=res.time.isoformat()))
             else:
-                j.findings.append(Finding.of("archive_timestamp_invalid",
-                                             detail=_ts_detail(res, ts)))
+                ats_findings.append(Finding.of("archive_timestamp_invalid",
+                                               detail=_ts_detail(res, ts)))
+        j.findings.extend(reversed(ats_findings))
         ats_poe = min(ats_times) if ats_times else None
         for ts in [t for t in qual.timestamps if t.kind == "signature"]:
             res = _validate_ts(doc, sig, qual, ts, ctx, emb_ocsp, emb_crl, ats_poe)
