@@ -100,6 +100,11 @@ _M("archive_timestamp_ok", "Dấu thời gian lưu trữ hợp lệ: {time}.",
    "Valid archive timestamp: {time}.")
 _M("archive_timestamp_invalid", "Dấu thời gian lưu trữ không hợp lệ: {detail}",
    "The archive timestamp is not valid: {detail}")
+_M("poe_other_signature",
+   "Giá trị chữ ký được chứng minh tồn tại lúc {time} nhờ dấu thời gian hợp lệ của một chữ ký sau "
+   "bao phủ nó (EN 319 102-1, trích xuất bằng chứng tồn tại).",
+   "The signature value is proven to exist at {time} by a valid timestamp of a later signature "
+   "that covers it (EN 319 102-1 proof-of-existence extraction).")
 _M("claimed_role_unknown", "Vai trò khai báo trong chữ ký không thuộc danh mục: {role}.",
    "The role the signature declares is not a known role: {role}.")
 _M("signed_elements", "Phần được ký: {elements}.", "Signed parts: {elements}.")
@@ -145,6 +150,10 @@ class _Judged:
     findings: list[Finding] = field(default_factory=list)
     integrity: bool = False
     covered: int = 0
+    # EN 319 102-1 5.5 / 5.6.3: this signature's own timestamps (filled by _judge_timestamps)
+    ts_info: TimestampInfo | None = None
+    sig_ts_times: list[datetime] = field(default_factory=list)
+    ats_times: list[datetime] = field(default_factory=list)
 
 
 def _fail(j: _Judged, ind: Indication, sub: SubIndication | None, finding: Finding) -> None:
@@ -192,7 +201,11 @@ def evaluate_xml(data: bytes, ctx: "EvalContext") -> "FormatResult":
             emb_certs.extend(load_asn1_certs(j.qual.certificate_values))
             emb_ocsp.extend(load_ocsps(j.qual.ocsp_values))
             emb_crl.extend(load_crls(j.qual.crl_values))
-    reports = [_judge_trust(doc, j, ctx, emb_certs, emb_ocsp, emb_crl) for j in judged]
+    for j in judged:
+        _judge_timestamps(doc, j, ctx, emb_ocsp, emb_crl)
+    cross = _poe_from_other_signatures(doc, judged)
+    reports = [_judge_trust(doc, j, ctx, emb_certs, emb_ocsp, emb_crl, cross[i])
+               for i, j in enumerate(judged)]
 
     covered = 0
     for j in judged:
@@ -316,14 +329,14 @@ def _countersigned(sig: Any) -> Any:
 
 # --- 5.4/5.5/5.6: timestamps, certificate validation, levels --------------------------------
 
-def _judge_trust(doc: Document, j: _Judged, ctx: "EvalContext", emb_certs: list[Any],
-                 emb_ocsp: list[Any], emb_crl: list[Any]) -> SignatureReport:
-    trust = ctx.trust
+def _judge_timestamps(doc: Document, j: _Judged, ctx: "EvalContext", emb_ocsp: list[Any],
+                      emb_crl: list[Any]) -> None:
+    """5.5 / 5.6.3: validate this signature's archive and signature timestamps."""
     qual = j.qual
     sig = j.core.element
     ts_info: TimestampInfo | None = None
-    sig_ts_times: list[datetime] = []
-    ats_times: list[datetime] = []
+    sig_ts_times = j.sig_ts_times
+    ats_times = j.ats_times
     if qual is not None and j.integrity:
         # Archive timestamps first: their times are POE for what they cover (5.6.2.x).
         # EN 319 102-1 5.6.3 (validation process for LTA): newest first; the newest is
@@ -355,7 +368,51 @@ def _judge_trust(doc: Document, j: _Judged, ctx: "EvalContext", emb_certs: list[
                                              tsa=res.info.tsa))
             else:
                 j.findings.append(Finding.of("sig_timestamp_invalid", detail=_ts_detail(res, ts)))
+    j.ts_info = ts_info
+
+
+def _poe_from_other_signatures(doc: Document, judged: list[_Judged]) -> list[datetime | None]:
+    """EN 319 102-1 5.6.2.x POE extraction across signatures: an object whose digest lies
+    inside time-stamped data existed at the timestamp's genTime. A later signature T of
+    the record references (by Id) the ``ds:SignatureValue`` of each earlier one S
+    (countersignature semantics, docs/xades-design.md); T's signature timestamp covers
+    T's SignatureValue (hence its SignedInfo with S's digest) and T's archive timestamps
+    cover T's reference outputs and SignedInfo. So when T is intact (every reference
+    verified, its value verified, no failed format check) and has a *valid* timestamp
+    (archive chain judged newest first), S's SignatureValue has POE at that timestamp's
+    time. Per S: the earliest such time, or None. Only direct coverage by a timestamped
+    signature counts (no chains of POE through untimestamped signatures)."""
+    out: list[datetime | None] = []
+    for s in judged:
+        best: datetime | None = None
+        value = s.core.element.find(q(DS, "SignatureValue")) if s.integrity else None
+        if value is not None and value in doc.e_idx:
+            for t in judged:
+                times = [*t.ats_times, *t.sig_ts_times]
+                if t is s or not t.integrity or not times or any(
+                        v[0] is I.TOTAL_FAILED for v in t.verdicts):
+                    continue
+                if any(r.valid and r.error is None and doc.contains_subtree(r.covered, value)
+                       for r in t.core.references):
+                    tmin = min(times)
+                    best = tmin if best is None or tmin < best else best
+        out.append(best)
+    return out
+
+
+def _judge_trust(doc: Document, j: _Judged, ctx: "EvalContext", emb_certs: list[Any],
+                 emb_ocsp: list[Any], emb_crl: list[Any],
+                 other_poe: datetime | None = None) -> SignatureReport:
+    trust = ctx.trust
+    qual = j.qual
+    ts_info = j.ts_info
+    sig_ts_times = j.sig_ts_times
+    ats_times = j.ats_times
     poe = min(sig_ts_times) if sig_ts_times else (min(ats_times) if ats_times else None)
+    if other_poe is not None and (poe is None or other_poe < poe):
+        # POE of this SignatureValue proven by another signature's valid timestamp.
+        poe = other_poe
+        j.findings.append(Finding.of("poe_other_signature", time=other_poe.isoformat()))
 
     signer = role = None
     chain: tuple[str, ...] = ()

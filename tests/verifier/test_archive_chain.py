@@ -2,16 +2,17 @@
 
 A record signed teacher B-T -> principal B-T (normal TSA) -> seal B-LTA with the test
 PKI's short-lived TSA (``tsa_short``, certificate valid two years), then renewed
-(``signer.renew``) with the normal TSA. (In XML the seal's references cover the record's
-data, not the other signatures, so only the seal's own archive timestamps vouch for it:
-teacher and principal signature timestamps from the short TSA would have nothing to
-extend them.) Verified offline at +3 years, when the
+(``signer.renew``) with the normal TSA. Verified offline at +3 years, when the
 short TSA's certificate has expired: the newest archive timestamp is judged at the
 validation time, the older one at the time the newer one proves, and the record is
 TOTAL_PASSED. Without the renewal the same record is INDETERMINATE.
+
+XML also extracts POE across signatures: the seal references the earlier signatures'
+``ds:SignatureValue``, so its valid timestamps prove them (``poe_records`` below).
 """
 from __future__ import annotations
 
+import base64
 import dataclasses
 from datetime import datetime, timedelta, timezone
 
@@ -104,3 +105,63 @@ def test_renewed_record_passes_now(chain_records: dict[str, bytes], test_config:
     rep = _verify(test_config, chain_records[f"{fmt}-renewed"], f"chain.{fmt}",
                   datetime.now(timezone.utc))
     assert rep.indication is Indication.TOTAL_PASSED, _summary(rep)
+
+
+# --- POE extraction across signatures (EN 319 102-1 5.6.2.x) --------------------------------
+# Teacher and principal B-T with timestamps from tsa_short (expired at +3 years), seal B-LTA
+# with the normal TSA, renewed once. The seal's SignedInfo references the teacher's and the
+# principal's ds:SignatureValue, so its valid archive timestamps prove they existed early.
+
+@pytest.fixture(scope="module")
+def poe_records(test_config: Config, test_pki: PkiLayout, trust_services: TrustServices,
+                pin: str) -> dict[str, bytes]:
+    from records.sample import sample_record
+    from records.xmlio import to_xml
+    from signer.renew import renew
+
+    short = service_urls(test_config.services.port)["tsa_short"]
+    short_cfg = dataclasses.replace(
+        test_config, timestamp=dataclasses.replace(test_config.timestamp, url=short))
+    name = "poe.xml"
+    teacher = _sign(short_cfg, test_pki, pin, to_xml(sample_record(12)), name, "teacher", "B-T")
+    data = _sign(short_cfg, test_pki, pin, teacher, name, "principal", "B-T")
+    data = _sign(test_config, test_pki, pin, data, name, "seal", "B-LTA")
+    return {"teacher-only": teacher, "sealed": renew(data, test_config)}
+
+
+def test_seal_archive_timestamp_gives_earlier_signatures_poe(
+        poe_records: dict[str, bytes], test_config: Config, services_down: None) -> None:
+    rep = _verify(test_config, poe_records["sealed"], "poe.xml",
+                  datetime.now(timezone.utc) + 3 * YEAR)
+    assert rep.indication is Indication.TOTAL_PASSED, _summary(rep)
+    assert all(s.indication is Indication.TOTAL_PASSED for s in rep.signatures), _summary(rep)
+    # the teacher's and the principal's own timestamps are no longer valid: their POE
+    # comes from the seal
+    codes = [[f.code for f in s.findings] for s in rep.signatures]
+    assert sum("poe_other_signature" in c for c in codes) == 2, _summary(rep)
+
+
+def test_altered_teacher_signature_value_is_not_rescued_by_the_seal_poe(
+        poe_records: dict[str, bytes], test_config: Config, services_down: None) -> None:
+    from lxml import etree
+
+    root = etree.fromstring(poe_records["sealed"])
+    value = root.find("{http://www.w3.org/2000/09/xmldsig#}Signature/"
+                      "{http://www.w3.org/2000/09/xmldsig#}SignatureValue")
+    assert value is not None and value.text
+    raw = bytearray(base64.b64decode(value.text))
+    raw[10] ^= 0x01
+    value.text = base64.b64encode(bytes(raw)).decode()
+    rep = _verify(test_config, etree.tostring(root), "poe.xml",
+                  datetime.now(timezone.utc) + 3 * YEAR)
+    assert rep.indication is Indication.TOTAL_FAILED, _summary(rep)
+    assert rep.signatures[0].indication is Indication.TOTAL_FAILED, _summary(rep)
+    assert not rep.signatures[0].integrity
+
+
+def test_teacher_not_covered_by_a_timestamped_signature_stays_indeterminate(
+        poe_records: dict[str, bytes], test_config: Config, services_down: None) -> None:
+    rep = _verify(test_config, poe_records["teacher-only"], "poe.xml",
+                  datetime.now(timezone.utc) + 3 * YEAR)
+    assert rep.indication is Indication.INDETERMINATE, _summary(rep)
+    assert not any(f.code == "poe_other_signature" for s in rep.signatures for f in s.findings)
