@@ -61,3 +61,28 @@ def make_nssdb(anchor: Path, d: Path) -> str:
     subprocess.run([certutil, "-A", "-d", f"sql:{d}", "-n", "hocba-test-root", "-t", "CT,C,C",
                     "-i", str(anchor)], check=True)
     return f"sql:{d}"
+
+
+def pdfsig_output(nssdb: str, path: Path) -> str:
+    """poppler's ``pdfsig`` report of ``path``, trusting what ``nssdb`` trusts (no OCSP)."""
+    pdfsig = require_tool("pdfsig")
+    proc = subprocess.run([pdfsig, "-nssdir", nssdb, "-no-ocsp", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    return proc.stdout
+
+
+def sig_blocks(output: str) -> dict[str, str]:
+    """Field name -> the 'Signature Validation' line of each pdfsig signature block."""
+    blocks: dict[str, str] = {}
+    name = None
+    for line in output.splitlines():
+        line = line.strip()
+        if line.startswith("- Signature Field Name:"):
+            name = line.split(":", 1)[1].strip()
+        elif line.startswith("- Signature Validation:") and name:
+            blocks[name] = line.split(":", 1)[1].strip()
+    return blocks
+
+
+def pdfsig_blocks(nssdb: str, path: Path) -> dict[str, str]:
+    return sig_blocks(pdfsig_output(nssdb, path))

@@ -31,6 +31,7 @@ from hocba.config import Config
 from hocba.vocab import Level, Role
 from verifier.core import Verifier
 from verifier.policy import Policy
+from tests.signing import sign_one
 
 ARCH = "vgca"
 PIN = DEMO_PIN
@@ -283,13 +284,7 @@ def record_xml() -> bytes:
 
 def _our_sign(cfg: Config, pki: PkiLayout, data: bytes, name: str, role: str,
               label: str | None = None, level: str = "B-T") -> bytes:
-    from signer.api import sign_bytes
-
-    [res] = sign_bytes([(name, data)], config=cfg, role=role, key=pki.p12(label or role),
-                       pin=PIN, level=level)
-    assert res.ok, res.error
-    assert res.data is not None
-    return res.data
+    return sign_one(cfg, pki, data, role, name=name, level=level, label=label, pin=PIN)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from certs.pki import PkiLayout
-from tests.signer.conftest import pdfsig_output, sig_blocks
+from tests.tokens import pdfsig_output, sig_blocks
 
 ROLES_IN_ORDER = (("teacher", "B-T"), ("principal", "B-T"), ("seal", "B-LTA"))
 

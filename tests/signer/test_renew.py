@@ -22,18 +22,13 @@ from certs.services import TrustServices
 from hocba.config import Config
 from hocba.errors import HocbaError
 from hocba.vocab import Indication
-from tests.signer.conftest import pdfsig_output, sig_blocks
+from tests.tokens import pdfsig_output, sig_blocks
+from tests.signing import sign_one
 
 
 def _sign(cfg: Config, pki: PkiLayout, pin: str, data: bytes, name: str, role: str,
           level: str) -> bytes:
-    from signer.api import sign_bytes
-
-    [res] = sign_bytes([(name, data)], config=cfg, role=role, key=pki.p12(role), pin=pin,
-                       level=level)
-    assert res.ok, res.error
-    assert res.data is not None
-    return res.data
+    return sign_one(cfg, pki, data, role, name=name, level=level, pin=pin)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from certs.pki import PkiLayout
-from tests.signer.conftest import pdfsig_output, sig_blocks
+from tests.tokens import pdfsig_output, sig_blocks
 from tests.tokens import SOFTHSM_MODULE as MODULE, make_softhsm_token
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,8 +12,7 @@ import pytest
 
 from certs.pki import PkiLayout, load_pkcs12
 from hocba.config import Config
-from tests.tokens import SOFTHSM_MODULE as MODULE, make_nssdb, make_softhsm_token  # noqa: F401 (MODULE re-exported)
-from tests.tooling import require_tool
+from tests.tokens import make_nssdb, make_softhsm_token
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "test-token-5f1c"
@@ -101,19 +100,3 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 def nssdb(test_pki: PkiLayout, tmp_path_factory: pytest.TempPathFactory) -> str:
     """An NSS database trusting the test root (pdfsig -nssdir)."""
     return make_nssdb(test_pki.anchor, tmp_path_factory.mktemp("nssdb-twostep"))
-
-
-def pdfsig_blocks(nssdb: str, path: Path) -> dict[str, str]:
-    """Field name -> pdfsig's 'Signature Validation' line."""
-    pdfsig = require_tool("pdfsig")
-    out = subprocess.run([pdfsig, "-nssdir", nssdb, "-no-ocsp", str(path)],
-                         capture_output=True, text=True, timeout=60).stdout
-    blocks: dict[str, str] = {}
-    name = None
-    for line in out.splitlines():
-        line = line.strip()
-        if line.startswith("- Signature Field Name:"):
-            name = line.split(":", 1)[1].strip()
-        elif line.startswith("- Signature Validation:") and name:
-            blocks[name] = line.split(":", 1)[1].strip()
-    return blocks

@@ -15,7 +15,8 @@ from certs.pki import PkiLayout
 from hocba.config import Config
 from tests.signer._xades_fixtures import xmlsec_verify
 from tests.tooling import require_tool
-from tests.twostep.conftest import AUTH, MODULE, TOKEN, hocba, pdfsig_blocks
+from tests.tokens import SOFTHSM_MODULE as MODULE, pdfsig_blocks
+from tests.twostep.conftest import AUTH, TOKEN, hocba
 
 pytestmark = pytest.mark.xdist_group("twostep-e2e")
 

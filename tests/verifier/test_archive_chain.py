@@ -25,6 +25,7 @@ from hocba.vocab import Indication
 from verifier.core import Verifier
 from verifier.policy import Policy
 from verifier.report import Report
+from tests.signing import sign_one
 
 YEAR = timedelta(days=365)
 FORMATS = ["xml", "pdf"]
@@ -32,13 +33,7 @@ FORMATS = ["xml", "pdf"]
 
 def _sign(cfg: Config, pki: PkiLayout, pin: str, data: bytes, name: str, role: str,
           level: str) -> bytes:
-    from signer.api import sign_bytes
-
-    [res] = sign_bytes([(name, data)], config=cfg, role=role, key=pki.p12(role), pin=pin,
-                       level=level)
-    assert res.ok, res.error
-    assert res.data is not None
-    return res.data
+    return sign_one(cfg, pki, data, role, name=name, level=level, pin=pin)
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from hocba.vocab import Indication, SubIndication
 from verifier.core import Verifier
 from verifier.policy import Policy
 from verifier.report import Report
+from tests.signing import sign_one
 
 YEAR = timedelta(days=365)
 
@@ -34,13 +35,7 @@ def _now() -> datetime:
 
 def _sign(cfg: Config, pki: PkiLayout, pin: str, data: bytes, name: str, role: str,
           level: str) -> bytes:
-    from signer.api import sign_bytes
-
-    [res] = sign_bytes([(name, data)], config=cfg, role=role, key=pki.p12(role), pin=pin,
-                       level=level)
-    assert res.ok, res.error
-    assert res.data is not None
-    return res.data
+    return sign_one(cfg, pki, data, role, name=name, level=level, pin=pin)
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,7 @@ from hocba.vocab import Indication
 from hocba.xmlsafe import XmlFormatError
 from verifier.core import Verifier
 from verifier.pdf_policy import XMP_PROPS_UPDATABLE, xmp_properties
+from tests.signing import sign_one
 
 N = generic.NameObject
 TITLE = "Học bạ số – Nguyễn Văn An"
@@ -87,12 +88,7 @@ def latest_xmp(pdf: bytes) -> bytes:
 
 
 def _sign(test_pki: PkiLayout, test_config: Config, pin: str, data: bytes, role: str) -> bytes:
-    from signer.api import sign_bytes
-
-    [res] = sign_bytes([("r.pdf", data)], config=test_config, role=role,
-                       key=str(test_pki.p12(role)), pin=pin, level="B-T")
-    assert res.ok and res.data is not None, res.error
-    return res.data
+    return sign_one(test_config, test_pki, data, role, name="r.pdf", pin=pin)
 
 
 @pytest.fixture(scope="module")
