@@ -27,6 +27,7 @@ from asn1crypto import cms, crl, ocsp, x509
 from hocba.vocab import Indication, Level, SubIndication
 from verifier import messages
 from verifier.report import Check, Finding, SignatureReport, TimestampInfo
+from verifier.cms_sig import SIGNATURE_VALIDATOR, UnsupportedAlgorithm
 from verifier.trust import TimestampResult
 
 if TYPE_CHECKING:
@@ -84,6 +85,22 @@ messages.register("docmdp_violation",
 messages.register("econtent_present",
                   "Chữ ký {id} chứa nội dung đóng gói thay vì ký tài liệu (sai định dạng PAdES).",
                   "Signature {id} encapsulates content instead of signing the document (not PAdES).")
+messages.register("form_filled_after",
+                  "Sau chữ ký {id}, các trường biểu mẫu đã được điền (người ký cho phép): trang hiển thị "
+                  "nhiều hơn nội dung đã ký.",
+                  "After signature {id}, form fields were filled in (permitted by the signer): the "
+                  "pages show more than what was signed.")
+messages.register("modifications_unknown",
+                  "Không xác định được tệp có bị sửa sau chữ ký {id} hay không: phân tích các phiên bản "
+                  "không hoàn tất ({detail}).",
+                  "Whether the file changed after signature {id} cannot be established: the revision "
+                  "analysis did not complete ({detail}).")
+messages.register("modifications_undetermined",
+                  "Không xác định được các thay đổi sau khi ký (chữ ký {id}): {detail}",
+                  "The changes after signing cannot be established (signature {id}): {detail}")
+messages.register("unsupported_algorithm_sig",
+                  "Không kiểm tra được giá trị chữ ký {id}: thuật toán không được hỗ trợ ({detail}).",
+                  "The value of signature {id} cannot be checked: unsupported algorithm ({detail}).")
 messages.register("signature_passed", "Chữ ký {id} hợp lệ.", "Signature {id} is valid.")
 
 
@@ -237,10 +254,17 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
 
     sigs: list[_Sig] = []
     for emb in embedded:
-        is_ts = emb.sig_object_type == "/DocTimeStamp"
+        # A document timestamp: /Type /DocTimeStamp, or (as some software writes it)
+        # a /Sig dictionary whose SubFilter is ETSI.RFC3161 (ISO 32000-2 12.8.5).
+        is_ts = emb.sig_object_type == "/DocTimeStamp" or _subfilter(emb) == "/ETSI.RFC3161"
         sigs.append(_Sig(emb, str(emb.field_name), is_ts, int(emb.signed_revision)))
     sigs.sort(key=lambda s: s.revision)
 
+    # A record book (its identity in the revision the first signature covers) is judged
+    # by the strict record-book policy alone; any other PDF may also show changes its
+    # signer permitted (form filling), which are reported, never passed over.
+    first_sig = next((s for s in sigs if not s.is_doc_ts), None)
+    is_record = first_sig is not None and _record_meta(reader, first_sig.revision) is not None
     dss_certs, dss_ocsps, dss_crls = _dss_material(reader)
     # Document timestamps, latest first: each is validated with the next one's time as POE
     # (EN 319 102-1 5.6.2.1 / 5.6.3 validation process for LTA).
@@ -257,6 +281,7 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
     reports: list[SignatureReport] = []
     checks: list[Check] = []
     first_failure: tuple[str, Finding] | None = None
+    undetermined: tuple[str, Finding] | None = None
     coverage_failure: str | None = None
     for idx, s in enumerate(sigs):
         later_doc_ts = [doc_ts_results[id(t)] for t in sigs[idx + 1:]
@@ -265,9 +290,16 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
         rep = _evaluate_signature(s, ctx, dss_certs, dss_ocsps, dss_crls, poe_for_tst,
                                   doc_ts_results.get(id(s)), bool(later_doc_ts), bool(dss_ocsps or dss_crls))
         # What changed after this signature (strict record-book policy).
-        mod, mod_finding = evaluate_modifications(s.emb, reader)
+        mod, mod_finding = evaluate_modifications(s.emb, reader, record=is_record)
         findings = list(rep.findings)
         ind, sub = rep.indication, rep.subindication
+        if mod in (None, "form_filling") and mod_finding is not None:
+            findings.append(mod_finding)
+            undetermined = undetermined or (s.name, mod_finding)
+            if mod is None and ind is I.TOTAL_PASSED:
+                # EN 319 102-1: what the signature's signer vouched for cannot be
+                # matched against the file: not failed, not passed.
+                ind, sub = I.INDETERMINATE, S.SIG_CONSTRAINTS_FAILURE
         if rep.coverage == "partial":
             coverage_failure = coverage_failure or s.name
         if mod == "other":
@@ -293,7 +325,11 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
     if first_failure is not None:
         checks.append(Check("modifications", False, Finding.of(
             "modifications_failed", id=first_failure[0],
-            detail=first_failure[1].render("vi")), I.TOTAL_FAILED, S.FORMAT_FAILURE))
+            detail=first_failure[1]), I.TOTAL_FAILED, S.FORMAT_FAILURE))
+    elif undetermined is not None:
+        checks.append(Check("modifications", False, Finding.of(
+            "modifications_undetermined", id=undetermined[0], detail=undetermined[1]),
+            I.INDETERMINATE, S.SIG_CONSTRAINTS_FAILURE))
     else:
         checks.append(Check("modifications", True, Finding.of("modifications_ok")))
     if coverage_failure is not None:
@@ -309,6 +345,13 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
     if first is not None and reports[first].integrity and reports[first].coverage != "partial":
         record = _record_meta(reader, sigs[first].revision)
     return FormatResult("pdf", tuple(reports), tuple(checks), record=record)
+
+
+def _subfilter(emb: Any) -> str | None:
+    try:
+        return str(emb.sig_object.get("/SubFilter"))
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def _docmdp(emb: Any) -> int | None:
@@ -387,17 +430,23 @@ def _evaluate_signature(s: _Sig, ctx: "EvalContext", dss_certs: list[x509.Certif
                                findings=(Finding.of("econtent_present", id=s.name),))
 
     # Step 2 (5.2.7): cryptographic verification — digest and signature value.
+    # ``integrity`` is False only when a digest or the value provably does not match;
+    # None when it cannot be established (an algorithm this verifier cannot run).
+    unsupported: str | None = None
     try:
         digest = emb.compute_digest()
         if s.is_doc_ts:
             intact = doc_ts is not None and doc_ts.intact
             valid = intact
         else:
-            intact, valid = validate_sig_integrity(emb.signer_info, cert, "data", digest)
+            intact, valid = validate_sig_integrity(emb.signer_info, cert, "data", digest,
+                                                   sig_validator=SIGNATURE_VALIDATOR)
+    except UnsupportedAlgorithm as e:
+        intact, valid, unsupported = True, False, str(e)[:160]
     except Exception as e:
         intact, valid = False, False
         findings.append(Finding.of("sig_unreadable", id=s.name, detail=str(e)[:160]))
-    integrity = bool(intact and valid)
+    integrity: bool | None = None if unsupported is not None else bool(intact and valid)
 
     if s.is_doc_ts:
         assert doc_ts is not None
@@ -459,7 +508,12 @@ def _evaluate_signature(s: _Sig, ctx: "EvalContext", dss_certs: list[x509.Certif
         claimed_time=claimed, explicit_time=ctx.explicit_time)
 
     # The verdict for this signature, worst first (FAILED > INDETERMINATE).
-    if not intact:
+    if unsupported is not None and intact:
+        # EN 319 102-1 5.2.8: an algorithm the verifier cannot apply - not a failure
+        # of the signature, and not a pass.
+        ind, sub = I.INDETERMINATE, S.CRYPTO_CONSTRAINTS_FAILURE
+        findings.insert(0, Finding.of("unsupported_algorithm_sig", id=s.name, detail=unsupported))
+    elif not intact:
         ind, sub = I.TOTAL_FAILED, S.HASH_FAILURE
         findings.insert(0, Finding.of("hash_failure", id=s.name))
     elif not valid:

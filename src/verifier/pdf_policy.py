@@ -36,10 +36,15 @@ from pyhanko.pdf_utils.metadata import model as xmp_model
 from pyhanko.pdf_utils.metadata.xmp_xml import _proc_xmp_struct
 from pyhanko.pdf_utils.reader import HistoricalResolver, RawPdfPath
 from pyhanko.sign.diff_analysis import (
-    CatalogModificationRule, DiffResult, DSSCompareRule, FormUpdatingRule, ModificationLevel, ObjectStreamRule, SigFieldCreationRule,
+    CatalogModificationRule, DiffResult, DSSCompareRule, FormUpdatingRule,
+    GenericFieldModificationRule, ModificationLevel, ObjectStreamRule, SigFieldCreationRule,
     SigFieldModificationRule, StandardDiffPolicy, SuspiciousModification, WhitelistRule,
     XrefStreamRule)
-from pyhanko.sign.diff_analysis.commons import safe_whitelist
+from pyhanko.sign.diff_analysis.form_rules_api import FieldComparisonContext, FieldComparisonSpec
+from pyhanko.pdf_utils import misc
+from pyhanko.sign.diff_analysis.commons import assert_not_stream, compare_key_refs, safe_whitelist
+from pyhanko.sign.diff_analysis.constants import VRI_KEY_PATTERN
+from pyhanko.sign.diff_analysis.rules.form_field_rules import _validate_dss_substructure
 from pyhanko.sign.diff_analysis.constants import ACROFORM_EXEMPT_STRICT_COMPARISON
 from pyhanko.sign.diff_analysis.rules_api import Context, ReferenceUpdate
 from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -232,15 +237,132 @@ class RecordXmpRule(WhitelistRule):
                     old, RawPdfPath("/Root", "/Metadata")))
 
 
+class RewritableDSSRule(DSSCompareRule):
+    """pyHanko's :class:`DSSCompareRule`, except that existing /VRI entries may be
+    rewritten or removed.
+
+    Validation data is not content (EN 319 142-1 5.4): other validators (EU DSS, Acrobat)
+    rebuild /VRI when they add their own data, and PAdES allows irrelevant entries to
+    be dropped. A rewritten entry is checked like a new one (structure, DER streams), and
+    every object it updates is whitelisted only in the /DSS context, so pyHanko's final
+    check still refuses an object that the prior revision also used anywhere else
+    (a page, a field) - validation data cannot smuggle content in.
+    """
+
+    def apply(self, old: HistoricalResolver, new: HistoricalResolver
+              ) -> Iterable[ReferenceUpdate]:
+        dss_context = Context.from_absolute(old, RawPdfPath("/Root", "/DSS"))
+        old_dss, new_dss = yield from misc.map_with_return(
+            compare_key_refs("/DSS", old, old.root, new.root),
+            ReferenceUpdate.curry_ref(context_checked=dss_context))
+        if new_dss is None:
+            return
+        if old_dss is None:
+            old_dss = generic.DictionaryObject()
+        if not isinstance(old_dss, generic.DictionaryObject) or not isinstance(
+                new_dss, generic.DictionaryObject):
+            raise SuspiciousModification("/DSS is not a dictionary")
+        der_keys = {"/Certs", "/CRLs", "/OCSPs"}
+        unexpected = set(new_dss.keys()) - ({"/Type", "/VRI"} | der_keys)
+        if unexpected:
+            raise SuspiciousModification(f"Unexpected keys in DSS: {unexpected}.")
+        yield from _validate_dss_substructure(old, new, old_dss, new_dss, der_keys,
+                                              is_vri=False, context=dss_context)
+        old_vri, new_vri = yield from misc.map_with_return(
+            compare_key_refs("/VRI", old, old_dss, new_dss),
+            ReferenceUpdate.curry_ref(context_checked=Context.from_absolute(
+                old, RawPdfPath("/Root", "/DSS", "/VRI"))))
+        if new_vri is None:
+            return
+        if not isinstance(new_vri, generic.DictionaryObject):
+            raise SuspiciousModification("/VRI is not a dictionary")
+        if not isinstance(old_vri, generic.DictionaryObject):
+            old_vri = generic.DictionaryObject()
+        for key in new_vri.keys():
+            raw = new_vri.raw_get(key)
+            try:
+                unchanged = key in old_vri and old_vri.raw_get(key) == raw and not (
+                    isinstance(raw, generic.IndirectObject)
+                    and new.revision > old.revision
+                    and raw.reference in _updated_refs(new, old))
+            except Exception:  # noqa: BLE001
+                unchanged = False
+            if unchanged:
+                continue
+            yield from _check_vri_entry(old, new, key, raw)
+
+
+def _updated_refs(new: HistoricalResolver, old: HistoricalResolver) -> set[generic.Reference]:
+    refs: set[generic.Reference] = set()
+    for rev in range(old.revision + 1, new.revision + 1):
+        refs.update(new.reader.xrefs.explicit_refs_in_revision(rev))
+    return refs
+
+
+def _check_vri_entry(old: HistoricalResolver, new: HistoricalResolver, key: str,
+                     raw: Any) -> Iterable[ReferenceUpdate]:
+    context = Context.from_absolute(old, RawPdfPath("/Root", "/DSS", "/VRI", key))
+    if not VRI_KEY_PATTERN.match(key):
+        raise SuspiciousModification(f"VRI key {key} is not formatted correctly.")
+    entry = raw
+    if isinstance(raw, generic.IndirectObject):
+        yield ReferenceUpdate(raw.reference, context_checked=context)
+        entry = raw.get_object()
+    assert_not_stream(entry)
+    if not isinstance(entry, generic.DictionaryObject):
+        raise SuspiciousModification("VRI entries should be dictionaries")
+    allowed = {"/Type", "/TU", "/TS", "/Cert", "/CRL", "/OCSP"}
+    if not set(entry.keys()) <= allowed:
+        raise SuspiciousModification(
+            f"Unexpected keys in VRI dictionary: {set(entry.keys()) - allowed}.")
+    yield from _validate_dss_substructure(old, new, generic.DictionaryObject(), entry,
+                                          {"/Cert", "/CRL", "/OCSP"}, is_vri=True,
+                                          context=context)
+    try:
+        ts_ref = entry.get_value_as_reference("/TS", optional=True)
+        if ts_ref is not None:
+            yield ReferenceUpdate(ts_ref, context_checked=context.descend("/TS"))
+    except misc.IndirectObjectExpected:
+        pass
+
+
+class ValueFormFillingRule(GenericFieldModificationRule):
+    """Form filling that a foreign document's signer permitted (DocMDP P=2 or 3, or no
+    certification), as pyHanko's :class:`GenericFieldModificationRule` - but only for
+    a field whose *value* changed. A field whose appearance is swapped under an
+    unchanged value is the shadow "replace" attack (Mainka et al. 2021, EU DSS issue
+    2236): nothing is whitelisted for it, so its updated objects stay unexplained.
+    """
+
+    def check_form_field(self, fq_name: str, spec: FieldComparisonSpec,
+                         context: FieldComparisonContext) -> Any:
+        if spec.field_type != "/Sig" and spec.old_field_ref and spec.new_field_ref:
+            if _field_value(spec.old_field) == _field_value(spec.new_field):
+                return
+        yield from super().check_form_field(fq_name, spec, context)
+
+
+def _field_value(field: generic.DictionaryObject | None) -> Any:
+    if field is None:
+        return None
+    try:
+        v = field.raw_get("/V")
+    except KeyError:
+        return None
+    return v.get_object() if isinstance(v, generic.IndirectObject) else v
+
+
+_GLOBAL_RULES = [
+    CatalogModificationRule(),  # type: ignore[no-untyped-call]
+    RecordInfoRule().as_qualified(ModificationLevel.LTA_UPDATES),
+    XrefStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
+    ObjectStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
+    RewritableDSSRule().as_qualified(ModificationLevel.LTA_UPDATES),
+    RecordXmpRule().as_qualified(ModificationLevel.LTA_UPDATES),
+]
+
 RECORD_BOOK_DIFF_POLICY = StandardDiffPolicy(
-    global_rules=[
-        CatalogModificationRule(),  # type: ignore[no-untyped-call]
-        RecordInfoRule().as_qualified(ModificationLevel.LTA_UPDATES),
-        XrefStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
-        ObjectStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
-        DSSCompareRule().as_qualified(ModificationLevel.LTA_UPDATES),
-        RecordXmpRule().as_qualified(ModificationLevel.LTA_UPDATES),
-    ],
+    global_rules=_GLOBAL_RULES,
     form_rule=FormUpdatingRule(
         field_rules=[
             SigFieldCreationRule(approve_widget_bindings=True),  # type: ignore[no-untyped-call]
@@ -251,11 +373,34 @@ RECORD_BOOK_DIFF_POLICY = StandardDiffPolicy(
     ),
 )
 
+# For PDFs that are not record books (another vendor's file, any signed PDF): the
+# same rules, plus what the signer's own DocMDP/FieldMDP permits and other signing
+# software does: filling form fields (value and appearance together) and new signature
+# fields after a certification signature (EU DSS, Acrobat). Reported as
+# ``form_filling``, never as unchanged: such a file is at best INDETERMINATE.
+FOREIGN_DIFF_POLICY = StandardDiffPolicy(
+    global_rules=_GLOBAL_RULES,
+    form_rule=FormUpdatingRule(
+        field_rules=[
+            SigFieldCreationRule(  # type: ignore[no-untyped-call]
+                approve_widget_bindings=True, allow_new_visible_after_certify=True),
+            SigFieldModificationRule(),
+            ValueFormFillingRule(),
+        ],
+        ignored_acroform_keys=ACROFORM_KEYS_UPDATABLE,
+    ),
+)
 
-def evaluate_modifications(emb: Any, reader: Any) -> tuple[str | None, Finding | None]:
-    """``("none" | "signatures_only" | "other", finding)`` for what follows ``emb``.
 
-    ``None`` when the coverage is already broken (reported as coverage instead).
+def evaluate_modifications(emb: Any, reader: Any, *, record: bool = True
+                           ) -> tuple[str | None, Finding | None]:
+    """``("none" | "signatures_only" | "form_filling" | "other" | None, finding)``
+    for what follows ``emb``.
+
+    ``record``: the file is a record book, judged by the strict policy only; other
+    PDFs may also show ``form_filling`` (changes the signer permitted). ``None``: the
+    difference analysis itself failed (an object it cannot read, a name it refuses):
+    what changed is unknown, which is INDETERMINATE, never "modified".
     """
     cov = emb.coverage
     if cov is None:
@@ -268,19 +413,63 @@ def evaluate_modifications(emb: Any, reader: Any) -> tuple[str | None, Finding |
     if cov < SignatureCoverageLevel.ENTIRE_REVISION:
         return "other", Finding.of("modified_after", id=emb.field_name,
                                    detail="ByteRange " + cov.name)
-    try:
-        result = RECORD_BOOK_DIFF_POLICY.review_file(
-            reader, emb.signed_revision, field_mdp_spec=emb.fieldmdp, doc_mdp=emb.docmdp_level)
-    except Exception as e:  # noqa: BLE001 - an unexplainable file is a modified file
-        return "other", Finding.of("modified_after", id=emb.field_name,
-                                   detail=f"{type(e).__name__}: {e}"[:200])
-    if isinstance(result, SuspiciousModification):
-        return "other", Finding.of("modified_after", id=emb.field_name, detail=str(result)[:200])
-    assert isinstance(result, DiffResult)
-    level = result.modification_level
-    if level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES,
-                 ModificationLevel.FORM_FILLING):
-        # FORM_FILLING here can only come from the signature-field rules above.
+    result = _review(RECORD_BOOK_DIFF_POLICY, emb, reader)
+    if isinstance(result, Finding):
+        return _unreadable_update(emb, reader) or (None, result)
+    if isinstance(result, DiffResult) and result.modification_level in _SIGNATURES_ONLY:
         return "signatures_only", None
-    return "other", Finding.of("modified_after", id=emb.field_name,
-                               detail=f"{level.name.lower()}")
+    strict_detail = (str(result) if isinstance(result, SuspiciousModification)
+                     else result.modification_level.name.lower())[:200]
+    if not record:
+        lenient = _review(FOREIGN_DIFF_POLICY, emb, reader)
+        if isinstance(lenient, Finding):
+            return _unreadable_update(emb, reader) or (None, lenient)
+        if isinstance(lenient, DiffResult) and lenient.modification_level in (
+                *_SIGNATURES_ONLY, ModificationLevel.FORM_FILLING):
+            return "form_filling", Finding.of("form_filled_after", id=emb.field_name)
+    return "other", Finding.of("modified_after", id=emb.field_name, detail=strict_detail)
+
+
+_SIGNATURES_ONLY = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES,
+                    # FORM_FILLING under the record policy can only come from its
+                    # signature-field rules.
+                    ModificationLevel.FORM_FILLING)
+
+
+def _review(policy: StandardDiffPolicy, emb: Any, reader: Any
+            ) -> DiffResult | SuspiciousModification | Finding:
+    try:
+        result = policy.review_file(
+            reader, emb.signed_revision, field_mdp_spec=emb.fieldmdp, doc_mdp=emb.docmdp_level)
+    except Exception as e:  # noqa: BLE001 - the analysis failed: unknown, not "modified"
+        return Finding.of("modifications_unknown", id=emb.field_name,
+                          detail=f"{type(e).__name__}: {e}"[:200])
+    if isinstance(result, (DiffResult, SuspiciousModification)):
+        return result
+    return Finding.of("modifications_unknown", id=emb.field_name, detail=type(result).__name__)
+
+
+def _unreadable_update(emb: Any, reader: Any) -> tuple[str, Finding] | None:
+    """When the analysis failed: an object written *after* the signature that cannot be
+    read is a change after signing in its own right (an update may hold signatures,
+    timestamps and validation data, all well-formed; a broken stream is what the
+    "hide" shadow attack uses to show readers different pages). A failure on what
+    the signature itself covers is only a limit of the analysis (returns None)."""
+    xrefs = reader.xrefs
+    for rev in range(emb.signed_revision + 1, xrefs.total_revisions):
+        try:
+            refs = list(xrefs.explicit_refs_in_revision(rev))
+        except Exception:  # noqa: BLE001
+            return "other", Finding.of("modified_after", id=emb.field_name,
+                                       detail=f"revision {rev} cannot be read")
+        resolver = reader.get_historical_resolver(rev)
+        for ref in refs:
+            try:
+                obj = resolver(ref)
+                if isinstance(obj, generic.StreamObject):
+                    obj.encoded_data  # noqa: B018 - reading it is the check
+            except Exception:  # noqa: BLE001
+                return "other", Finding.of(
+                    "modified_after", id=emb.field_name,
+                    detail=f"object {ref.idnum} written in revision {rev} cannot be read")
+    return None

@@ -20,16 +20,20 @@ class Finding:
     """A note about a signature or the document: message code + arguments."""
 
     code: str
-    args: tuple[tuple[str, str], ...] = ()
+    # Argument values are strings, or findings rendered in the report's language
+    # (a reason inside a reason), never text rendered in advance in one language.
+    args: tuple[tuple[str, "str | Finding"], ...] = ()
 
     @staticmethod
     def of(code: str, **args: Any) -> "Finding":
-        return Finding(code, tuple((k, str(v)) for k, v in args.items()))
+        return Finding(code, tuple(
+            (k, v if isinstance(v, Finding) else str(v)) for k, v in args.items()))
 
     def render(self, lang: str = "vi") -> str:
         from verifier.messages import render
 
-        return render(self.code, dict(self.args), lang)
+        return render(self.code, {k: v.render(lang) if isinstance(v, Finding) else v
+                                  for k, v in self.args}, lang)
 
     @property
     def informational(self) -> bool:
@@ -90,7 +94,7 @@ class SignatureReport:
     signing_time: datetime | None = None
     timestamp: TimestampInfo | None = None
     level: str | None = None
-    integrity: bool = False
+    integrity: bool | None = False
     coverage: str | None = None  # entire_file | entire_revision | partial
     modifications_after: str | None = None  # none | signatures_only | other
     chain: tuple[str, ...] = ()

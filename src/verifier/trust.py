@@ -908,7 +908,10 @@ class TrustEngine:
             md_algo = signer_info["digest_algorithm"]["algorithm"].native
             content_bytes = bytes(eci["content"].contents)
             digest = hashlib.new(md_algo, content_bytes).digest()
-            intact, valid = validate_sig_integrity(signer_info, tsa_cert, "tst_info", digest)
+            from verifier.cms_sig import SIGNATURE_VALIDATOR
+
+            intact, valid = validate_sig_integrity(signer_info, tsa_cert, "tst_info", digest,
+                                                   sig_validator=SIGNATURE_VALIDATOR)
         except Exception:
             intact, valid = False, False
         if not (intact and valid):
