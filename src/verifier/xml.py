@@ -148,8 +148,12 @@ class _Judged:
     other_certs: list[asn1_x509.Certificate] = field(default_factory=list)
     verdicts: list[tuple[Indication, SubIndication | None, Finding]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    integrity: bool = False
+    integrity: bool | None = False
     covered: int = 0
+    # What could not be established (EN 319 102-1 INDETERMINATE), reported after the
+    # certificate's own verdicts: a chain that cannot be built explains more than the
+    # data that could not be checked.
+    unknown: list[tuple[SubIndication, Finding]] = field(default_factory=list)
     # EN 319 102-1 5.5 / 5.6.3: this signature's own timestamps (filled by _judge_timestamps)
     ts_info: TimestampInfo | None = None
     sig_ts_times: list[datetime] = field(default_factory=list)
@@ -207,13 +211,19 @@ def evaluate_xml(data: bytes, ctx: "EvalContext") -> "FormatResult":
     reports = [_judge_trust(doc, j, ctx, emb_certs, emb_ocsp, emb_crl, cross[i])
                for i, j in enumerate(judged)]
 
-    covered = 0
+    # ``covered``: what intact signatures provably cover (the record is read from it);
+    # ``claimed``: also what signatures of unknown integrity cover with matching
+    # digests - content there is not "unsigned", although nothing vouches for it yet
+    # (such a signature is INDETERMINATE, so the file cannot pass).
+    covered = claimed = 0
     for j in judged:
         if j.integrity:
             covered |= j.covered
+        if j.integrity is not False:
+            claimed |= j.covered
     checks = [_duplicate_ids_check(doc)]
     if sig_els:
-        checks.append(_unsigned_content_check(doc, outside, covered))
+        checks.append(_unsigned_content_check(doc, outside, claimed))
     if layout is not None:
         checks.append(layout.check)
     record = _record(doc, covered, layout)
@@ -225,12 +235,27 @@ def evaluate_xml(data: bytes, ctx: "EvalContext") -> "FormatResult":
 
 # --- 5.3 basic signature validation: format, ISC, cryptographic verification ---------------
 
+# Reference errors that leave integrity *unknown* (EN 319 102-1: INDETERMINATE), not
+# broken: the signed data is outside the file by design, or an algorithm or transform
+# this verifier does not run. Everything else (digest mismatch, duplicate Id, malformed
+# structure) is a failure.
+_UNKNOWN_CODES = {
+    "ref_external": (S.SIGNED_DATA_NOT_FOUND, "ref_external"),
+    "ref_detached": (S.SIGNED_DATA_NOT_FOUND, "ref_detached"),
+    "unsupported_digest": (S.CRYPTO_CONSTRAINTS_FAILURE, "unsupported_digest"),
+    "unsupported_signature_method": (S.CRYPTO_CONSTRAINTS_FAILURE, "unsupported_signature_method"),
+    "unsupported_transform": (S.SIG_CONSTRAINTS_FAILURE, "unsupported_transform"),
+    "unsupported_nodeset": (S.SIG_CONSTRAINTS_FAILURE, "unsupported_nodeset"),
+}
+
+
 def _judge_core(doc: Document, sig: Any, index: int) -> _Judged:
     core = parse_signature(doc, sig, index)
     j = _Judged(core)
     # 5.2.2 format checking.
     if core.error is not None:
         _fail(j, _dsig_indication(core.error), core.error.subindication, _finding(core.error))
+        j.integrity = False
         return j
     try:
         j.qual = find_qualifying(sig, sig.get("Id"))
@@ -240,9 +265,17 @@ def _judge_core(doc: Document, sig: Any, index: int) -> _Judged:
         j.findings.append(Finding.of("xades_target_mismatch", target=j.qual.qp.get("Target") or ""))
 
     # 5.2.7 cryptographic verification: every reference, then the signature value.
-    refs_ok = True
+    # Integrity is False only when a digest or the value provably does not match; None
+    # (unknown) when it cannot be established.
+    refs_ok: bool | None = True
     for r in core.references:
-        if r.error is not None:
+        if r.error is None:
+            continue
+        unknown = _UNKNOWN_CODES.get(r.error.code)
+        if unknown is not None:
+            refs_ok = None if refs_ok is not False else False
+            j.unknown.append((unknown[0], _finding(r.error)))
+        else:
             refs_ok = False
             _fail(j, _dsig_indication(r.error), r.error.subindication, _finding(r.error))
     candidates: list[tuple[asn1_x509.Certificate, Any]] = []
@@ -255,47 +288,66 @@ def _judge_core(doc: Document, sig: Any, index: int) -> _Judged:
             c = load_cert(der)
             if c is not None:
                 candidates.append(c)
-    assert core.algorithm is not None
-    kind, digest, pad, salt = core.algorithm
+    value_ok: bool | None = None
     verified = None
-    for a, c in candidates:
-        if verify_signature_value(c.public_key(), kind, digest, pad, salt,
-                                  core.signature_value, core.c14n_signed_info):
-            verified = (a, c)
-            break
-    # 5.2.3 identification of the signing certificate.
-    if not candidates:
-        _fail(j, I.INDETERMINATE, S.NO_SIGNING_CERTIFICATE_FOUND, Finding.of("no_signing_cert"))
-    elif verified is None:
-        _fail(j, I.TOTAL_FAILED, S.SIG_CRYPTO_FAILURE, Finding.of("sig_value_invalid"))
+    if core.algorithm is None:
+        # 5.2.8: a signature algorithm this verifier cannot apply: neither valid nor invalid.
+        assert core.unsupported_method is not None
+        j.unknown.insert(0, (S.CRYPTO_CONSTRAINTS_FAILURE, _finding(core.unsupported_method)))
     else:
-        j.cert = verified[0]
-        j.other_certs = [a for a, _ in candidates if a is not verified[0]]
-        if j.qual is not None and j.qual.has_signing_cert_property:
-            der = verified[0].dump()
-            if not any(hash_bytes(r.digest_algorithm, der) == r.digest for r in j.qual.cert_refs):
-                # EN 319 102-1 5.2.3.4: the certificate does not match the signed reference.
-                _fail(j, I.INDETERMINATE, S.NO_SIGNING_CERTIFICATE_FOUND,
-                      Finding.of("signing_cert_digest_mismatch"))
-    j.integrity = refs_ok and verified is not None
-    if j.integrity:
+        kind, digest, pad, salt = core.algorithm
+        for a, c in candidates:
+            if verify_signature_value(c.public_key(), kind, digest, pad, salt,
+                                      core.signature_value, core.c14n_signed_info):
+                verified = (a, c)
+                break
+        # 5.2.3 identification of the signing certificate.
+        if not candidates:
+            # No certificate at all (KeyName, a bare KeyValue, nothing): the value cannot
+            # be checked against anyone - unknown, and no chain can be built.
+            j.unknown.append((S.NO_CERTIFICATE_CHAIN_FOUND, Finding.of("no_signing_cert")))
+        elif verified is None:
+            value_ok = False
+            _fail(j, I.TOTAL_FAILED, S.SIG_CRYPTO_FAILURE, Finding.of("sig_value_invalid"))
+        else:
+            value_ok = True
+            j.cert = verified[0]
+            j.other_certs = [a for a, _ in candidates if a is not verified[0]]
+            if j.qual is not None and j.qual.has_signing_cert_property:
+                der = verified[0].dump()
+                if not any(hash_bytes(r.digest_algorithm, der) == r.digest
+                           for r in j.qual.cert_refs):
+                    # EN 319 102-1 5.2.3.4: the certificate does not match the signed reference.
+                    _fail(j, I.INDETERMINATE, S.NO_SIGNING_CERTIFICATE_FOUND,
+                          Finding.of("signing_cert_digest_mismatch"))
+    if refs_ok is False or value_ok is False:
+        j.integrity = False
+    elif refs_ok is None or value_ok is None:
+        j.integrity = None
+    else:
+        j.integrity = True
+    if j.integrity is not False:
+        # What the valid references hashed. For an unknown integrity it still tells what
+        # the signature claims to cover (the signature itself is never PASSED then).
         for r in core.references:
-            j.covered |= r.covered
+            if r.valid:
+                j.covered |= r.covered
+    if j.integrity:
         j.findings.append(Finding.of("sig_intact"))
 
-    # XAdES: the SignedProperties of THIS signature must be covered by a reference of
-    # Type SignedProperties (EN 319 132-1 4.3.x / 6.3) - XSW "fake signedProperties".
-    if j.qual is not None and j.integrity:
+    # XAdES: the SignedProperties of THIS signature must be covered by one of its valid
+    # references (EN 319 132-1 6.3; with or without the Type attribute, which XAdES
+    # 1.1.1-1.3.2 signers often omit) - XSW "fake signedProperties".
+    if j.qual is not None and j.integrity is not False:
         sp = j.qual.signed_props
-        typed = [r for r in core.references if (r.type or "") in SIGNED_PROPERTIES_TYPES]
         if sp is None or sp not in doc.e_idx or not any(
-                doc.contains_subtree(r.covered, sp) for r in typed):
+                r.valid and doc.contains_subtree(r.covered, sp) for r in core.references):
             _fail(j, I.TOTAL_FAILED, S.FORMAT_FAILURE, Finding.of("signed_props_not_signed"))
         elif not j.qual.has_signing_cert_property:
             _fail(j, I.INDETERMINATE, S.NO_SIGNING_CERTIFICATE_FOUND, Finding.of("no_signing_cert"))
     # A countersignature must sign the SignatureValue of the signature it sits in.
     parent = _countersigned(sig)
-    if parent is not None and j.integrity:
+    if parent is not None and j.integrity is not False:
         value = parent.find(q(DS, "SignatureValue"))
         if value is None or not any(
                 (r.type or "").endswith(COUNTERSIGNED_TYPE_SUFFIX)
@@ -303,8 +355,10 @@ def _judge_core(doc: Document, sig: Any, index: int) -> _Judged:
             _fail(j, I.TOTAL_FAILED, S.FORMAT_FAILURE, Finding.of("countersignature_not_covering"))
     # 5.2.8 cryptographic constraints on the digests used (the key is checked with
     # the certificate by the trust engine).
-    weak = sorted({d for d in [digest, *(r.digest_algorithm for r in core.references)]
-                   if d and (d in WEAK_DIGESTS or d not in _allowed(j))})
+    used = [r.digest_algorithm for r in core.references]
+    if core.algorithm is not None:
+        used.append(core.algorithm[1])
+    weak = sorted({d for d in used if d and (d in WEAK_DIGESTS or d not in _allowed(j))})
     if weak:
         _fail(j, I.INDETERMINATE, S.CRYPTO_CONSTRAINTS_FAILURE,
               Finding.of("weak_algorithm", detail=", ".join(weak)))
@@ -461,6 +515,8 @@ def _judge_trust(doc: Document, j: _Judged, ctx: "EvalContext", emb_certs: list[
     if j.integrity:
         j.findings.append(Finding.of("signed_elements", elements=_describe(doc, j.covered)))
 
+    for sub_u, f_u in j.unknown:
+        _fail(j, I.INDETERMINATE, sub_u, f_u)
     # Worst verdict first (TOTAL_FAILED over INDETERMINATE), in the order found.
     ind, sub, first = I.TOTAL_PASSED, None, None
     for v_ind, v_sub, f in j.verdicts:

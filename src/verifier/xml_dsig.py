@@ -270,7 +270,9 @@ class Document:
         # Id index: every Id/ID/id/xml:id value -> elements carrying it (found by
         # libxml2's XPath, not by four lookups per element in Python).
         ids: dict[str, list[Any]] = {}
-        for attr in root.xpath("//@Id | //@ID | //@id | //@xml:id"):
+        for attr in root.xpath(
+                "//@Id | //@ID | //@id | //@xml:id | //@*[local-name()='Id' and namespace-uri()"
+                "='http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd']"):
             ids.setdefault(str(attr).strip(), []).append(attr.getparent())
         self.ids = ids
         self.duplicate_ids = tuple(sorted(k for k, v in ids.items() if len(v) > 1))
@@ -322,18 +324,37 @@ class NodeSet:
 # --- Canonicalisation of node-sets -------------------------------------------------------
 
 def _inherited_xml_attrs(el: Any, version: str) -> dict[str, str]:
-    """xml:* attributes an inclusive C14N apex inherits from its ancestors (C14N 1.0 2.4)."""
+    """xml:* attributes an inclusive C14N apex inherits from its ancestors.
+
+    C14N 1.0 (2.4): every xml:* attribute of the nearest ancestor that has it. C14N 1.1
+    (2.4): only xml:lang and xml:space are inherited; xml:base is fixed up - the
+    ancestors' values joined outermost first (RFC 3986), then the apex's own value.
+    """
     wanted = None if version == "1.0" else {"lang", "space"}
     out: dict[str, str] = {}
+    bases: list[str] = []
+    base_key = "{" + XML_NS + "}base"
     anc = el.getparent()
     while anc is not None:
         for k, v in anc.attrib.items():
-            if k.startswith("{" + XML_NS + "}"):
-                local = k.split("}", 1)[1]
-                if (wanted is None or local in wanted) and k not in out:
-                    out[k] = v
+            if not k.startswith("{" + XML_NS + "}"):
+                continue
+            local = k.split("}", 1)[1]
+            if version != "1.0" and local == "base":
+                bases.append(v)
+            elif (wanted is None or local in wanted) and k not in out:
+                out[k] = v
         anc = anc.getparent()
-    return {k: v for k, v in out.items() if k not in el.attrib}
+    result = {k: v for k, v in out.items() if k not in el.attrib}
+    if bases:
+        from urllib.parse import urljoin
+
+        joined = ""
+        for b in reversed(bases):
+            joined = urljoin(joined, b) if joined else b
+        own = el.get(base_key)
+        result[base_key] = urljoin(joined, own) if own is not None else joined
+    return result
 
 
 def _escape_text(s: str) -> str:
@@ -395,15 +416,43 @@ def _top_level(node: Any) -> bytes:
 
 def _c14n_apex(doc: Document, el: Any, start: int, end: int, bits: str, exclusive: bool,
                with_comments: bool, version: str, prefixes: list[str] | None) -> bytes:
-    """``bits``: the node-set as from :func:`bit_string` (all work here is O(end - start))."""
-    if bits.find("0", start, end) == -1 and el is doc.root:
-        # Fast path: the whole document element. (Not for inner elements: libxml2's
-        # C14N of lxml's "fake root" documents re-declares default namespaces.)
+    """C14N of one apex of a node-set by libxml2, in the element's own document context
+    (its in-scope namespaces exactly as declared: the same URI under two prefixes, a
+    default namespace re-declared or undeclared), as libxmlsec1 does it.
+
+    When the node-set is the apex's whole subtree (comments aside, when they are not
+    rendered anyway) and nothing is inherited, lxml canonicalises the element in place.
+    Otherwise a copy of the *whole document* is pruned to the node-set and the apex
+    canonicalised there, so its ancestors still provide the namespace context.
+    ``bits``: the node-set as from :func:`bit_string` (work outside the copy is
+    O(end - start))."""
+    full = bits.find("0", start, end) == -1
+    if not full and not with_comments:
+        j = bits.find("0", start, end)
+        full = True
+        while j != -1:
+            if not (doc.nodes.kinds[j] == "E" and isinstance(doc.nodes.els[j], etree._Comment)):
+                full = False
+                break
+            j = bits.find("0", j + 1, end)
+    if full and el is doc.root:
+        # The document element, whole: libxml2 canonicalises it where it stands.
         return bytes(etree.tostring(el, method="c14n", exclusive=exclusive,
-                              with_comments=with_comments, inclusive_ns_prefixes=prefixes))
-    # Pruned copy. Refuse node-sets where an excluded element has included
-    # descendants inside this apex: their output would interleave (not needed by
-    # any real profile; a refusal can only make verification fail, never pass).
+                                    with_comments=with_comments, inclusive_ns_prefixes=prefixes))
+    cp = el if full else _pruned_copy(doc, el, start, end, bits)
+    apex = _as_document(cp, el)
+    if not exclusive:
+        for k, v in _inherited_xml_attrs(el, version).items():
+            apex.set(k, v)
+    return bytes(etree.tostring(apex, method="c14n", exclusive=exclusive,
+                                with_comments=with_comments, inclusive_ns_prefixes=prefixes))
+
+
+def _pruned_copy(doc: Document, el: Any, start: int, end: int, bits: str) -> Any:
+    """``el``'s counterpart in a copy of the whole document, pruned to the node-set."""
+    # Refuse node-sets where an excluded element has included descendants inside this
+    # apex: their output would interleave (not needed by any real profile; a refusal
+    # can only make verification fail, never pass).
     excluded_tops: list[int] = []
     j = bits.find("0", start + 1, end)
     while j != -1:
@@ -416,15 +465,13 @@ def _c14n_apex(doc: Document, el: Any, start: int, end: int, bits: str, exclusiv
             j = bits.find("0", e_end, end) if e_end < end else -1
             continue
         j = bits.find("0", j + 1, end)
-    cp = _standalone_copy(el)
-    mapping: dict[Any, Any] = {}
-    for o, c in zip(el.iter(), cp.iter()):
-        mapping[o] = c
+    tree_copy = copy.deepcopy(doc.tree)
+    cp = _same_node(tree_copy.getroot(), doc.root, el)
+    mapping: dict[Any, Any] = dict(zip(el.iter(), cp.iter()))
     # Text nodes first (T and L exclusions), then whole excluded subtrees.
     j = bits.find("0", start, end)
     while j != -1:
         kind, node = doc.nodes[j]
-        # An excluded element is an excluded top (or inside one): removed whole below.
         nxt = doc.end[j] if kind == "E" else j + 1
         j = bits.find("0", nxt, end)
         if kind == "T":
@@ -442,24 +489,59 @@ def _c14n_apex(doc: Document, el: Any, start: int, end: int, bits: str, exclusiv
             else:
                 parent.text = (parent.text or "") + tail
         parent.remove(c)
-    if not exclusive:
-        for k, v in _inherited_xml_attrs(el, version).items():
-            cp.set(k, v)
-    return bytes(etree.tostring(cp, method="c14n", exclusive=exclusive,
-                          with_comments=with_comments, inclusive_ns_prefixes=prefixes))
+    return cp
 
 
-def _standalone_copy(el: Any) -> Any:
-    """A copy of ``el`` as the root of its own document, declaring every namespace
-    in scope at ``el`` (the namespace nodes C14N renders on an apex)."""
-    cp = copy.deepcopy(el)
-    if not isinstance(el.tag, str):
+_QNAME_END = re.compile(rb"^<[^\s/>]+")
+
+
+def _as_document(cp: Any, original: Any) -> Any:
+    """``cp`` (an element, or its pruned copy) as the root of a document of its own that
+    declares exactly the namespaces in scope at ``original``, with their prefixes.
+
+    libxml2 canonicalises a document subset correctly only from the document element:
+    lxml's in-place C14N of an inner element goes through a "fake root" whose children
+    still see the real ancestors, so a default namespace declared above can come out as
+    a spurious ``xmlns=""`` (libxml2 issue 42, signxml issue 11). The element is
+    serialised (lxml declares what it uses, with the original prefixes), the unused
+    in-scope declarations that inclusive C14N renders on an apex are added to its start
+    tag, and the result is parsed again with the hardened parser."""
+    from hocba.xmlsafe import parse_xml
+
+    if not isinstance(cp.tag, str):
         return cp
-    new = etree.Element(cp.tag, attrib=dict(cp.attrib), nsmap=el.nsmap)
-    new.text = cp.text
-    for child in list(cp):
-        new.append(child)
-    return new
+    data = etree.tostring(cp, with_tail=False)
+    first = parse_xml(data).getroot()
+    have = first.nsmap
+    missing = {p: u for p, u in original.nsmap.items() if have.get(p) != u and p not in have}
+    if not missing:
+        return first
+    m = _QNAME_END.match(data)
+    if m is None:
+        return first
+    decls = b"".join(
+        b" xmlns" + (b":" + p.encode() if p else b"") + b'="' + _escape_attr(u).encode() + b'"'
+        for p, u in missing.items())
+    return parse_xml(data[:m.end()] + decls + data[m.end():]).getroot()
+
+
+def _escape_attr(v: str) -> str:
+    return (v.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+            .replace("\t", "&#9;").replace("\n", "&#10;").replace("\r", "&#13;"))
+
+
+def _same_node(copy_root: Any, root: Any, el: Any) -> Any:
+    """``el``'s counterpart in a deep copy of its document (by child positions)."""
+    path: list[int] = []
+    node = el
+    while node is not root:
+        parent = node.getparent()
+        path.append(parent.index(node))
+        node = parent
+    out = copy_root
+    for i in reversed(path):
+        out = out[i]
+    return out
 
 
 def c14n_element(doc: Document, el: Any, algorithm: str,
@@ -830,6 +912,8 @@ class SignatureCore:
     references: list[ReferenceResult] = field(default_factory=list)
     keyinfo_certs: list[bytes] = field(default_factory=list)
     error: DsigError | None = None
+    # The ds:SignatureMethod this verifier cannot run (the references are still checked).
+    unsupported_method: DsigError | None = None
     c14n_signed_info: bytes = b""
 
 
@@ -847,7 +931,12 @@ def parse_signature(doc: Document, sig: Any, index: int) -> SignatureCore:
         if core.c14n_method not in C14N:
             raise DsigError(SubIndication.FORMAT_FAILURE, "unsupported_c14n",
                             algorithm=core.c14n_method)
-        core.algorithm = signature_algorithm(si)
+        try:
+            core.algorithm = signature_algorithm(si)
+        except DsigError as e:
+            if e.code not in ("unsupported_signature_method", "unsupported_digest"):
+                raise
+            core.unsupported_method = e
         core.signature_value = b64(sv.text)
         core.c14n_signed_info = c14n_element(doc, si, core.c14n_method,
                                              inclusive_prefixes(cm))
