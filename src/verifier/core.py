@@ -21,7 +21,7 @@ from typing import Any
 from hocba.vocab import Indication, Role, SubIndication
 from verifier import messages
 from verifier.policy import Policy
-from verifier.report import Check, Finding, Report, SignatureReport, format_failure
+from verifier.report import Check, Finding, Foreign, Report, SignatureReport, format_failure
 from verifier.trust import TrustEngine
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,15 @@ messages.register("signing_order_ok", "Thứ tự ký đúng: giáo viên → hi
                   "Signing order is right: teacher → principal → seal.")
 messages.register("signing_order_wrong", "Sai thứ tự ký: {first} ký sau {second}.",
                   "Wrong signing order: {first} signed after {second}.")
+messages.register("signing_order_unproven",
+                  "Không xác định được thứ tự ký giữa {first} và {second}: không có bằng chứng đã ký "
+                  "(chữ ký sau bao phủ giá trị chữ ký trước, hoặc dấu thời gian tin cậy).",
+                  "The signing order of {first} and {second} cannot be established: no signed "
+                  "evidence (a later signature covering the earlier signature value, or trusted "
+                  "timestamps).")
+messages.register("signing_order_incomplete",
+                  "Chưa xác định được thứ tự ký: hồ sơ còn thiếu chữ ký bắt buộc.",
+                  "The signing order cannot be established: a required signature is missing.")
 messages.register("no_role", "không rõ vai trò", "unknown role")
 
 
@@ -115,6 +124,12 @@ class FormatResult:
     order_groups: tuple[tuple[int, ...], ...] | None = None
     vouches: tuple[bool | None, ...] | None = None
     group_labels: tuple[str, ...] | None = None
+    # Signing order evidence (CONTRACT 6): ``None`` - the signatures are listed in the
+    # order they were made, proven by the format (PDF revisions); otherwise the pairs
+    # (a, b), indices into ``signatures``, where a is proven to precede b (XML:
+    # coverage of earlier signature values, trusted timestamps). Pairs absent from it
+    # are not ordered by any evidence.
+    precedes: frozenset[tuple[int, int]] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -187,7 +202,7 @@ class Verifier:
         except Exception as e:  # never a traceback for hostile input (CONTRACT 6)
             log.debug("evaluation of sha256=%s failed", sha, exc_info=True)  # no file names: privacy
             return _stamp(format_failure(name, sha, fmt, Finding.of(
-                "internal_error", detail=f"{type(e).__name__}: {e}"[:300])), validation_time)
+                "internal_error", detail=Foreign(f"{type(e).__name__}: {e}"[:300]))), validation_time)
         checks = tuple(result.checks) + record_checks(result, self.policy)
         return Report(file=name, sha256=sha, format=result.format,
                       signatures=result.signatures, checks=checks, record=result.record,
@@ -286,30 +301,47 @@ def record_checks(result: FormatResult, policy: Policy) -> tuple[Check, ...]:
                 checks.append(Check("required_roles", False, finding,
                                     Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE))
 
-    # signing_order: teacher → principal → seal, in the order the file holds them,
-    # among the signatures that vouch for the record (per group).
+    # signing_order: subject teacher → teacher → principal → seal among the signatures
+    # that vouch for the record (per group), judged from signed evidence only: the
+    # revision order (PDF) or ``precedes`` (XML). A pair of roles that no evidence
+    # orders is "not established" (INDETERMINATE), never "right"; so is the order of
+    # a record that still lacks a required role.
     wrong: tuple[str, str] | None = None
+    unproven: tuple[str, str] | None = None
     for group in groups:
-        highest: Role | None = None
+        ranked: list[tuple[int, Role]] = []
         for i in group:
             s = result.signatures[i]
             if s.is_document_timestamp or s.role is None:
                 continue
             try:
-                role = Role(s.role)
+                ranked.append((i, Role(s.role)))
             except ValueError:
                 continue
-            if highest is not None and role.rank < highest.rank:
-                wrong = (role.value, highest.value)
-                break
-            if highest is None or role.rank > highest.rank:
-                highest = role
-        if wrong:
-            break
+        for ia, ra in ranked:
+            for ib, rb in ranked:
+                if ra.rank >= rb.rank:
+                    continue  # only pairs where ra must come first
+                if result.precedes is None:
+                    before, after = ia < ib, ib < ia
+                else:
+                    before, after = (ia, ib) in result.precedes, (ib, ia) in result.precedes
+                if after and not before:
+                    wrong = wrong or (ra.value, rb.value)
+                elif not before:
+                    unproven = unproven or (ra.value, rb.value)
+    missing_roles = any(c.name == "required_roles" and not c.passed for c in checks)
     if wrong:
         checks.append(Check("signing_order", False, Finding.of(
             "signing_order_wrong", first=wrong[0], second=wrong[1]),
             Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE))
+    elif unproven:
+        checks.append(Check("signing_order", False, Finding.of(
+            "signing_order_unproven", first=unproven[0], second=unproven[1]),
+            Indication.INDETERMINATE, SubIndication.SIG_CONSTRAINTS_FAILURE))
+    elif missing_roles:
+        checks.append(Check("signing_order", False, Finding.of("signing_order_incomplete"),
+                            Indication.INDETERMINATE, SubIndication.SIG_CONSTRAINTS_FAILURE))
     else:
         checks.append(Check("signing_order", True, Finding.of("signing_order_ok")))
     return tuple(checks)

@@ -6,6 +6,8 @@ JSON report, the text report and the web page say the same thing. Templates use
 """
 from __future__ import annotations
 
+import re
+
 from hocba.vocab import nfc
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -45,16 +47,29 @@ def _localise_roles(args: dict[str, str], lang: str) -> dict[str, str]:
     return out
 
 
+def _tidy(text: str) -> str:
+    """What is left of a sentence once a left-out detail is removed: no "()" or ": ."."""
+    text = re.sub(r"\s*\(\s*\)", "", text)
+    text = re.sub(r"\s*[:\u2014-]\s*(?=[.;)]|$)", "", text)
+    return re.sub(r"\s{2,}", " ", text).strip()
+
+
 def render(code: str, args: dict[str, str], lang: str = "vi") -> str:
+    from verifier.report import Foreign
+
     lang = lang if lang in ("vi", "en") else "vi"
+    dropped = lang != "en" and any(isinstance(v, Foreign) for v in args.values())
+    if dropped:
+        args = {k: ("" if isinstance(v, Foreign) else v) for k, v in args.items()}
     args = _localise_roles(args, lang)
     entry = MESSAGES.get(code)
     if entry is None:
         return nfc(code + (": " + ", ".join(f"{k}={v}" for k, v in args.items()) if args else ""))
     try:
-        return nfc(entry[lang].format(**args))
+        out = entry[lang].format(**args)
     except (KeyError, IndexError):
-        return nfc(entry[lang])
+        out = entry[lang]
+    return nfc(_tidy(out) if dropped else out)
 
 
 def register(code: str, vi: str, en: str) -> None:

@@ -17,6 +17,7 @@ For every signature and document timestamp, in revision order:
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
@@ -26,7 +27,7 @@ from asn1crypto import cms, crl, ocsp, x509
 
 from hocba.vocab import Indication, Level, SubIndication
 from verifier import messages
-from verifier.report import Check, Finding, SignatureReport, TimestampInfo
+from verifier.report import Check, Finding, Foreign, SignatureReport, TimestampInfo
 from verifier.cms_sig import SIGNATURE_VALIDATOR, UnsupportedAlgorithm
 from verifier.trust import TimestampResult
 
@@ -244,7 +245,7 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
         embedded = list(reader.embedded_signatures)
     except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError,
             RecursionError, OverflowError) as e:
-        return fail("pdf_unreadable", detail=str(e)[:200] or type(e).__name__)
+        return fail("pdf_unreadable", detail=Foreign(str(e)[:200] or type(e).__name__))
     if len(embedded) > limits.max_signatures:
         return fail("too_many_signatures", count=len(embedded), limit=limits.max_signatures)
     if not embedded:
@@ -291,6 +292,10 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
                                   doc_ts_results.get(id(s)), bool(later_doc_ts), bool(dss_ocsps or dss_crls))
         # What changed after this signature (strict record-book policy).
         mod, mod_finding = evaluate_modifications(s.emb, reader, record=is_record)
+        if mod in ("none", "signatures_only") and _unsigned_tail(s.emb, data, reader):
+            # Bytes after the last revision that are not an update (an object with no
+            # xref, say): no signature covers them and a recovering reader may use them.
+            mod, mod_finding = "other", Finding.of("unsigned_tail")
         findings = list(rep.findings)
         ind, sub = rep.indication, rep.subindication
         if mod in (None, "form_filling") and mod_finding is not None:
@@ -304,7 +309,8 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
             coverage_failure = coverage_failure or s.name
         if mod == "other":
             f = mod_finding or Finding.of("modified_after", id=s.name, detail="?")
-            findings.append(f)
+            # The finding that explains this signature's verdict comes first.
+            findings.insert(0, f)
             if first_failure is None:
                 first_failure = (s.name, f)
             # EN 319 102-1 5.2.2 format checking with EN 319 142-1's rule that only
@@ -345,6 +351,26 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
     if first is not None and reports[first].integrity and reports[first].coverage != "partial":
         record = _record_meta(reader, sigs[first].revision)
     return FormatResult("pdf", tuple(reports), tuple(checks), record=record)
+
+
+def _unsigned_tail(emb: Any, data: bytes, reader: Any) -> bool:
+    """Bytes after the file's last end-of-file marker (an object with no xref, say), for
+    the signature that ends last: no signature covers them and no update explains them."""
+    try:
+        br = list(emb.byte_range)
+        end = int(br[2]) + int(br[3])
+        last_end = max(int(list(e.byte_range)[2]) + int(list(e.byte_range)[3])
+                       for e in reader.embedded_signatures)
+    except Exception:  # noqa: BLE001 - coverage is judged elsewhere
+        return False
+    if end != last_end:
+        return False
+    eof = data.rfind(b"%%EOF")
+    tail = data[max(eof + 5, end) if eof >= 0 else end:]
+    # PDF syntax there (an object, a stream, an xref or trailer) is what a recovering
+    # reader would use; other trailing bytes (mail footers, padding) are ignored, as
+    # every reader ignores them.
+    return re.search(rb"\d+\s+\d+\s+obj\b|\bstream\b|\bxref\b|\btrailer\b", tail) is not None
 
 
 def _subfilter(emb: Any) -> str | None:
@@ -389,7 +415,7 @@ def _validate_doc_timestamp(s: _Sig, ctx: "EvalContext", ocsps: list[ocsp.OCSPRe
     try:
         digest = emb.compute_digest()
     except Exception as e:
-        return TimestampResult(None, False, None, (Finding.of("sig_unreadable", id=s.name, detail=str(e)[:120]),))
+        return TimestampResult(None, False, None, (Finding.of("sig_unreadable", id=s.name, detail=Foreign(str(e)[:120])),))
     return ctx.trust.validate_timestamp_token(
         emb.signed_data, lambda algo: emb.compute_digest(algo), ctx.validation_time,
         embedded_ocsps=ocsps, embedded_crls=crls, poe_time=poe, explicit_time=ctx.explicit_time) \
@@ -420,7 +446,7 @@ def _evaluate_signature(s: _Sig, ctx: "EvalContext", dss_certs: list[x509.Certif
                                subindication=S.NO_SIGNING_CERTIFICATE_FOUND, coverage=coverage,
                                is_document_timestamp=s.is_doc_ts,
                                findings=(Finding.of("signing_cert_mismatch", id=s.name,
-                                                    detail=str(e)[:160]),))
+                                                    detail=Foreign(str(e)[:160])),))
     signer = trust.signer_info(cert)
     if not s.is_doc_ts and emb.signed_data["encap_content_info"]["content"].native is not None:
         # PAdES (EN 319 142-1 5.1) signatures are detached: encapsulated content means
@@ -445,7 +471,7 @@ def _evaluate_signature(s: _Sig, ctx: "EvalContext", dss_certs: list[x509.Certif
         intact, valid, unsupported = True, False, str(e)[:160]
     except Exception as e:
         intact, valid = False, False
-        findings.append(Finding.of("sig_unreadable", id=s.name, detail=str(e)[:160]))
+        findings.append(Finding.of("sig_unreadable", id=s.name, detail=Foreign(str(e)[:160])))
     integrity: bool | None = None if unsupported is not None else bool(intact and valid)
 
     if s.is_doc_ts:
@@ -458,7 +484,7 @@ def _evaluate_signature(s: _Sig, ctx: "EvalContext", dss_certs: list[x509.Certif
             findings.append(Finding.of("hash_failure", id=s.name))
         elif coverage == "partial":
             ind, sub = I.TOTAL_FAILED, S.FORMAT_FAILURE
-            findings.append(Finding.of("coverage_partial", id=s.name, detail=cov_detail or "?"))
+            findings.append(Finding.of("coverage_partial", id=s.name, detail=Foreign(cov_detail or "?")))
         elif doc_ts.cert is not None and not doc_ts.cert.passed:
             ind, sub = doc_ts.cert.indication, doc_ts.cert.subindication
             findings.extend(doc_ts.findings)
@@ -492,8 +518,7 @@ def _evaluate_signature(s: _Sig, ctx: "EvalContext", dss_certs: list[x509.Certif
             findings.append(Finding.of("timestamp_ok", time=tst.info.time.isoformat(),
                                        tsa=tst.info.tsa))
         else:
-            detail = "; ".join(f.render("vi") for f in tst.findings) or "?"
-            findings.append(Finding.of("timestamp_invalid", detail=detail))
+            findings.append(Finding.of("timestamp_invalid", detail=tuple(tst.findings) or "?"))
 
     # Step 3 (5.2.8): cryptographic constraints on the signature's own algorithms.
     sig_algo = emb.signer_info["signature_algorithm"]["algorithm"].native
@@ -512,7 +537,7 @@ def _evaluate_signature(s: _Sig, ctx: "EvalContext", dss_certs: list[x509.Certif
         # EN 319 102-1 5.2.8: an algorithm the verifier cannot apply - not a failure
         # of the signature, and not a pass.
         ind, sub = I.INDETERMINATE, S.CRYPTO_CONSTRAINTS_FAILURE
-        findings.insert(0, Finding.of("unsupported_algorithm_sig", id=s.name, detail=unsupported))
+        findings.insert(0, Finding.of("unsupported_algorithm_sig", id=s.name, detail=Foreign(unsupported)))
     elif not intact:
         ind, sub = I.TOTAL_FAILED, S.HASH_FAILURE
         findings.insert(0, Finding.of("hash_failure", id=s.name))
@@ -521,13 +546,13 @@ def _evaluate_signature(s: _Sig, ctx: "EvalContext", dss_certs: list[x509.Certif
         findings.insert(0, Finding.of("sig_crypto_failure", id=s.name))
     elif coverage == "partial":
         ind, sub = I.TOTAL_FAILED, S.FORMAT_FAILURE
-        findings.insert(0, Finding.of("coverage_partial", id=s.name, detail=cov_detail or "?"))
+        findings.insert(0, Finding.of("coverage_partial", id=s.name, detail=Foreign(cov_detail or "?")))
     elif cert_res.indication is I.TOTAL_FAILED:
         ind, sub = cert_res.indication, cert_res.subindication
         findings[:0] = cert_res.findings
     elif weak:
         ind, sub = I.INDETERMINATE, S.CRYPTO_CONSTRAINTS_FAILURE
-        findings[:0] = [Finding.of("weak_digest_sig", id=s.name, detail=w.render("en")) for w in weak]
+        findings[:0] = [Finding.of("weak_digest_sig", id=s.name, detail=w) for w in weak]
         findings.extend(cert_res.findings)
     elif not cert_res.passed:
         ind, sub = cert_res.indication, cert_res.subindication

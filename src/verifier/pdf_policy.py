@@ -50,7 +50,7 @@ from pyhanko.sign.diff_analysis.rules_api import Context, ReferenceUpdate
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from hocba.xmlsafe import parse_xml
-from verifier.report import Finding
+from verifier.report import Finding, Foreign
 
 # Document-info entries signing software updates when it writes a revision (pyHanko:
 # /ModDate and /Producer, pdf_utils.metadata.info.update_info_dict).
@@ -258,7 +258,7 @@ class RewritableDSSRule(DSSCompareRule):
         if new_dss is None:
             return
         if old_dss is None:
-            old_dss = generic.DictionaryObject()
+            old_dss = generic.DictionaryObject()  # type: ignore[no-untyped-call]
         if not isinstance(old_dss, generic.DictionaryObject) or not isinstance(
                 new_dss, generic.DictionaryObject):
             raise SuspiciousModification("/DSS is not a dictionary")
@@ -277,7 +277,7 @@ class RewritableDSSRule(DSSCompareRule):
         if not isinstance(new_vri, generic.DictionaryObject):
             raise SuspiciousModification("/VRI is not a dictionary")
         if not isinstance(old_vri, generic.DictionaryObject):
-            old_vri = generic.DictionaryObject()
+            old_vri = generic.DictionaryObject()  # type: ignore[no-untyped-call]
         for key in new_vri.keys():
             raw = new_vri.raw_get(key)
             try:
@@ -307,15 +307,15 @@ def _check_vri_entry(old: HistoricalResolver, new: HistoricalResolver, key: str,
     entry = raw
     if isinstance(raw, generic.IndirectObject):
         yield ReferenceUpdate(raw.reference, context_checked=context)
-        entry = raw.get_object()
-    assert_not_stream(entry)
+        entry = raw.get_object()  # type: ignore[no-untyped-call]
+    assert_not_stream(entry)  # type: ignore[no-untyped-call]
     if not isinstance(entry, generic.DictionaryObject):
         raise SuspiciousModification("VRI entries should be dictionaries")
     allowed = {"/Type", "/TU", "/TS", "/Cert", "/CRL", "/OCSP"}
     if not set(entry.keys()) <= allowed:
         raise SuspiciousModification(
             f"Unexpected keys in VRI dictionary: {set(entry.keys()) - allowed}.")
-    yield from _validate_dss_substructure(old, new, generic.DictionaryObject(), entry,
+    yield from _validate_dss_substructure(old, new, generic.DictionaryObject(), entry,  # type: ignore[no-untyped-call]
                                           {"/Cert", "/CRL", "/OCSP"}, is_vri=True,
                                           context=context)
     try:
@@ -349,7 +349,7 @@ def _field_value(field: generic.DictionaryObject | None) -> Any:
         v = field.raw_get("/V")
     except KeyError:
         return None
-    return v.get_object() if isinstance(v, generic.IndirectObject) else v
+    return v.get_object() if isinstance(v, generic.IndirectObject) else v  # type: ignore[no-untyped-call]
 
 
 _GLOBAL_RULES = [
@@ -407,7 +407,8 @@ def evaluate_modifications(emb: Any, reader: Any, *, record: bool = True
         try:
             cov = emb.coverage = emb.evaluate_signature_coverage()
         except Exception as e:  # noqa: BLE001
-            return "other", Finding.of("modified_after", id=emb.field_name, detail=str(e)[:160])
+            return "other", Finding.of("modified_after", id=emb.field_name,
+                                       detail=Foreign(str(e)[:160]))
     if cov == SignatureCoverageLevel.ENTIRE_FILE:
         return "none", None
     if cov < SignatureCoverageLevel.ENTIRE_REVISION:
@@ -427,7 +428,7 @@ def evaluate_modifications(emb: Any, reader: Any, *, record: bool = True
         if isinstance(lenient, DiffResult) and lenient.modification_level in (
                 *_SIGNATURES_ONLY, ModificationLevel.FORM_FILLING):
             return "form_filling", Finding.of("form_filled_after", id=emb.field_name)
-    return "other", Finding.of("modified_after", id=emb.field_name, detail=strict_detail)
+    return "other", Finding.of("modified_after", id=emb.field_name, detail=Foreign(strict_detail))
 
 
 _SIGNATURES_ONLY = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES,
@@ -443,10 +444,11 @@ def _review(policy: StandardDiffPolicy, emb: Any, reader: Any
             reader, emb.signed_revision, field_mdp_spec=emb.fieldmdp, doc_mdp=emb.docmdp_level)
     except Exception as e:  # noqa: BLE001 - the analysis failed: unknown, not "modified"
         return Finding.of("modifications_unknown", id=emb.field_name,
-                          detail=f"{type(e).__name__}: {e}"[:200])
+                          detail=Foreign(f"{type(e).__name__}: {e}"[:200]))
     if isinstance(result, (DiffResult, SuspiciousModification)):
         return result
-    return Finding.of("modifications_unknown", id=emb.field_name, detail=type(result).__name__)
+    return Finding.of("modifications_unknown", id=emb.field_name,
+                      detail=Foreign(type(result).__name__))
 
 
 def _unreadable_update(emb: Any, reader: Any) -> tuple[str, Finding] | None:
@@ -461,7 +463,7 @@ def _unreadable_update(emb: Any, reader: Any) -> tuple[str, Finding] | None:
             refs = list(xrefs.explicit_refs_in_revision(rev))
         except Exception:  # noqa: BLE001
             return "other", Finding.of("modified_after", id=emb.field_name,
-                                       detail=f"revision {rev} cannot be read")
+                                       detail=Foreign(f"revision {rev} cannot be read"))
         resolver = reader.get_historical_resolver(rev)
         for ref in refs:
             try:
@@ -471,5 +473,5 @@ def _unreadable_update(emb: Any, reader: Any) -> tuple[str, Finding] | None:
             except Exception:  # noqa: BLE001
                 return "other", Finding.of(
                     "modified_after", id=emb.field_name,
-                    detail=f"object {ref.idnum} written in revision {rev} cannot be read")
+                    detail=Foreign(f"object {ref.idnum} written in revision {rev} cannot be read"))
     return None

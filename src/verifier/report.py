@@ -15,6 +15,14 @@ from typing import Any
 from hocba.vocab import Indication, SubIndication
 
 
+class Foreign(str):
+    """Text a library wrote (pyHanko, certvalidator, lxml): English, technical. English
+    reports show it as a detail; Vietnamese reports leave it out rather than mix
+    languages (the Vietnamese sentence around it says what happened)."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class Finding:
     """A note about a signature or the document: message code + arguments."""
@@ -22,17 +30,29 @@ class Finding:
     code: str
     # Argument values are strings, or findings rendered in the report's language
     # (a reason inside a reason), never text rendered in advance in one language.
-    args: tuple[tuple[str, "str | Finding"], ...] = ()
+    args: tuple[tuple[str, "str | Finding | tuple[Finding, ...]"], ...] = ()
 
     @staticmethod
     def of(code: str, **args: Any) -> "Finding":
-        return Finding(code, tuple(
-            (k, v if isinstance(v, Finding) else str(v)) for k, v in args.items()))
+        def keep(v: Any) -> "str | Finding | tuple[Finding, ...]":
+            if isinstance(v, (Finding, Foreign)):
+                return v
+            if isinstance(v, (tuple, list)) and all(isinstance(x, Finding) for x in v):
+                return tuple(v)
+            return str(v)
+        return Finding(code, tuple((k, keep(v)) for k, v in args.items()))
 
     def render(self, lang: str = "vi") -> str:
         from verifier.messages import render
 
-        return render(self.code, {k: v.render(lang) if isinstance(v, Finding) else v
+        def text(v: "str | Finding | tuple[Finding, ...]") -> str:
+            # a sentence inside a sentence: without its own final full stop
+            if isinstance(v, Finding):
+                return v.render(lang).rstrip(".")
+            if isinstance(v, tuple):
+                return "; ".join(f.render(lang).rstrip(".") for f in v)
+            return v
+        return render(self.code, {k: (v if isinstance(v, Foreign) else text(v))
                                   for k, v in self.args}, lang)
 
     @property

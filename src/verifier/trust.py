@@ -51,7 +51,7 @@ from hocba.roles import role_from_certificate
 from hocba.vocab import Indication, SubIndication
 from verifier import messages
 from verifier.policy import Policy
-from verifier.report import Finding, RevocationInfo, SignerInfo, TimestampInfo
+from verifier.report import Foreign, Finding, RevocationInfo, SignerInfo, TimestampInfo
 
 __all__ = ["CachingFetcherBackend", "CertResult", "RevocationCache", "TimestampResult", "TrustEngine"]
 
@@ -462,11 +462,11 @@ class TrustEngine:
             d = digest.lower().replace("-", "").replace("_", "")
             allowed = {a.replace("_", "") for a in self.policy.allowed_digests}
             if d not in allowed:
-                bad.append(Finding.of("weak_algorithm", detail=f"digest {digest}"))
+                bad.append(Finding.of("weak_algorithm", detail=digest))
         if signature_algorithm is not None:
             sa = signature_algorithm.lower()
             if any(w in sa for w in ("md2", "md5", "sha1")):
-                bad.append(Finding.of("weak_algorithm", detail=f"signature {signature_algorithm}"))
+                bad.append(Finding.of("weak_algorithm", detail=signature_algorithm))
         if cert is not None:
             pk = cert.public_key
             algo = pk.algorithm
@@ -584,7 +584,7 @@ class TrustEngine:
                 findings.append(Finding.of("revocation_off"))
             elif vc.soft_fail_exceptions:
                 findings.append(Finding.of("revocation_soft_fail",
-                                           detail=str(vc.soft_fail_exceptions[0])[:160]))
+                                           detail=Foreign(str(vc.soft_fail_exceptions[0])[:160])))
             findings.insert(0, Finding.of("cert_ok", root=_subject_string(path.first)))
             post = self._post_chain(cert, usage, path)
             if post is not None:
@@ -740,7 +740,7 @@ class TrustEngine:
             return CertResult(res.indication, res.subindication, chain=res.chain, revocation=rev,
                               findings=(Finding.of("cert_revoked_after_poe_unverified",
                                                    time=_fmt_time(rdt), poe=_fmt_time(poe_time),
-                                                   detail=res.findings[0].render("en")
+                                                   detail=res.findings[0]
                                                    if res.findings else "?"),))
         post = self._post_chain(cert, usage, p_path)
         if post is not None:
@@ -801,7 +801,7 @@ class TrustEngine:
         """EN 319 102-1 indication for a failed validation. Messages name a timestamp
         only as it is: absent, or proving a time (never "no timestamp" beside a valid one)."""
         chain = (_subject_string(cert),)
-        detail = str(getattr(err, "failure_msg", None) or err)[:200]
+        detail = Foreign(str(getattr(err, "failure_msg", None) or err)[:200])
         if isinstance(err, cv_errors.PathBuildingError):
             return CertResult(I.INDETERMINATE, S.NO_CERTIFICATE_CHAIN_FOUND, chain=chain,
                               findings=(Finding.of("no_chain", detail=detail),))
@@ -897,7 +897,7 @@ class TrustEngine:
             cert_info = extract_certificate_info(sd)
             tsa_cert = cert_info.signer_cert
         except Exception as e:
-            return TimestampResult(None, False, None, (Finding.of("tst_malformed", detail=str(e)[:120]),))
+            return TimestampResult(None, False, None, (Finding.of("tst_malformed", detail=Foreign(str(e)[:120])),))
         tsa_name = _subject_string(tsa_cert)
         findings: list[Finding] = []
         expected = expected_imprint(algo) if callable(expected_imprint) else expected_imprint
@@ -926,7 +926,7 @@ class TrustEngine:
             # the token's signature and imprint verify.
             used_at=gen_time if (intact and valid and imprint_ok) else None)
         if not cert_res.passed:
-            findings.append(Finding.of("tsa_not_trusted", detail=cert_res.findings[0].render("en")
+            findings.append(Finding.of("tsa_not_trusted", detail=cert_res.findings[0]
                                        if cert_res.findings else "?"))
         ok = imprint_ok and intact and valid and cert_res.passed and not self.check_algorithms(
             None, digest=algo)

@@ -29,7 +29,7 @@ from lxml import etree
 from hocba.vocab import RECORD_NS, Indication, Level, SubIndication
 from hocba.xmlsafe import XmlFormatError, parse_xml
 from verifier import messages
-from verifier.report import Check, Finding, SignatureReport, TimestampInfo
+from verifier.report import Check, Finding, Foreign, SignatureReport, TimestampInfo
 from verifier.xml_dsig import (DS, WEAK_DIGESTS, Document, DsigError, SignatureCore,
                                hash_bytes, key_size, load_cert, parse_signature, q,
                                verify_signature_value)
@@ -181,7 +181,7 @@ def evaluate_xml(data: bytes, ctx: "EvalContext") -> "FormatResult":
         tree = parse_xml(data, max_depth=limits.max_xml_depth)
     except XmlFormatError as e:
         return FormatResult("xml", (), (Check("format", False, Finding.of(
-            "format_error", detail=str(e)), I.TOTAL_FAILED, S.FORMAT_FAILURE),))
+            "format_error", detail=Foreign(str(e))), I.TOTAL_FAILED, S.FORMAT_FAILURE),))
     doc = Document(tree)
     sig_els = [el for el in doc.root.iter(q(DS, "Signature"))]
     if len(sig_els) > limits.max_signatures:
@@ -228,9 +228,76 @@ def evaluate_xml(data: bytes, ctx: "EvalContext") -> "FormatResult":
         checks.append(layout.check)
     record = _record(doc, covered, layout)
     groups, labels = _record_groups(doc, judged, vouches, layout)
-    return FormatResult("xml", tuple(reports), tuple(checks), record, groups,
-                        vouches=tuple(vouches), group_labels=labels,
-                        extras={"covered": covered})
+    precedes = _order_evidence(doc, judged)
+    # Report the signatures in an order the evidence allows (document order otherwise).
+    perm = _topological(len(judged), precedes)
+    inv = {old: new for new, old in enumerate(perm)}
+    return FormatResult(
+        "xml", tuple(reports[i] for i in perm), tuple(checks), record,
+        tuple(tuple(sorted(inv[i] for i in g)) for g in groups) if groups is not None else None,
+        vouches=tuple(vouches[i] for i in perm), group_labels=labels,
+        precedes=frozenset((inv[a], inv[b]) for a, b in precedes),
+        extras={"covered": covered})
+
+
+def _order_evidence(doc: Document, judged: list[_Judged]) -> frozenset[tuple[int, int]]:
+    """Which signature was made before which, from signed evidence only (CONTRACT 6).
+
+    1. Coverage: an intact signature T whose valid reference covers the
+       ``ds:SignatureValue`` of S was made after S (S's value existed when T was made:
+       countersignature semantics, as hocba's signer writes records).
+    2. Trusted signature-timestamp times, for pairs that coverage does not relate:
+       the earliest valid timestamp of each (EN 319 102-1 best-signature-time).
+    Where a ``ds:Signature`` element stands in the file is never evidence. Returns the
+    transitive closure; pairs in conflict (a cycle) are dropped, so the order of those
+    signatures is "not established" rather than either way."""
+    n = len(judged)
+    rel = [[False] * n for _ in range(n)]
+    for si, sj in enumerate(judged):
+        value = sj.core.element.find(q(DS, "SignatureValue"))
+        if value is None or value not in doc.e_idx:
+            continue
+        for ti, t in enumerate(judged):
+            if ti == si or t.integrity is not True or any(
+                    v[0] is I.TOTAL_FAILED for v in t.verdicts):
+                continue
+            if any(r.valid and doc.contains_subtree(r.covered, value) for r in t.core.references):
+                rel[si][ti] = True
+    _close(rel)
+    times = [min(j.sig_ts_times) if j.sig_ts_times else None for j in judged]
+    for a in range(n):
+        for b in range(n):
+            ta, tb = times[a], times[b]
+            if (a != b and ta is not None and tb is not None and ta < tb
+                    and not rel[a][b] and not rel[b][a]):
+                rel[a][b] = True
+    _close(rel)
+    return frozenset((a, b) for a in range(n) for b in range(n)
+                     if rel[a][b] and not rel[b][a])
+
+
+def _close(rel: list[list[bool]]) -> None:
+    n = len(rel)
+    for k in range(n):
+        rk = rel[k]
+        for i in range(n):
+            if rel[i][k]:
+                ri = rel[i]
+                for j in range(n):
+                    if rk[j]:
+                        ri[j] = True
+
+
+def _topological(n: int, precedes: frozenset[tuple[int, int]]) -> list[int]:
+    """Indices ordered so that every proven "a before b" holds; ties in document order."""
+    out: list[int] = []
+    left = list(range(n))
+    while left:
+        nxt = next((i for i in left if not any((j, i) in precedes for j in left if j != i)),
+                   left[0])
+        out.append(nxt)
+        left.remove(nxt)
+    return out
 
 
 # --- 5.3 basic signature validation: format, ISC, cryptographic verification ---------------
@@ -570,10 +637,10 @@ def _validate_ts(doc: Document, sig: Any, qual: Qualifying, ts: Timestamp, ctx: 
     return best
 
 
-def _ts_detail(res: Any, ts: Timestamp) -> str:
+def _ts_detail(res: Any, ts: Timestamp) -> Any:
     if res is None:
-        return ts.error or "?"
-    return "; ".join(f.render("vi") for f in res.findings) or "?"
+        return Foreign(ts.error or "?")
+    return tuple(res.findings) or "?"
 
 
 def _coverage(doc: Document, j: _Judged) -> str:

@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from lxml import etree
 
 from hocba.vocab import SubIndication
+from verifier.report import Foreign
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 DS11 = "http://www.w3.org/2009/xmldsig11#"
@@ -121,7 +122,7 @@ class DsigError(Exception):
         super().__init__(f"{code}: {args}")
         self.subindication = subindication
         self.code = code
-        self.args_ = {k: str(v) for k, v in args.items()}
+        self.args_ = {k: (v if isinstance(v, Foreign) else str(v)) for k, v in args.items()}
 
 
 # --- Node-sets as bitmasks: linear-time helpers ------------------------------------------
@@ -645,7 +646,7 @@ def _filter2(doc: Document, ns: NodeSet, transform: Any) -> NodeSet:
         try:
             res = doc.tree.xpath(expr, namespaces=_nsmap(xp), **variables)
         except etree.XPathError as e:
-            raise DsigError(SubIndication.FORMAT_FAILURE, "bad_xpath", detail=str(e)) from None
+            raise DsigError(SubIndication.FORMAT_FAILURE, "bad_xpath", detail=Foreign(str(e))) from None
         s = _xpath_nodes_mask(doc, res)
         op = xp.get("Filter")
         if op == "intersect":
@@ -674,7 +675,7 @@ def _xpath10(doc: Document, ns: NodeSet, transform: Any) -> NodeSet:
     try:
         compiled = etree.XPath(f"boolean({expr})", namespaces=_nsmap(xp))
     except etree.XPathError as e:
-        raise DsigError(SubIndication.FORMAT_FAILURE, "bad_xpath", detail=str(e)) from None
+        raise DsigError(SubIndication.FORMAT_FAILURE, "bad_xpath", detail=Foreign(str(e))) from None
     out = bytearray(b"0") * doc.size
     cache: dict[Any, bool] = {}
     for i in iter_bits(ns.mask, doc.size):
@@ -689,7 +690,7 @@ def _xpath10(doc: Document, ns: NodeSet, transform: Any) -> NodeSet:
             try:
                 v = bool(compiled(ctx, **variables))
             except etree.XPathError as e:
-                raise DsigError(SubIndication.FORMAT_FAILURE, "bad_xpath", detail=str(e)) from None
+                raise DsigError(SubIndication.FORMAT_FAILURE, "bad_xpath", detail=Foreign(str(e))) from None
             cache[ctx] = v
         if v:
             out[i] = 0x31  # "1"

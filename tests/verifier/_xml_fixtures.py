@@ -70,15 +70,25 @@ def _load(p12: Path, pin: str) -> tuple[object, bytes, list[bytes]]:
 def dsig_sign(xml: bytes, p12: Path, pin: str, *, role: str, refs: tuple[str, ...] | None = None,
               digest: str = "sha256", sig_digest: str = "sha256", pss: bool = False,
               xades: bool = True, sp_reference: bool = True, cert_digest: bytes | None = None,
-              sig_id: str | None = None) -> bytes:
+              sig_id: str | None = None, cover_values: bool = True,
+              first: bool = False) -> bytes:
     """Append a ds:Signature over the elements with Ids ``refs`` (default: identity +
-    every year block) to the record's root, signed with the PKCS#12 key."""
+    every year block) to the record's root, signed with the PKCS#12 key.
+
+    ``cover_values``: also reference every earlier ``ds:SignatureValue`` (the signed
+    evidence of signing order, CONTRACT 6). ``first``: insert the signature before the
+    others instead of after them (position in the file is not evidence)."""
     root = etree.fromstring(xml)
+    earlier = [v.get("Id") for v in root.iter(_ds("SignatureValue")) if v.get("Id")]
     key, cert_der, chain = _load(p12, pin)
     ids = refs if refs is not None else (IDENTITY_ID, *YEAR_IDS)
     existing = len(root.findall(_ds("Signature")))
     sid = sig_id or f"sig-{role}-{existing + 1}"
     sig = etree.SubElement(root, _ds("Signature"), {"Id": sid}, nsmap={"ds": DS})
+    if first:
+        others = [el for el in root.findall(_ds("Signature")) if el is not sig]
+        if others:
+            others[0].addprevious(sig)
     si = _sub(sig, _ds("SignedInfo"))
     _sub(si, _ds("CanonicalizationMethod"), Algorithm=EXC)
     if isinstance(key, ec.EllipticCurvePrivateKey):
@@ -105,6 +115,8 @@ def dsig_sign(xml: bytes, p12: Path, pin: str, *, role: str, refs: tuple[str, ..
 
     for i in ids:
         reference(by_id[i], URI=f"#{i}")
+    for i in earlier if cover_values else ():
+        reference(by_id[i], URI=f"#{i}", Type="http://uri.etsi.org/01903#CountersignedSignature")
     if xades:
         qp = _sub(_sub(sig, _ds("Object")), _xa("QualifyingProperties"), Target=f"#{sid}")
         sp = _sub(qp, _xa("SignedProperties"), Id=f"{sid}-sp")
@@ -129,4 +141,27 @@ def dsig_sign(xml: bytes, p12: Path, pin: str, *, role: str, refs: tuple[str, ..
                else padding.PKCS1v15())
         raw = key.sign(data, pad, h)
     value.text = _b64(raw)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def add_signature_timestamp(xml: bytes, sig_id: str, tsa_url: str) -> bytes:
+    """Add a XAdES SignatureTimeStamp (EN 319 132-1 5.3) from a real RFC 3161 TSA to the
+    signature ``sig_id``: the token is over the exclusively canonicalised
+    ds:SignatureValue. Independent of hocba's signer (pyHanko's TSA client only)."""
+    import asyncio
+
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    root = etree.fromstring(xml)
+    sig = next(s for s in root.iter(_ds("Signature")) if s.get("Id") == sig_id)
+    value = sig.find(_ds("SignatureValue"))
+    assert value is not None
+    digest = hashlib.sha256(_c14n(value)).digest()
+    token = asyncio.run(HTTPTimeStamper(tsa_url).async_timestamp(digest, "sha256"))
+    qp = sig.find(f"{_ds('Object')}/{_xa('QualifyingProperties')}")
+    assert qp is not None
+    usp = _sub(_sub(qp, _xa("UnsignedProperties")), _xa("UnsignedSignatureProperties"))
+    ts = _sub(usp, _xa("SignatureTimeStamp"), Id=f"{sig_id}-ts")
+    _sub(ts, _ds("CanonicalizationMethod"), Algorithm=EXC)
+    _sub(ts, _xa("EncapsulatedTimeStamp"), _b64(token.dump()))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
