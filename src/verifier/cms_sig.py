@@ -69,3 +69,20 @@ class HocbaSignatureValidator(DefaultSignatureValidator):
 
 
 SIGNATURE_VALIDATOR = HocbaSignatureValidator()
+
+
+_VERIFIABLE = frozenset({"rsassa_pkcs1v15", "rsassa_pss", "ecdsa", "dsa", "ed25519", "ed448"})
+
+
+def unsupported_signature_algorithm(signature_algorithm: algos.SignedDigestAlgorithm
+                                    ) -> str | None:
+    """The algorithm's name when no validator here can check it (ML-DSA, an unknown OID),
+    else None. Checked up front: pyHanko fails on unknown OIDs in several ways."""
+    oid = str(signature_algorithm["algorithm"].dotted)
+    if oid in PLAIN_ECDSA:
+        return None
+    try:
+        name = str(signature_algorithm.signature_algo)
+    except Exception:  # noqa: BLE001 - asn1crypto: unknown OID
+        return oid
+    return None if name in _VERIFIABLE else str(name)

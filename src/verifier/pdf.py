@@ -28,7 +28,8 @@ from asn1crypto import cms, crl, ocsp, x509
 from hocba.vocab import Indication, Level, SubIndication
 from verifier import messages
 from verifier.report import Check, Finding, Foreign, SignatureReport, TimestampInfo
-from verifier.cms_sig import SIGNATURE_VALIDATOR, UnsupportedAlgorithm
+from verifier.cms_sig import (SIGNATURE_VALIDATOR, UnsupportedAlgorithm,
+                              unsupported_signature_algorithm)
 from verifier.trust import TimestampResult
 
 if TYPE_CHECKING:
@@ -461,6 +462,10 @@ def _evaluate_signature(s: _Sig, ctx: "EvalContext", dss_certs: list[x509.Certif
     unsupported: str | None = None
     try:
         digest = emb.compute_digest()
+        unknown = (None if s.is_doc_ts else
+                   unsupported_signature_algorithm(emb.signer_info["signature_algorithm"]))
+        if unknown is not None:
+            raise UnsupportedAlgorithm(unknown)
         if s.is_doc_ts:
             intact = doc_ts is not None and doc_ts.intact
             valid = intact
@@ -468,11 +473,21 @@ def _evaluate_signature(s: _Sig, ctx: "EvalContext", dss_certs: list[x509.Certif
             intact, valid = validate_sig_integrity(emb.signer_info, cert, "data", digest,
                                                    sig_validator=SIGNATURE_VALIDATOR)
     except UnsupportedAlgorithm as e:
-        intact, valid, unsupported = True, False, str(e)[:160]
+        # The value cannot be checked, but the digest still can (ESS message-digest
+        # against the /ByteRange): a mismatch is provable whatever the algorithm.
+        from pyhanko.sign.validation.utils import extract_message_digest
+
+        valid, unsupported = False, str(e)[:160]
+        try:
+            intact = extract_message_digest(emb.signer_info) == digest
+        except Exception:  # noqa: BLE001 - no signed attributes: nothing to compare
+            intact = True
     except Exception as e:
         intact, valid = False, False
-        findings.append(Finding.of("sig_unreadable", id=s.name, detail=Foreign(str(e)[:160])))
-    integrity: bool | None = None if unsupported is not None else bool(intact and valid)
+        findings.append(Finding.of("sig_unreadable", id=s.name,
+                                   detail=Foreign(f"{type(e).__name__}: {e}"[:160])))
+    integrity: bool | None = (False if not intact else None if unsupported is not None
+                              else bool(valid))
 
     if s.is_doc_ts:
         assert doc_ts is not None

@@ -71,7 +71,8 @@ def dsig_sign(xml: bytes, p12: Path, pin: str, *, role: str, refs: tuple[str, ..
               digest: str = "sha256", sig_digest: str = "sha256", pss: bool = False,
               xades: bool = True, sp_reference: bool = True, cert_digest: bytes | None = None,
               sig_id: str | None = None, cover_values: bool = True,
-              first: bool = False) -> bytes:
+              first: bool = False, sp_type: bool = True, signing_cert_v1: bool = False,
+              id_attr: str = "Id") -> bytes:
     """Append a ds:Signature over the elements with Ids ``refs`` (default: identity +
     every year block) to the record's root, signed with the PKCS#12 key.
 
@@ -123,12 +124,24 @@ def dsig_sign(xml: bytes, p12: Path, pin: str, *, role: str, refs: tuple[str, ..
         ssp = _sub(sp, _xa("SignedSignatureProperties"))
         _sub(ssp, _xa("SigningTime"),
              datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ"))
-        cd = _sub(_sub(_sub(ssp, _xa("SigningCertificateV2")), _xa("Cert")), _xa("CertDigest"))
+        cert_el = _sub(_sub(ssp, _xa("SigningCertificate" if signing_cert_v1
+                                     else "SigningCertificateV2")), _xa("Cert"))
+        cd = _sub(cert_el, _xa("CertDigest"))
         _sub(cd, _ds("DigestMethod"), Algorithm=DIGEST_URI["sha256"])
         _sub(cd, _ds("DigestValue"), _b64(cert_digest or hashlib.sha256(cert_der).digest()))
+        if signing_cert_v1:  # XAdES 1.3.2 SigningCertificate: IssuerSerial as DN + number
+            from cryptography import x509 as cx509
+
+            c = cx509.load_der_x509_certificate(cert_der)
+            iss = _sub(cert_el, _xa("IssuerSerial"))
+            _sub(iss, _ds("X509IssuerName"), c.issuer.rfc4514_string())
+            _sub(iss, _ds("X509SerialNumber"), str(c.serial_number))
         _sub(_sub(_sub(ssp, _xa("SignerRoleV2")), _xa("ClaimedRoles")), _xa("ClaimedRole"), role)
         if sp_reference:
-            reference(sp, Type=SP_TYPE, URI=f"#{sid}-sp")
+            if sp_type:
+                reference(sp, Type=SP_TYPE, URI=f"#{sid}-sp")
+            else:  # XAdES 1.1.1-1.3.2 signers often leave the Type out
+                reference(sp, URI=f"#{sid}-sp")
     data = _c14n(si)
     h = {"sha1": hashes.SHA1(), "sha256": hashes.SHA256()}[sig_digest]
     if isinstance(key, ec.EllipticCurvePrivateKey):
