@@ -24,11 +24,14 @@ LABELS: dict[str, dict[str, str]] = {
         "revocation": "Tình trạng thu hồi", "level": "Mức", "coverage": "Phạm vi ký",
         "after": "Thay đổi sau khi ký", "checks": "Kiểm tra hồ sơ", "notes": "Ghi chú",
         "yes": "Có", "no": "Không", "intact": "Nguyên vẹn", "broken": "BỊ THAY ĐỔI",
+        "integrity_unknown": "không kiểm tra được (xem ghi chú)",
         "none": "không có", "unknown_role": "không xác định", "from": "từ", "to": "đến",
         "good": "chưa bị thu hồi", "revoked": "ĐÃ BỊ THU HỒI", "unknown": "không xác định",
         "by": "bởi", "valid_ts": "hợp lệ", "invalid_ts": "KHÔNG hợp lệ",
         "mod_none": "không có", "mod_signatures_only": "chỉ thêm chữ ký / dấu thời gian / dữ liệu xác thực",
         "mod_other": "CÓ THAY ĐỔI NỘI DUNG",
+        "mod_form_filling": "các trường biểu mẫu được điền sau khi ký (người ký cho phép)",
+        "mod_unknown": "không xác định được",
         "cov_entire_file": "toàn bộ tệp", "cov_entire_revision": "toàn bộ phiên bản đã ký",
         "cov_partial": "một phần tài liệu (xem các phần được ký)", "validation_time": "Thời điểm đánh giá",
         "passed": "đạt", "failed": "KHÔNG ĐẠT", "src_embedded": "dữ liệu nhúng trong tệp",
@@ -45,11 +48,14 @@ LABELS: dict[str, dict[str, str]] = {
         "revocation": "Revocation", "level": "Level", "coverage": "Coverage",
         "after": "Changes after signing", "checks": "Record checks", "notes": "Notes",
         "yes": "Yes", "no": "No", "intact": "Intact", "broken": "ALTERED",
+        "integrity_unknown": "could not be checked (see the notes)",
         "none": "none", "unknown_role": "unknown", "from": "from", "to": "to",
         "good": "not revoked", "revoked": "REVOKED", "unknown": "unknown",
         "by": "by", "valid_ts": "valid", "invalid_ts": "NOT valid",
         "mod_none": "none", "mod_signatures_only": "only signatures / timestamps / validation data added",
         "mod_other": "CONTENT CHANGED",
+        "mod_form_filling": "form fields filled in after signing (permitted by the signer)",
+        "mod_unknown": "could not be established",
         "cov_entire_file": "entire file", "cov_entire_revision": "entire signed revision",
         "cov_partial": "part of the document (see the signed parts)", "validation_time": "Validated at",
         "passed": "passed", "failed": "FAILED", "src_embedded": "embedded in the file",
@@ -109,7 +115,8 @@ def signature_rows(s: SignatureReport, lang: str) -> list[tuple[str, str]]:
                      + (L["valid_ts"] if s.timestamp.valid else L["invalid_ts"])))
     else:
         rows.append((L["timestamp"], L["none"]))
-    rows.append((L["integrity"], L["intact"] if s.integrity else L["broken"]))
+    rows.append((L["integrity"], L["integrity_unknown"] if s.integrity is None
+                 else L["intact"] if s.integrity else L["broken"]))
     rows.append((L["validity"], validity_label(s, lang)))
     if s.revocation:
         rev = L.get(s.revocation.status, s.revocation.status)
@@ -120,6 +127,8 @@ def signature_rows(s: SignatureReport, lang: str) -> list[tuple[str, str]]:
         rows.append((L["coverage"], L.get("cov_" + s.coverage, s.coverage)))
     if s.modifications_after:
         rows.append((L["after"], L.get("mod_" + s.modifications_after, s.modifications_after)))
+    elif any(f.code == "modifications_unknown" for f in s.findings):
+        rows.append((L["after"], L["mod_unknown"]))
     if s.level:
         rows.append((L["level"], s.level))
     return rows

@@ -77,6 +77,11 @@ _M("sig_value_invalid", "Giá trị chữ ký không khớp với khoá của ch
    "The signature value does not verify with the certificate's key (forged or altered).")
 _M("no_signing_cert", "Không tìm thấy chứng thư số của người ký trong chữ ký.",
    "The signer's certificate is not in the signature.")
+_M("no_certificate_in_signature",
+   "Chữ ký không kèm chứng thư số nào: không kiểm tra được giá trị chữ ký và không xác định được "
+   "người ký.",
+   "The signature carries no certificate: its value cannot be checked and the signer cannot be "
+   "identified.")
 _M("signing_cert_digest_mismatch",
    "Chứng thư số dùng để ký không khớp với chứng thư khai báo trong thuộc tính đã ký (SigningCertificate).",
    "The signing certificate does not match the one declared in the signed properties (SigningCertificate).")
@@ -372,7 +377,7 @@ def _judge_core(doc: Document, sig: Any, index: int) -> _Judged:
         if not candidates:
             # No certificate at all (KeyName, a bare KeyValue, nothing): the value cannot
             # be checked against anyone - unknown, and no chain can be built.
-            j.unknown.append((S.NO_CERTIFICATE_CHAIN_FOUND, Finding.of("no_signing_cert")))
+            j.unknown.append((S.NO_CERTIFICATE_CHAIN_FOUND, Finding.of("no_certificate_in_signature")))
         elif verified is None:
             value_ok = False
             _fail(j, I.TOTAL_FAILED, S.SIG_CRYPTO_FAILURE, Finding.of("sig_value_invalid"))
