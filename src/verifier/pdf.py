@@ -266,7 +266,9 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
     # by the strict record-book policy alone; any other PDF may also show changes its
     # signer permitted (form filling), which are reported, never passed over.
     first_sig = next((s for s in sigs if not s.is_doc_ts), None)
-    is_record = first_sig is not None and _record_meta(reader, first_sig.revision) is not None
+    first_meta = _record_meta(reader, first_sig.revision) if first_sig is not None else None
+    is_record = first_meta is not None
+    last_end = max(_byte_range_end(s.emb) for s in sigs)
     dss_certs, dss_ocsps, dss_crls = _dss_material(reader)
     # Document timestamps, latest first: each is validated with the next one's time as POE
     # (EN 319 102-1 5.6.2.1 / 5.6.3 validation process for LTA).
@@ -293,7 +295,7 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
                                   doc_ts_results.get(id(s)), bool(later_doc_ts), bool(dss_ocsps or dss_crls))
         # What changed after this signature (strict record-book policy).
         mod, mod_finding = evaluate_modifications(s.emb, reader, record=is_record)
-        if mod in ("none", "signatures_only") and _unsigned_tail(s.emb, data, reader):
+        if mod in ("none", "signatures_only") and _unsigned_tail(s.emb, data, last_end):
             # Bytes after the last revision that are not an update (an object with no
             # xref, say): no signature covers them and a recovering reader may use them.
             mod, mod_finding = "other", Finding.of("unsigned_tail")
@@ -350,21 +352,23 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
     first = next((i for i, s in enumerate(sigs) if not s.is_doc_ts), None)
     record = None
     if first is not None and reports[first].integrity and reports[first].coverage != "partial":
-        record = _record_meta(reader, sigs[first].revision)
+        record = first_meta
     return FormatResult("pdf", tuple(reports), tuple(checks), record=record)
 
 
-def _unsigned_tail(emb: Any, data: bytes, reader: Any) -> bool:
-    """Bytes after the file's last end-of-file marker (an object with no xref, say), for
-    the signature that ends last: no signature covers them and no update explains them."""
+def _byte_range_end(emb: Any) -> int:
     try:
         br = list(emb.byte_range)
-        end = int(br[2]) + int(br[3])
-        last_end = max(int(list(e.byte_range)[2]) + int(list(e.byte_range)[3])
-                       for e in reader.embedded_signatures)
+        return int(br[2]) + int(br[3])
     except Exception:  # noqa: BLE001 - coverage is judged elsewhere
-        return False
-    if end != last_end:
+        return -1
+
+
+def _unsigned_tail(emb: Any, data: bytes, last_end: int) -> bool:
+    """Bytes after the file's last end-of-file marker (an object with no xref, say), for
+    the signature that ends last: no signature covers them and no update explains them."""
+    end = _byte_range_end(emb)
+    if end < 0 or end != last_end:
         return False
     eof = data.rfind(b"%%EOF")
     tail = data[max(eof + 5, end) if eof >= 0 else end:]

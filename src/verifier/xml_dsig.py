@@ -276,6 +276,9 @@ class Document:
                 "='http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd']"):
             ids.setdefault(str(attr).strip(), []).append(attr.getparent())
         self.ids = ids
+        # C14N of whole subtrees, per element and method: the same block is hashed by
+        # several references and again by archive timestamps.
+        self.c14n_cache: dict[tuple[Any, ...], bytes] = {}
         self.duplicate_ids = tuple(sorted(k for k, v in ids.items() if len(v) > 1))
 
     def text_index(self, el: Any) -> int | None:
@@ -440,13 +443,19 @@ def _c14n_apex(doc: Document, el: Any, start: int, end: int, bits: str, exclusiv
         # The document element, whole: libxml2 canonicalises it where it stands.
         return bytes(etree.tostring(el, method="c14n", exclusive=exclusive,
                                     with_comments=with_comments, inclusive_ns_prefixes=prefixes))
+    key = (el, exclusive, with_comments, version, tuple(prefixes) if prefixes else None)
+    if full and key in doc.c14n_cache:
+        return doc.c14n_cache[key]
     cp = el if full else _pruned_copy(doc, el, start, end, bits)
     apex = _as_document(cp, el)
     if not exclusive:
         for k, v in _inherited_xml_attrs(el, version).items():
             apex.set(k, v)
-    return bytes(etree.tostring(apex, method="c14n", exclusive=exclusive,
-                                with_comments=with_comments, inclusive_ns_prefixes=prefixes))
+    out = bytes(etree.tostring(apex, method="c14n", exclusive=exclusive,
+                               with_comments=with_comments, inclusive_ns_prefixes=prefixes))
+    if full:
+        doc.c14n_cache[key] = out
+    return out
 
 
 def _pruned_copy(doc: Document, el: Any, start: int, end: int, bits: str) -> Any:
