@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "src"), str(REPO)]
+sys.path[:0] = [str(REPO)]
 
 
 def _free_port() -> int:
@@ -42,9 +42,9 @@ def _free_port() -> int:
 
 def make_records(layout: Any, cfg: Any, count: int) -> list[bytes]:
     from certs.pki import DEMO_PIN
-    from hocba.vocab import Level, Role
-    from records.pdf import render_pdf
-    from records.sample import sample_record
+    from ground.vocab import Level, Role
+    from recordbook.pdf import render_pdf
+    from recordbook.sample import sample_record
     from signer.batch import Batch
     from signer.keys import KeySource
 
@@ -142,7 +142,7 @@ def main() -> int:
 
     from certs.pki import create_pki
     from certs.services import TrustServices
-    from hocba.config import load_config
+    from ground.config import load_config
 
     with tempfile.TemporaryDirectory(prefix="hocba-load-") as tmp:
         layout, _ = create_pki(Path(tmp) / "pki", port=_free_port(), kind="demo")
@@ -157,7 +157,7 @@ def main() -> int:
             port = _free_port()
             base = f"http://127.0.0.1:{port}"
             env = {**os.environ, "HOCBA_CONFIG": str(layout.config),
-                   "PYTHONPATH": str(REPO / "src")}
+                   "PYTHONPATH": str(REPO)}
             cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
                    "--workers", str(args.workers), "--threads", str(args.threads),
                    "--worker-class", "gthread", "--timeout", "150",

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "src"), str(REPO)]
+sys.path[:0] = [str(REPO)]
 
 
 def _records(count: int, cache: Path) -> list[Path]:
@@ -54,8 +54,8 @@ def run_pyhanko(p12: str, files: list[str]) -> float:
 
 
 def run_hocba(config: str, files: list[str]) -> float:
-    from hocba.config import load_config
-    from hocba.vocab import Level, Role
+    from ground.config import load_config
+    from ground.vocab import Level, Role
     from signer.batch import Batch
     from signer.keys import KeySource
 
@@ -71,8 +71,8 @@ def run_hocba(config: str, files: list[str]) -> float:
 
 
 def run_hocba_parallel(config: str, files: list[str], out: str) -> float:
-    from hocba.config import load_config
-    from hocba.vocab import Level, Role
+    from ground.config import load_config
+    from ground.vocab import Level, Role
     from signer.batch import run_files
     from signer import batch as batch_mod
     from signer.keys import KeySource

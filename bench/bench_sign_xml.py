@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+sys.path[:0] = [str(ROOT)]
 
 
 def free_port() -> int:
@@ -60,9 +60,9 @@ def main() -> int:
 
     from certs.pki import create_pki
     from certs.services import TrustServices
-    from hocba.config import load_config
-    from hocba.vocab import Level, Role
-    from hocba.xmlsafe import parse_xml
+    from ground.config import load_config
+    from ground.vocab import Level, Role
+    from ground.xmlsafe import parse_xml
     from signer.context import SigningContext
     from signer.xades import XadesSigner, c14n
 

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+sys.path[:0] = [str(ROOT)]
 
 
 def free_port() -> int:
@@ -43,11 +43,11 @@ def main() -> int:
 
     from certs.pki import create_pki, load_pkcs12
     from certs.services import TrustServices
-    from hocba.config import load_config
-    from hocba.vocab import Level, Role
-    from records.pdf import render_pdf
-    from records.sample import sample_class
-    from records.xmlio import to_xml
+    from ground.config import load_config
+    from ground.vocab import Level, Role
+    from recordbook.pdf import render_pdf
+    from recordbook.sample import sample_class
+    from recordbook.xmlio import to_xml
     from signer.batch import Batch
     from signer.keys import KeySource
     from signer.precheck import precheck_certificate

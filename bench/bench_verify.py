@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "src"), str(REPO)]
+sys.path[:0] = [str(REPO)]
 
 
 def _free_port() -> int:
@@ -34,7 +34,7 @@ def _free_port() -> int:
 
 def make_records(layout, cfg, count: int) -> list[bytes]:  # type: ignore[no-untyped-def]
     from certs.pki import DEMO_PIN
-    from hocba.vocab import Level, Role
+    from ground.vocab import Level, Role
     from signer.batch import Batch
     from signer.keys import KeySource
     from tests.signer.pdfs import sample_pdfs
@@ -66,7 +66,7 @@ def run_pyhanko(root_pem: Path, records: list[bytes]) -> tuple[float, int]:
 
 
 def run_hocba(cfg, records: list[bytes]) -> tuple[float, int]:  # type: ignore[no-untyped-def]
-    from hocba.vocab import Indication
+    from ground.vocab import Indication
     from verifier.core import Verifier
     from verifier.policy import Policy
 
@@ -86,7 +86,7 @@ def main() -> int:
 
     from certs.pki import create_pki
     from certs.services import TrustServices
-    from hocba.config import load_config
+    from ground.config import load_config
 
     with tempfile.TemporaryDirectory() as tmp:
         layout, _ = create_pki(Path(tmp) / "pki", port=_free_port(), kind="test")

@@ -18,12 +18,12 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+sys.path[:0] = [str(ROOT)]
 
 from certs.pki import DEMO_PIN, create_pki  # noqa: E402
 from certs.services import TrustServices  # noqa: E402
-from hocba.config import load_config  # noqa: E402
-from hocba.vocab import Indication  # noqa: E402
+from ground.config import load_config  # noqa: E402
+from ground.vocab import Indication  # noqa: E402
 from tests.fuzzing import (PDF_MUTATORS, XML_MUTATORS, mutants, pdf_signed_unchanged,  # noqa: E402
                            xml_signed_unchanged)
 from tests.signing import sign_one  # noqa: E402

@@ -8,7 +8,7 @@ import pytest
 
 from certs.pki import DEMO_PIN, PkiLayout, create_pki
 from certs.services import TrustServices
-from hocba.config import Config, load_config
+from ground.config import Config, load_config
 
 
 def free_port() -> int:

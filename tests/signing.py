@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from certs.pki import DEMO_PIN, PkiLayout
-from hocba.config import Config
+from ground.config import Config
 
 
 def sign_one(cfg: Config, pki: PkiLayout, data: bytes, role: str, *, name: str = "record",

@@ -7,8 +7,8 @@ import pytest
 
 from certs.pki import PkiLayout
 from hocba.cli import main
-from hocba.config import Config, load_config
-from hocba.errors import ConfigError
+from ground.config import Config, load_config
+from ground.errors import ConfigError
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_core_packages_pass_mypy_strict(tmp_path: Path) -> None:
     pytest.importorskip("mypy")
     r = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache"),
-         "-p", "hocba", "-p", "certs", "-p", "verifier", "-p", "signer", "-p", "records"],
-        cwd=SRC, capture_output=True, text=True, timeout=600)
+         "-p", "ground", "-p", "hocba", "-p", "certs", "-p", "verifier", "-p", "signer",
+         "-p", "recordbook"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]

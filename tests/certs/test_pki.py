@@ -94,7 +94,7 @@ def test_p12_opens_with_demo_pin_and_holds_chain(test_pki: PkiLayout) -> None:
 
 
 def test_p12_wrong_pin_is_a_clear_error(test_pki: PkiLayout) -> None:
-    from hocba.errors import UsageError
+    from ground.errors import UsageError
 
     with pytest.raises(UsageError, match="wrong PIN"):
         load_pkcs12(test_pki.p12("teacher"), "000000")

@@ -9,7 +9,7 @@ from asn1crypto import crl as asn1_crl
 
 from certs.pki import PkiLayout, service_urls
 from certs.services import TrustServices
-from hocba.config import Config
+from ground.config import Config
 from tests.tooling import require_tool
 
 

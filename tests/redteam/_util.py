@@ -6,7 +6,7 @@ from typing import Any
 
 from lxml import etree
 
-from hocba.vocab import RECORD_NS
+from ground.vocab import RECORD_NS
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"

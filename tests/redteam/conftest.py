@@ -27,8 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from certs.pki import DEMO_PIN, PkiLayout
 from certs.services import TrustServices
-from hocba.config import Config
-from hocba.vocab import Level, Role
+from ground.config import Config
+from ground.vocab import Level, Role
 from verifier.core import Verifier
 from verifier.policy import Policy
 from tests.signing import sign_one
@@ -266,16 +266,16 @@ def pyhanko_sign(pdf: bytes, signer: Any, field: str, *, md: str = "sha256",
 
 @pytest.fixture(scope="session")
 def record_pdf() -> bytes:
-    from records.pdf import render_pdf
-    from records.sample import sample_record
+    from recordbook.pdf import render_pdf
+    from recordbook.sample import sample_record
 
     return render_pdf(sample_record(3))
 
 
 @pytest.fixture(scope="session")
 def record_xml() -> bytes:
-    from records.sample import sample_record
-    from records.xmlio import to_xml
+    from recordbook.sample import sample_record
+    from recordbook.xmlio import to_xml
 
     return to_xml(sample_record(3))
 

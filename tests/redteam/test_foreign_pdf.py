@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from hocba.vocab import Indication, SubIndication
+from ground.vocab import Indication, SubIndication
 from tests.redteam.conftest import PIN, VgPki, pyhanko_sign, pyhanko_signer
 from verifier.core import Verifier
 

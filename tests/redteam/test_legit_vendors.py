@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from hocba.vocab import RECORD_NS, Role
+from ground.vocab import RECORD_NS, Role
 from tests.redteam.conftest import PIN, VgPki, pyhanko_sign, pyhanko_signer
 from tests.tooling import require_tool
 from verifier.core import Verifier

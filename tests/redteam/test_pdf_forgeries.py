@@ -285,8 +285,8 @@ def _embed_foreign_cms(pdf: bytes, cms_der: bytes, field_name: str) -> bytes:
 
 def test_principal_cms_from_another_record_in_principal_field(
         rt_verifier: Verifier, our_pdf_teacher: bytes, our_sign: Callable[..., bytes]) -> None:
-    from records.pdf import render_pdf
-    from records.sample import sample_record
+    from recordbook.pdf import render_pdf
+    from recordbook.sample import sample_record
 
     other = our_sign(our_sign(render_pdf(sample_record(7)), "o.pdf", "teacher"), "o.pdf", "principal")
     r = PdfFileReader(io.BytesIO(other), strict=False)
@@ -355,8 +355,8 @@ def test_teacher_certificate_claiming_principal_role(rt_verifier: Verifier, our_
     signer-attributes-v2, the project's role URN)."""
     from signer.batch import Batch
     from signer.keys import KeySource
-    from hocba.config import load_config
-    from hocba.vocab import Level, Role
+    from ground.config import load_config
+    from ground.vocab import Level, Role
 
     b = Batch(load_config(test_pki.config), Role.PRINCIPAL, Level.B_B,
               KeySource(p12=test_pki.p12("teacher")), pin, precheck=False)
@@ -416,7 +416,7 @@ def test_revoked_before_signing_timestamp_after_revocation(
         rt_verifier: Verifier, record_pdf: bytes, test_pki: PkiLayout, trust_services: Any) -> None:
     from pyhanko.sign.timestamps import HTTPTimeStamper
     from certs.pki import service_urls
-    from hocba.config import load_config
+    from ground.config import load_config
 
     url = service_urls(load_config(test_pki.config).services.port)["tsa"]
     pdf = _sign_with(record_pdf, test_pki.p12("teacher_revoked"), "Sig_teacher", HTTPTimeStamper(url))
@@ -453,7 +453,7 @@ def test_revoked_key_with_old_good_ocsp_in_dss(
     from pyhanko.sign.timestamps import HTTPTimeStamper
     from pyhanko.sign.validation.dss import DocumentSecurityStore
     from certs.pki import service_urls
-    from hocba.config import load_config
+    from ground.config import load_config
 
     url = service_urls(load_config(test_pki.config).services.port)["tsa"]
     pdf = _sign_with(record_pdf, test_pki.p12("teacher_revoked"), "Sig_teacher", HTTPTimeStamper(url))

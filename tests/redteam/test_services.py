@@ -29,8 +29,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from certs.pki import PkiLayout
-from hocba.config import Config
-from hocba.vocab import Level, Role
+from ground.config import Config
+from ground.vocab import Level, Role
 from tests.web.conftest import make_app as make_verifier_app, sign_chain, zip_of
 
 API = "/api/v1/verify"
@@ -92,9 +92,9 @@ TINY_XML = b"<?xml version='1.0'?><x/>"
 def xss_records(test_pki: PkiLayout, test_config: Config, trust_services: Any,
                 pin: str) -> tuple[bytes, bytes]:
     """An XML and a PDF record whose pupil is named ``<script>...``, signed by the teacher (B-B)."""
-    from records.pdf import render_pdf
-    from records.sample import sample_record
-    from records.xmlio import to_xml
+    from recordbook.pdf import render_pdf
+    from recordbook.sample import sample_record
+    from recordbook.xmlio import to_xml
 
     rec = sample_record(3)
     rec = dataclasses.replace(rec, identity=dataclasses.replace(rec.identity, full_name=XSS_PUPIL))
@@ -451,7 +451,7 @@ def test_attack_certificate_without_expiry_renders(vapp: Flask) -> None:
     """RFC 5280 4.1.2.5: notAfter 99991231235959Z means "no expiry"; UTC+7 of it overflows."""
     from datetime import datetime, timezone
 
-    from hocba.vocab import Indication
+    from ground.vocab import Indication
     from verifier.report import Report, SignatureReport, SignerInfo
     from verifier.web.pages import card
 
@@ -471,7 +471,7 @@ def test_attack_certificate_without_expiry_renders(vapp: Flask) -> None:
 def test_attack_certificate_without_expiry_core_html_renderer() -> None:
     from datetime import datetime, timezone
 
-    from hocba.vocab import Indication
+    from ground.vocab import Indication
     from verifier.html import render_html
     from verifier.report import Report, SignatureReport, SignerInfo
 
@@ -578,8 +578,8 @@ def tc(ts_app: Flask) -> Iterator[FlaskClient]:
 
 @pytest.fixture(scope="module")
 def one_xml() -> bytes:
-    from records.sample import sample_record
-    from records.xmlio import to_xml
+    from recordbook.sample import sample_record
+    from recordbook.xmlio import to_xml
 
     return to_xml(sample_record(5))
 

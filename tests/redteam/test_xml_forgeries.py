@@ -449,7 +449,7 @@ def test_generic_xml_signature_over_part_of_the_document_does_not_vouch(
     from cryptography.hazmat.primitives.serialization import pkcs12
     from signxml import XMLSigner, methods
 
-    from hocba.vocab import Role
+    from ground.vocab import Role
 
     key, cert, extra = pkcs12.load_key_and_certificates(test_pki.p12("principal").read_bytes(),
                                                         b"123456")

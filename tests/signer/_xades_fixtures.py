@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from hocba.vocab import RECORD_NS
+from ground.vocab import RECORD_NS
 
 RECORD_ID = "HS-99000101-0001"
 YEARS = ("2024-2025", "2025-2026")

@@ -51,8 +51,8 @@ def record_pdf(student: str = "Nguyễn Văn An", n: int = 0, with_fields: bool 
 def sample_pdfs(count: int, seed: int = 0) -> list[bytes]:
     """Real sample record PDFs (records.sample + records.pdf) when available, else fpdf2 ones."""
     try:
-        from records.pdf import render_pdf
-        from records.sample import sample_class
+        from recordbook.pdf import render_pdf
+        from recordbook.sample import sample_class
 
         return [render_pdf(rec) for rec in sample_class(count, seed=seed)]
     except Exception:  # records package not there (yet): small fixtures instead

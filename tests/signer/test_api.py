@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from certs.pki import PkiLayout
-from hocba.config import Config
+from ground.config import Config
 
 
 def _validate(data: bytes, test_pki: PkiLayout) -> list[str]:
@@ -66,7 +66,7 @@ def test_sign_files_in_place_uses_config_default_key(test_pki: PkiLayout, trust_
 
 
 def test_wrong_pin_is_usage_error(test_pki: PkiLayout, test_config: Config) -> None:
-    from hocba.errors import UsageError
+    from ground.errors import UsageError
     from signer.api import sign_bytes
 
     with pytest.raises(UsageError, match="PIN"):
@@ -75,7 +75,7 @@ def test_wrong_pin_is_usage_error(test_pki: PkiLayout, test_config: Config) -> N
 
 
 def test_detect_format() -> None:
-    from hocba.errors import HocbaError
+    from ground.errors import HocbaError
     from signer.batch import detect_format
 
     assert detect_format(b"%PDF-1.7\n...") == "pdf"

@@ -19,9 +19,9 @@ import pytest
 
 from certs.pki import PkiLayout
 from certs.services import TrustServices
-from hocba.config import Config
-from hocba.errors import HocbaError
-from hocba.vocab import Indication
+from ground.config import Config
+from ground.errors import HocbaError
+from ground.vocab import Indication
 from tests.tokens import pdfsig_output, sig_blocks
 from tests.signing import sign_one
 
@@ -33,8 +33,8 @@ def _sign(cfg: Config, pki: PkiLayout, pin: str, data: bytes, name: str, role: s
 
 @pytest.fixture(scope="session")
 def record_pdf_plain() -> bytes:
-    from records.pdf import render_pdf
-    from records.sample import sample_record
+    from recordbook.pdf import render_pdf
+    from recordbook.sample import sample_record
 
     return render_pdf(sample_record(11))
 
@@ -157,8 +157,8 @@ def test_cli_missing_output_directory_is_usage_error(
 
 @pytest.fixture(scope="session")
 def record_xml_plain() -> bytes:
-    from records.sample import sample_record
-    from records.xmlio import to_xml
+    from recordbook.sample import sample_record
+    from recordbook.xmlio import to_xml
 
     return to_xml(sample_record(11))
 
@@ -183,7 +183,7 @@ X141 = "{http://uri.etsi.org/01903/v1.4.1#}"
 
 
 def _last_usp_tags(data: bytes) -> list[str]:
-    from hocba.xmlsafe import parse_xml
+    from ground.xmlsafe import parse_xml
 
     root = parse_xml(data).getroot()
     sigs = list(root.iter("{http://www.w3.org/2000/09/xmldsig#}Signature"))

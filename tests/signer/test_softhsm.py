@@ -32,7 +32,7 @@ def test_pkcs11_batch_one_login_valid_in_pdfsig(softhsm_token: dict[str, str],
     out = tmp_path / "out"
     out.mkdir()
     env = {**softhsm_token, "HOCBA_PIN": "123456",
-           "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
+           "PYTHONPATH": f"{REPO}"}
     proc = subprocess.run(
         [sys.executable, "-m", "hocba", "sign", "--config", str(test_pki.config),
          "--role", "principal", "--level", "B-T", "--pkcs11-module", str(MODULE),
@@ -50,7 +50,7 @@ def test_pkcs11_wrong_pin_refused(softhsm_token: dict[str, str], test_pki: PkiLa
     p = tmp_path / "rec.pdf"
     p.write_bytes(record_pdfs[0])
     env = {**softhsm_token, "HOCBA_PIN": "000000",
-           "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
+           "PYTHONPATH": f"{REPO}"}
     proc = subprocess.run(
         [sys.executable, "-m", "hocba", "sign", "--config", str(test_pki.config),
          "--role", "principal", "--pkcs11-module", str(MODULE), "--token-label", "hocba",

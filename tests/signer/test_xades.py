@@ -19,9 +19,9 @@ from asn1crypto import cms, tsp
 from lxml import etree
 
 from certs.pki import PkiLayout
-from hocba.config import Config
-from hocba.errors import HocbaError, UsageError
-from hocba.vocab import Level, Role
+from ground.config import Config
+from ground.errors import HocbaError, UsageError
+from ground.vocab import Level, Role
 from signer.context import SigningContext
 from signer.xades import (
     DS_NS,
@@ -275,7 +275,7 @@ def test_new_year_after_principal_signed_old_year_is_allowed(
 # --- Refusals -----------------------------------------------------------------------------
 
 def test_schema_invalid_record_is_refused_naming_the_element(make_ctx: MakeCtx) -> None:
-    pytest.importorskip("records.xmlio", reason="record-book schema validation (records package)")
+    pytest.importorskip("recordbook.xmlio", reason="record-book schema validation (records package)")
     bad = record_xml().replace(b"<Diem>9.5</Diem>", b"<Diem>11</Diem>")
     with pytest.raises(HocbaError, match=r"Diem"):
         sign(make_ctx, bad, "teacher", Role.TEACHER, Level.B_B)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from certs.pki import PkiLayout, load_pkcs12
-from hocba.config import Config
+from ground.config import Config
 from tests.tokens import make_nssdb, make_softhsm_token
 
 REPO = Path(__file__).resolve().parents[2]
@@ -20,9 +20,9 @@ TOKEN = "test-token-5f1c"
 @pytest.fixture(scope="session")
 def sample_records() -> list[tuple[str, bytes]]:
     """10 record books of one class as PDF and as XML: 20 records (records.sample)."""
-    from records.pdf import render_pdf
-    from records.sample import sample_class
-    from records.xmlio import to_xml
+    from recordbook.pdf import render_pdf
+    from recordbook.sample import sample_class
+    from recordbook.xmlio import to_xml
 
     out: list[tuple[str, bytes]] = []
     for i, rec in enumerate(sample_class(10, seed=9)):
@@ -55,13 +55,13 @@ def sign_digest(key: Any, digest: bytes) -> bytes:
 def softhsm_env(test_pki: PkiLayout, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """A SoftHSM2 token 'hocba' (PIN 123456) holding the test principal's key and chain."""
     env = make_softhsm_token(test_pki, tmp_path_factory.mktemp("softhsm-twostep"))
-    return {**env, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
+    return {**env, "PYTHONPATH": f"{REPO}"}
 
 
 def hocba(*args: str, env: dict[str, str] | None = None,
           timeout: int = 120) -> subprocess.CompletedProcess[str]:
     """``hocba`` in a child process (PKCS#11 modules read their environment when loaded)."""
-    e = env or {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
+    e = env or {**os.environ, "PYTHONPATH": f"{REPO}"}
     return subprocess.run([sys.executable, "-m", "hocba", *args], env=e, capture_output=True,
                           text=True, timeout=timeout)
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from certs.pki import PkiLayout
-from hocba.config import Config
-from hocba.vocab import Level, Role
+from ground.config import Config
+from ground.vocab import Level, Role
 from tests.twostep._csc import CscDummy
 
 pytestmark = pytest.mark.xdist_group("twostep-csc")
@@ -115,7 +115,7 @@ def test_csc_key_holder_through_twostep_cli(csc: CscDummy, test_pki: PkiLayout,
 def test_csc_credential_of_another_person_is_refused(
         csc: CscDummy, test_config: Config, test_pki: PkiLayout, trust_services: Any,
         sample_records: list[tuple[str, bytes]], tmp_path: Path) -> None:
-    from hocba.errors import HocbaError
+    from ground.errors import HocbaError
     from signer.csc import CscSource, sign_batch_csc
     from signer.twostep import TwoStep
 
@@ -127,7 +127,7 @@ def test_csc_credential_of_another_person_is_refused(
 
 
 def test_unreachable_csc_service_is_one_clear_error(test_config: Config, tmp_path: Path) -> None:
-    from hocba.errors import HocbaError
+    from ground.errors import HocbaError
     from signer.csc import CscSource, fetch_certificates
 
     with pytest.raises(HocbaError, match="CSC credentials/info failed"):

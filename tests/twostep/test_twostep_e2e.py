@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 
 from certs.pki import PkiLayout
-from hocba.config import Config
+from ground.config import Config
 from tests.signer._xades_fixtures import xmlsec_verify
 from tests.tooling import require_tool
 from tests.tokens import SOFTHSM_MODULE as MODULE, pdfsig_blocks

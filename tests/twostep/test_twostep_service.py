@@ -6,8 +6,8 @@ from typing import Any, Callable
 
 import pytest
 
-from hocba.config import Config
-from hocba.errors import ConfigError
+from ground.config import Config
+from ground.errors import ConfigError
 from tests.twostep.conftest import AUTH, TOKEN
 
 pytestmark = pytest.mark.xdist_group("twostep-service")

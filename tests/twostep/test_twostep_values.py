@@ -15,7 +15,7 @@ from typing import Any, Callable
 import pytest
 
 from certs.pki import PkiLayout, load_pkcs12
-from hocba.config import Config
+from ground.config import Config
 from tests.twostep.conftest import AUTH, Clock, sign_digest
 
 pytestmark = pytest.mark.xdist_group("twostep-values")

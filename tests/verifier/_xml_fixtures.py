@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import pkcs12
 from lxml import etree
 
-from hocba.vocab import RECORD_NS
+from ground.vocab import RECORD_NS
 from tests.signer._xades_fixtures import RECORD_ID, record_xml
 
 DS = "http://www.w3.org/2000/09/xmldsig#"

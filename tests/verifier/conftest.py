@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from certs.pki import PkiLayout
-from hocba.config import Config
-from hocba.vocab import Level, Role
+from ground.config import Config
+from ground.vocab import Level, Role
 from verifier.core import Verifier
 from verifier.policy import Policy
 

@@ -20,8 +20,8 @@ import pytest
 
 from certs.pki import PkiLayout, service_urls
 from certs.services import TrustServices
-from hocba.config import Config
-from hocba.vocab import Indication
+from ground.config import Config
+from ground.vocab import Indication
 from verifier.core import Verifier
 from verifier.policy import Policy
 from verifier.report import Report
@@ -39,9 +39,9 @@ def _sign(cfg: Config, pki: PkiLayout, pin: str, data: bytes, name: str, role: s
 @pytest.fixture(scope="module")
 def chain_records(test_config: Config, test_pki: PkiLayout, trust_services: TrustServices,
                   pin: str) -> dict[str, bytes]:
-    from records.pdf import render_pdf
-    from records.sample import sample_record
-    from records.xmlio import to_xml
+    from recordbook.pdf import render_pdf
+    from recordbook.sample import sample_record
+    from recordbook.xmlio import to_xml
     from signer.renew import renew
 
     short = service_urls(test_config.services.port)["tsa_short"]
@@ -110,8 +110,8 @@ def test_renewed_record_passes_now(chain_records: dict[str, bytes], test_config:
 @pytest.fixture(scope="module")
 def poe_records(test_config: Config, test_pki: PkiLayout, trust_services: TrustServices,
                 pin: str) -> dict[str, bytes]:
-    from records.sample import sample_record
-    from records.xmlio import to_xml
+    from recordbook.sample import sample_record
+    from recordbook.xmlio import to_xml
     from signer.renew import renew
 
     short = service_urls(test_config.services.port)["tsa_short"]

@@ -17,8 +17,8 @@ import pytest
 
 from certs.pki import PkiLayout
 from certs.services import TrustServices
-from hocba.config import Config
-from hocba.vocab import Indication, SubIndication
+from ground.config import Config
+from ground.vocab import Indication, SubIndication
 from verifier.core import Verifier
 from verifier.policy import Policy
 from verifier.report import Report
@@ -41,9 +41,9 @@ def _sign(cfg: Config, pki: PkiLayout, pin: str, data: bytes, name: str, role: s
 @pytest.fixture(scope="session")
 def lt_records(test_config: Config, test_pki: PkiLayout, trust_services: TrustServices,
                pin: str) -> dict[str, bytes]:
-    from records.pdf import render_pdf
-    from records.sample import sample_record
-    from records.xmlio import to_xml
+    from recordbook.pdf import render_pdf
+    from recordbook.sample import sample_record
+    from recordbook.xmlio import to_xml
 
     rec = sample_record(7)
     out: dict[str, bytes] = {}

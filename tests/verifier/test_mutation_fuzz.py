@@ -11,8 +11,8 @@ from contextlib import contextmanager
 import pytest
 
 from certs.pki import PkiLayout
-from hocba.config import Config
-from hocba.vocab import Indication
+from ground.config import Config
+from ground.vocab import Indication
 from tests.fuzzing import (PDF_MUTATORS, XML_MUTATORS, mutants, pdf_signed_unchanged,
                            xml_signed_unchanged)
 from tests.signing import sign_one

@@ -19,9 +19,9 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from certs.pki import PkiLayout
-from hocba.config import Config
-from hocba.vocab import Indication
-from hocba.xmlsafe import XmlFormatError
+from ground.config import Config
+from ground.vocab import Indication
+from ground.xmlsafe import XmlFormatError
 from verifier.core import Verifier
 from verifier.pdf_policy import XMP_PROPS_UPDATABLE, xmp_properties
 from tests.signing import sign_one
@@ -94,8 +94,8 @@ def _sign(test_pki: PkiLayout, test_config: Config, pin: str, data: bytes, role:
 @pytest.fixture(scope="module")
 def xmp_record(trust_services: Any, test_pki: PkiLayout, test_config: Config, pin: str) -> bytes:
     """A sample record with XMP, signed by teacher and principal with signer.api.sign_bytes."""
-    from records.pdf import render_pdf
-    from records.sample import sample_record
+    from recordbook.pdf import render_pdf
+    from recordbook.sample import sample_record
 
     pdf = with_xmp(render_pdf(sample_record(5)), packet())
     pdf = _sign(test_pki, test_config, pin, pdf, "teacher")

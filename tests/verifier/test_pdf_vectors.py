@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from hocba.vocab import Indication, Level, SubIndication
+from ground.vocab import Indication, Level, SubIndication
 from verifier.core import Verifier
 from verifier.report import Report
 
@@ -204,7 +204,7 @@ def test_truncated_signed_pdf(verifier: Verifier, two_signed: bytes) -> None:
 def test_file_too_large_is_a_report(verifier: Verifier) -> None:
     from dataclasses import replace
 
-    from hocba.config import LimitsConfig
+    from ground.config import LimitsConfig
 
     small = Verifier(replace(verifier.policy, limits=LimitsConfig(max_file_mb=0.001)))
     r = small.verify(b"%PDF-1.7\n" + b" " * 5000, name="big.pdf")

@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 
 from certs.pki import PkiLayout
-from hocba.config import Config
-from hocba.vocab import Level
+from ground.config import Config
+from ground.vocab import Level
 from verifier.core import Verifier
 from verifier.policy import Policy
 from verifier.report import Report

@@ -20,7 +20,7 @@ from lxml import etree
 
 xmlsec = pytest.importorskip("xmlsec")
 
-from hocba.xmlsafe import parse_xml  # noqa: E402
+from ground.xmlsafe import parse_xml  # noqa: E402
 from verifier.xml_dsig import DS, Document, parse_signature, verify_signature_value  # noqa: E402
 
 C10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from certs.pki import PkiLayout
-from hocba.vocab import Indication, SubIndication
+from ground.vocab import Indication, SubIndication
 from tests.verifier._xml_fixtures import DS, XADES, dsig_sign, record_xml
 from verifier.core import Verifier
 

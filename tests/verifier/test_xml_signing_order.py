@@ -15,8 +15,8 @@ import pytest
 from lxml import etree
 
 from certs.pki import PkiLayout
-from hocba.config import Config
-from hocba.vocab import Indication
+from ground.config import Config
+from ground.vocab import Indication
 from tests.signing import sign_one
 from tests.verifier._xml_fixtures import DS, add_signature_timestamp, dsig_sign, record_xml
 from verifier.core import Verifier

@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from certs.pki import PkiLayout
-from hocba.vocab import Indication, SubIndication
+from ground.vocab import Indication, SubIndication
 from tests.verifier._xml_fixtures import (
     DS, IDENTITY_ID, RECORD_ID, YEAR_IDS, dsig_sign, rec, record_xml)
 from verifier.core import Verifier

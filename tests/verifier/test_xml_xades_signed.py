@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from certs.pki import PkiLayout
-from hocba.config import Config
-from hocba.vocab import Indication, Level, Role
+from ground.config import Config
+from ground.vocab import Indication, Level, Role
 from tests.verifier._xml_fixtures import record_xml
 from verifier.core import Verifier
 

@@ -17,8 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from certs.pki import PkiLayout
-from hocba.config import Config
-from hocba.vocab import Level, Role
+from ground.config import Config
+from ground.vocab import Level, Role
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,8 +48,8 @@ FULL_CHAIN = (("teacher", Role.TEACHER, Level.B_T), ("principal", Role.PRINCIPAL
 
 @pytest.fixture(scope="session")
 def records(test_pki: PkiLayout, test_config: Config, trust_services: Any, pin: str) -> Records:
-    from records.pdf import render_pdf
-    from records.sample import sample_record
+    from recordbook.pdf import render_pdf
+    from recordbook.sample import sample_record
 
     rec = sample_record(0)
     unsigned = render_pdf(rec)
@@ -78,8 +78,8 @@ def xml_records(test_pki: PkiLayout, test_config: Config, trust_services: Any,
                 pin: str) -> XmlRecords:
     import re
 
-    from records.sample import sample_record
-    from records.xmlio import to_xml
+    from recordbook.sample import sample_record
+    from recordbook.xmlio import to_xml
 
     signed = sign_chain(to_xml(sample_record(1)), test_pki, test_config, pin, FULL_CHAIN)
     # Raise the first signed mark: a grade changed after signing.

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from hocba.config import Config
+from ground.config import Config
 from tests.web import schema_check
 from tests.web.conftest import Records, XmlRecords, make_app, zip_of
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from hocba.config import Config
+from ground.config import Config
 from tests.web.conftest import Records, make_app
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}

@@ -1,0 +1,172 @@
+"""``hocba demo``: the main job in one command, on built-in defaults.
+
+Builds the demo PKI (if absent), runs its OCSP/CRL/TSA in-process, writes a
+class of sample record books, signs every PDF and XML as homeroom teacher
+(B-T) → principal (B-T) → school seal (B-LTA), stops the trust services,
+verifies everything offline, prints a summary and writes the HTML reports.
+``--serve`` then opens the verifier page with the signed files ready to try.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from ground.errors import HocbaError, UsageError
+
+STEPS = (("teacher", "B-T"), ("principal", "B-T"), ("seal", "B-LTA"))
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "demo", help="end-to-end demo: demo PKI, a sample class signed and verified",
+        description="Chạy thử toàn bộ: tạo PKI mẫu, một lớp học bạ mẫu, ký bởi giáo viên chủ "
+        "nhiệm (B-T), hiệu trưởng (B-T) và con dấu đơn vị (B-LTA), rồi xác thực ngoại tuyến. "
+        "End-to-end demo on built-in defaults; ends by itself unless --serve is given.")
+    p.add_argument("--out", type=Path, default=Path("demo-out"),
+                   help="working directory (default ./demo-out)")
+    p.add_argument("--count", type=int, default=40, help="pupils in the class (default 40)")
+    p.add_argument("--port", type=int, default=None,
+                   help="port of the demo trust services (default 8731)")
+    p.add_argument("--lang", choices=("vi", "en"), default="vi", help="report language")
+    p.add_argument("--serve", action="store_true",
+                   help="afterwards, serve the verifier page on http://127.0.0.1:8080")
+    p.add_argument("--serve-port", type=int, default=8080, help="port for --serve (default 8080)")
+    p.set_defaults(func=run)
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    from certs.pki import DEFAULT_PORT, DEMO_PIN, create_pki
+    from certs.services import TrustServices
+    from ground.config import load_config
+    from ground.vocab import INDICATION_LABELS, Indication, Level, Role
+    from recordbook.pdf import render_pdf
+    from recordbook.sample import sample_class
+    from recordbook.xmlio import to_xml
+    from signer.batch import Progress, run_files
+    from signer.keys import KeySource
+    from verifier.core import Verifier
+    from verifier.html import render_html
+    from verifier.policy import Policy
+
+    if not 1 <= args.count <= 10000:
+        raise UsageError(f"--count must be between 1 and 10000, not {args.count}")
+    out: Path = args.out.resolve()
+    pki_dir, unsigned_dir, signed_dir, reports_dir = (
+        out / "pki", out / "records", out / "signed", out / "reports")
+    t0 = time.perf_counter()
+
+    layout, created = create_pki(pki_dir, port=args.port or DEFAULT_PORT)
+    _say(f"[1/5] PKI mẫu {'đã tạo' if created else 'đã có sẵn'}: {pki_dir}")
+    cfg = load_config(layout.config)
+
+    unsigned_dir.mkdir(parents=True, exist_ok=True)
+    records = sample_class(args.count, seed=0)
+    for rec in records:
+        (unsigned_dir / f"{rec.id}.xml").write_bytes(to_xml(rec))
+        (unsigned_dir / f"{rec.id}.pdf").write_bytes(render_pdf(rec))
+    _say(f"[2/5] {len(records)} học bạ mẫu (XML + PDF): {unsigned_dir}")
+
+    if signed_dir.exists():
+        shutil.rmtree(signed_dir)
+    signed_dir.mkdir(parents=True)
+    files = sorted(unsigned_dir.glob("*.pdf")) + sorted(unsigned_dir.glob("*.xml"))
+    for f in files:
+        shutil.copyfile(f, signed_dir / f.name)
+    targets = [signed_dir / f.name for f in files]
+
+    services = TrustServices(layout.certomancer, host=cfg.services.host, port=cfg.services.port)
+    try:
+        services.start()
+    except OSError as e:
+        raise HocbaError(f"cannot start the demo trust services on port {cfg.services.port}: "
+                         f"{e.strerror} (is `hocba certs serve` already running? use --port)"
+                         ) from None
+    sign_seconds = 0.0
+    signatures = 0
+    try:
+        _say(f"[3/5] Dịch vụ tin cậy (OCSP, CRL, TSA) chạy tại {services.base_url}")
+        for role, level in STEPS:
+            key = getattr(cfg.signing, f"{role}_key")
+            progress = Progress(len(targets))
+            progress.enabled = sys.stderr.isatty()
+            label = Role(role).label("vi")
+            _say(f"      Ký với vai trò {label} ({level}) ...")
+            started = time.perf_counter()
+            results = run_files(cfg, Role(role), Level(level), KeySource(p12=key), DEMO_PIN,
+                                targets, None, on_result=lambda r: progress.update(r.ok))
+            progress.finish()
+            sign_seconds += time.perf_counter() - started
+            failed = [r for r in results if not r.ok]
+            signatures += len(results) - len(failed)
+            if failed:
+                for r in failed[:5]:
+                    _say(f"      lỗi: {r.name}: {r.error}")
+                raise HocbaError(f"{len(failed)} file(s) failed to sign as {role}")
+    finally:
+        services.stop()
+    _say("[4/5] Đã dừng dịch vụ tin cậy; xác thực ngoại tuyến (chỉ dùng dữ liệu nhúng) ...")
+
+    policy = Policy.from_config(cfg)
+    verifier = Verifier(policy)
+    started = time.perf_counter()
+    reports = [verifier.verify(t.read_bytes(), name=t.name) for t in targets]
+    verify_seconds = time.perf_counter() - started
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    for rep in reports:
+        (reports_dir / f"{rep.file}.html").write_text(render_html([rep], args.lang),
+                                                       encoding="utf-8")
+    (reports_dir / "index.html").write_text(render_html(reports, args.lang), encoding="utf-8")
+
+    verdicts = Counter(r.indication for r in reports)
+    by_format = Counter((r.format, r.indication) for r in reports)
+    lines = [
+        "",
+        "[5/5] Kết quả / Summary",
+        f"  Học bạ (records)          : {len(records)} học sinh, {len(targets)} tệp "
+        f"({sum(1 for t in targets if t.suffix == '.pdf')} PDF, "
+        f"{sum(1 for t in targets if t.suffix == '.xml')} XML)",
+        f"  Chữ ký (signatures)       : {signatures} "
+        f"({sign_seconds:.1f} s, {signatures / max(sign_seconds, 1e-9):.1f} chữ ký/s)",
+    ]
+    for ind in Indication:
+        lines.append(f"  {INDICATION_LABELS['vi'][ind]:<26}: {verdicts.get(ind, 0)}"
+                     f"  (PDF {by_format.get(('pdf', ind), 0)}, XML {by_format.get(('xml', ind), 0)})"
+                     f"  [{ind.value}]")
+    lines += [
+        f"  Xác thực (verification)   : {len(reports)} tệp trong {verify_seconds:.1f} s "
+        f"({len(reports) / max(verify_seconds, 1e-9):.1f} tệp/s), ngoại tuyến",
+        f"  Báo cáo HTML              : {reports_dir / 'index.html'}",
+        f"  Tệp đã ký                 : {signed_dir}",
+        f"  Tổng thời gian            : {time.perf_counter() - t0:.1f} s",
+    ]
+    print("\n".join(lines))
+    bad = [rep for rep in reports if rep.indication is not Indication.TOTAL_PASSED]
+    for rep in bad[:5]:
+        sub = rep.subindication.value if rep.subindication else ""
+        _say(f"  {rep.file}: {rep.indication.value} {sub} — {rep.message(args.lang)}")
+
+    if args.serve:
+        _serve(layout.config, args.serve_port, signed_dir)
+    return 0 if not bad else 1
+
+
+def _serve(config: Path, port: int, signed_dir: Path) -> None:
+    from werkzeug.serving import run_simple
+
+    from verifier.app import create_app
+
+    os.environ["HOCBA_CONFIG"] = str(config)
+    app = create_app()
+    _say(f"\nTrang xác thực: http://127.0.0.1:{port}/  — thả các tệp trong {signed_dir} vào trang."
+         "\nCtrl+C để dừng.")
+    run_simple("127.0.0.1", port, app, threaded=True)

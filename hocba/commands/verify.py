@@ -1,0 +1,118 @@
+"""``hocba verify`` (CONTRACT 5): a thin adapter over :class:`verifier.core.Verifier`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ground.config import REVOCATION_MODES, load_config
+from ground.errors import UsageError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INDETERMINATE = 0, 1, 2, 3
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser(
+        "verify",
+        help="xác thực học bạ số (PDF/XML) — verify signed record books",
+        description=(
+            "Xác thực chữ ký số trên học bạ (PAdES cho PDF, XAdES cho XML). "
+            "Verify the signatures of record books (PAdES PDF, XAdES XML). "
+            "Exit codes: 0 every file TOTAL_PASSED; 1 a file failed; 2 usage or input error "
+            "(unreadable file, unsupported format, bad option); 3 nothing failed but a file "
+            "is INDETERMINATE."),
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="PDF or XML files (format detected from content)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="hocba.toml (default: $HOCBA_CONFIG, else built-in defaults)")
+    p.add_argument("--trust-anchor", action="append", default=[], metavar="PEM",
+                   help="a trusted root certificate (repeatable), added to the config's trust.anchors")
+    p.add_argument("--revocation", choices=REVOCATION_MODES, default=None,
+                   help="revocation checking: require (default: unknown status is never PASSED), "
+                        "soft-fail, or off")
+    p.add_argument("--require-roles", default=None, metavar="ROLE[,ROLE...]",
+                   help="roles that must have signed validly (default: teacher,principal); "
+                        "an empty string requires none")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text: a short human report (the default, also when output is not a "
+                        "terminal); json: one JSON object per file, one per line (JSON Lines)")
+    p.add_argument("--lang", choices=("vi", "en"), default="vi",
+                   help="report language: vi (Vietnamese, default) or en")
+    p.add_argument("--report-html", type=Path, default=None, metavar="FILE",
+                   help="also write a self-contained HTML report of all files to FILE")
+    p.add_argument("--validation-time", default=None, metavar="ISO8601",
+                   help="judge the files as of this past moment (e.g. 2025-06-30T12:00:00+07:00); "
+                        "default: now. Only embedded or cached revocation data is used then.")
+    p.set_defaults(func=run)
+
+
+def _parse_time(value: str) -> datetime:
+    try:
+        t = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--validation-time: not an ISO 8601 date/time: {value!r}") from None
+    return t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ground.vocab import Indication
+    from verifier.core import Verifier
+    from verifier.policy import Policy
+
+    cfg = load_config(args.config)
+    roles = None
+    if args.require_roles is not None:
+        roles = [r for r in (x.strip() for x in args.require_roles.split(",")) if r]
+    for a in args.trust_anchor:
+        if not Path(a).is_file():
+            raise UsageError(f"--trust-anchor: file not found: {a}")
+    policy = Policy.from_config(cfg, extra_anchors=args.trust_anchor,
+                                revocation_mode=args.revocation, required_roles=roles)
+    vtime = _parse_time(args.validation_time) if args.validation_time else None
+    verifier = Verifier(policy)
+
+    reports = []
+    exit_code = EXIT_OK
+    usage_error = False
+    progress = len(args.files) > 1 and sys.stderr.isatty()
+    max_bytes = int(policy.limits.max_file_mb * 1024 * 1024) + 1
+    for i, name in enumerate(args.files, 1):
+        if progress:
+            print(f"[{i}/{len(args.files)}] {name}", file=sys.stderr, flush=True)
+        try:
+            with open(name, "rb") as fh:
+                data = fh.read(max_bytes)
+        except OSError as e:
+            print(f"hocba: {name}: cannot read: {e.strerror or e}", file=sys.stderr)
+            usage_error = True
+            continue
+        report = verifier.verify(data, name=name, validation_time=vtime)
+        reports.append(report)
+        if report.format is None:
+            # CONTRACT 5: input that is neither PDF nor XML is a usage/input error.
+            print(f"hocba: {name}: {report.message(args.lang)}", file=sys.stderr)
+            usage_error = True
+        if args.format == "json":
+            sys.stdout.write(json.dumps(report.to_dict(args.lang), ensure_ascii=False) + "\n")
+        else:
+            from verifier.text import render_text
+
+            sys.stdout.write(render_text(report, args.lang) + "\n\n")
+        sys.stdout.flush()
+        ind = report.indication
+        if ind is Indication.TOTAL_FAILED:
+            exit_code = EXIT_FAILED
+        elif ind is Indication.INDETERMINATE and exit_code == EXIT_OK:
+            exit_code = EXIT_INDETERMINATE
+    if args.report_html is not None:
+        from verifier.html import render_html
+
+        try:
+            args.report_html.write_text(render_html(reports, args.lang), encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"--report-html: cannot write {args.report_html}: {e.strerror}") from None
+    if usage_error:
+        return EXIT_USAGE
+    return exit_code

@@ -1,0 +1,199 @@
+"""Key sources, opened once per batch into a pyHanko :class:`Signer`.
+
+- PKCS#12 (``--key FILE.p12``): decrypted once; the private key object is kept
+  (pyHanko's ``SimpleSigner.sign_raw`` re-parses the key for every signature).
+- PKCS#11 (``--pkcs11-module LIB --token-label L [--key-label K]``): one
+  session, one login for the whole batch (pyHanko ``PKCS11Signer``).
+
+Both carry the signer's chain in ``cert_registry`` so it is embedded in every
+signature. RSA signs with PKCS#1 v1.5 unless ``[signing] rsa_padding = "pss"``
+(RSASSA-PSS, SHA-256, MGF1-SHA-256, 32-byte salt); ECDSA keys sign with ECDSA.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from asn1crypto import algos, x509 as asn1_x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from pyhanko.sign import signers
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from ground.config import Config
+from ground.errors import HocbaError, UsageError
+
+PIN_ENV = "HOCBA_PIN"
+
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+
+
+@dataclass(frozen=True)
+class KeySource:
+    """Where the signing key lives. Exactly one of ``p12`` / ``pkcs11_module``."""
+
+    p12: Path | None = None
+    pkcs11_module: str | None = None
+    token_label: str | None = None
+    key_label: str | None = None
+
+    def describe(self) -> str:
+        if self.p12 is not None:
+            return str(self.p12)
+        return f"PKCS#11 {self.pkcs11_module} token {self.token_label!r}"
+
+    def check(self) -> None:
+        if (self.p12 is None) == (self.pkcs11_module is None):
+            raise UsageError("cần đúng một nguồn khoá: --key hoặc --pkcs11-module "
+                             "(exactly one key source: --key or --pkcs11-module)")
+        if self.pkcs11_module is not None and not self.token_label:
+            raise UsageError("--pkcs11-module cần --token-label (--token-label is required)")
+
+
+def read_pin(source: KeySource) -> str:
+    """PIN from ``$HOCBA_PIN``, else asked once on a terminal, else a usage error."""
+    env = os.environ.get(PIN_ENV)
+    if env is not None:
+        return env
+    if sys.stdin.isatty():
+        try:
+            return getpass.getpass(f"Mã PIN cho {source.describe()} (PIN): ")
+        except (EOFError, KeyboardInterrupt):
+            raise UsageError("không nhập mã PIN (no PIN entered)") from None
+    raise UsageError(f"chưa có mã PIN: đặt biến môi trường {PIN_ENV} hoặc chạy trên terminal "
+                     f"(no PIN: set {PIN_ENV} or run on a terminal)")
+
+
+def pss_mechanism(digest: str) -> algos.SignedDigestAlgorithm:
+    salt = {"sha256": 32, "sha384": 48, "sha512": 64}[digest]
+    return algos.SignedDigestAlgorithm({
+        "algorithm": "rsassa_pss",
+        "parameters": algos.RSASSAPSSParams({
+            "hash_algorithm": algos.DigestAlgorithm({"algorithm": digest}),
+            "mask_gen_algorithm": algos.MaskGenAlgorithm({
+                "algorithm": "mgf1",
+                "parameters": algos.DigestAlgorithm({"algorithm": digest}),
+            }),
+            "salt_length": salt,
+            "trailer_field": "trailer_field_bc",
+        }),
+    })
+
+
+class CachedKeySigner(signers.SimpleSigner):
+    """A ``SimpleSigner`` that keeps the parsed private key (loaded once per batch)."""
+
+    def __init__(self, private_key: Any, signing_cert: asn1_x509.Certificate,
+                 cert_registry: SimpleCertificateStore,
+                 signature_mechanism: algos.SignedDigestAlgorithm | None = None) -> None:
+        from pyhanko.keys.internal import translate_pyca_cryptography_key_to_asn1
+
+        super().__init__(signing_cert=signing_cert,
+                         signing_key=translate_pyca_cryptography_key_to_asn1(private_key),
+                         cert_registry=cert_registry, signature_mechanism=signature_mechanism)
+        self.private_key = private_key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        key = self.private_key
+        h = _HASHES[digest_algorithm]()
+        if isinstance(key, rsa.RSAPrivateKey):
+            mech = self.get_signature_mechanism_for_digest(digest_algorithm)
+            if mech["algorithm"].native == "rsassa_pss":
+                salt = int(mech["parameters"]["salt_length"].native)
+                return key.sign(data, padding.PSS(padding.MGF1(h), salt), h)
+            return key.sign(data, padding.PKCS1v15(), h)
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(data, ec.ECDSA(h))
+        return super().sign_raw(data, digest_algorithm)
+
+
+def _asn1_cert(cert: Any) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def load_pkcs12_signer(path: Path, pin: str, config: Config) -> CachedKeySigner:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise UsageError(f"{path}: không đọc được tệp khoá (cannot read key file): "
+                         f"{e.strerror}") from None
+    try:
+        key, cert, extra = pkcs12.load_key_and_certificates(data, pin.encode())
+    except ValueError:
+        raise UsageError(f"{path}: sai mã PIN hoặc không phải tệp PKCS#12 "
+                         f"(wrong PIN or not a PKCS#12 file)") from None
+    if key is None or cert is None:
+        raise UsageError(f"{path}: tệp PKCS#12 không có khoá và chứng thư "
+                         f"(no key and certificate in the PKCS#12 file)")
+    registry = SimpleCertificateStore()  # type: ignore[no-untyped-call]  # unannotated __init__
+    registry.register_multiple([_asn1_cert(c) for c in extra])
+    mech = None
+    if isinstance(key, rsa.RSAPrivateKey):
+        if config.signing.rsa_padding == "pss":
+            mech = pss_mechanism(config.signing.digest)
+        else:
+            mech = algos.SignedDigestAlgorithm({"algorithm": f"{config.signing.digest}_rsa"})
+    elif isinstance(key, ec.EllipticCurvePrivateKey):
+        mech = algos.SignedDigestAlgorithm({"algorithm": f"{config.signing.digest}_ecdsa"})
+    return CachedKeySigner(key, _asn1_cert(cert), registry, mech)
+
+
+class Pkcs11Handle:
+    """An open PKCS#11 session (one login) and the signer bound to it."""
+
+    def __init__(self, session: Any, signer: signers.Signer) -> None:
+        self.session = session
+        self.signer = signer
+
+    def close(self) -> None:
+        try:
+            self.session.close()
+        except Exception:  # pragma: no cover - token already gone
+            pass
+
+
+def open_pkcs11_signer(source: KeySource, pin: str, config: Config) -> Pkcs11Handle:
+    import pkcs11
+    from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+    from pyhanko.config.pkcs11 import TokenCriteria
+
+    try:
+        session = open_pkcs11_session(str(source.pkcs11_module),
+                                      token_criteria=TokenCriteria(label=source.token_label),
+                                      user_pin=pin)
+    except pkcs11.PinIncorrect:
+        raise HocbaError("sai mã PIN của thiết bị ký (wrong token PIN)") from None
+    except pkcs11.PKCS11Error as e:
+        raise HocbaError(f"không mở được thiết bị ký {source.token_label!r} "
+                         f"(cannot open token): {type(e).__name__}") from None
+    except (OSError, RuntimeError) as e:
+        raise UsageError(f"không nạp được thư viện PKCS#11 {source.pkcs11_module} "
+                         f"(cannot load module): {e}") from None
+    label = source.key_label
+    if label is None:
+        # python-pkcs11 objects expose attributes (``.label``) dynamically.
+        keys: list[Any] = list(
+            session.get_objects({pkcs11.Attribute.CLASS: pkcs11.ObjectClass.PRIVATE_KEY}))
+        if len(keys) != 1:
+            session.close()
+            raise UsageError(f"thiết bị có {len(keys)} khoá, cần --key-label "
+                             f"(token holds {len(keys)} keys; pass --key-label)")
+        label = keys[0].label
+    # PKCS11Signer finds the certificate with the same label and pulls the other
+    # certificates on the token (the chain) into its registry.
+    signer = PKCS11Signer(session, cert_label=label, key_label=label,
+                          prefer_pss=config.signing.rsa_padding == "pss",
+                          other_certs_to_pull=None)
+    try:
+        _ = signer.signing_cert
+    except Exception as e:
+        session.close()
+        raise HocbaError(f"không tìm thấy khoá/chứng thư {label!r} trên thiết bị "
+                         f"(key or certificate not found on token): {e}") from None
+    return Pkcs11Handle(session, signer)

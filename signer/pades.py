@@ -1,0 +1,320 @@
+"""PAdES signing of record-book PDFs (ETSI EN 319 142-1 baseline B-B to B-LTA) on pyHanko.
+
+One :class:`PadesSigner` per batch; ``sign(pdf) -> bytes`` per file.
+
+- Role order (subject_teacher → teacher → principal → seal): the roles already
+  in the file are read (declared role, else the certificate's role); signing a
+  role that must come before one present is refused and nothing is written.
+- The role is declared in the signature itself: CAdES signer-attributes-v2,
+  claimed attribute id-at-role (2.5.4.72) = ``urn:hocba:role:<role>`` (see
+  :mod:`signer.cms`); the ``/Reason`` repeats it for people
+  ("Vai trò: Hiệu trưởng (role=principal)"). :func:`declared_role` reads it.
+- Locking: the first signature certifies (DocMDP P=2, ISO 32000-1 12.8.2.2);
+  every signature locks its own field (FieldMDP /Include [own field]).
+- Field: the empty ``Sig_<role>`` field when present, else a new visible field
+  at the foot of the last page in the role's position.
+- Levels: B-B; B-T adds a signature-time-stamp (EN 319 142-1 5.3); B-LT adds a
+  DSS with certificates, OCSP responses and CRLs for every signature in the
+  file and their timestamps (5.4); B-LTA adds a document timestamp (5.5).
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+from asn1crypto import cms, tsp, x509
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+
+from ground.errors import HocbaError
+from ground.roles import role_from_certificate
+from ground.vocab import ROLE_ORDER, Level, Role, nfc
+from signer.appearance import AppearanceFactory, SignerText
+from ground.declared_role import pdf_declared_role
+from signer.cms import TemplateSigner
+from signer.context import SigningContext
+
+# Role positions at the foot of the last page (x1, y1, x2, y2 in points) for new fields.
+ROLE_BOXES: dict[Role, tuple[int, int, int, int]] = {
+    Role.SUBJECT_TEACHER: (40, 150, 220, 230),
+    Role.TEACHER: (40, 50, 220, 130),
+    Role.PRINCIPAL: (230, 50, 410, 130),
+    Role.SEAL: (425, 30, 565, 170),
+}
+
+
+class OrderError(HocbaError):
+    """Signing now would break the role order (exit 1, file untouched)."""
+
+
+# -- reading roles back: the shared codec (ground.declared_role) ---------------------
+
+declared_role = pdf_declared_role
+
+
+def roles_present(reader: PdfFileReader, policy: Any) -> list[tuple[str, Role | None]]:
+    """(field name, role) of every signature already in the file, in file order."""
+    out: list[tuple[str, Role | None]] = []
+    for sig in reader.embedded_regular_signatures:
+        name = declared_role(sig)
+        role: Role | None = None
+        if name:
+            try:
+                role = Role.parse(name)
+            except ValueError:
+                role = None
+        if role is None:
+            try:
+                role = role_from_certificate(sig.signer_cert, policy)
+            except Exception:
+                role = None
+        out.append((sig.field_name, role))
+    return out
+
+
+# -- transport ---------------------------------------------------------------------------
+
+class SessionTimeStamper(RequestsHTTPTimeStamper):
+    """RFC 3161 client keeping one HTTP connection for the whole batch."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        super().__init__(url, timeout=timeout)  # type: ignore[no-untyped-call]  # pyHanko: unannotated
+        self._session = requests.Session()
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+
+        def task() -> tsp.TimeStampResp:
+            try:
+                raw = self._session.post(self.url, req.dump(), headers=self.request_headers(),
+                                         timeout=self.timeout)
+            except OSError as e:
+                raise TimestampRequestError("Error in communication with timestamp server") from e
+            if raw.headers.get("Content-Type") != "application/timestamp-reply":
+                raise TimestampRequestError("Timestamp server response is malformed.", raw)
+            return tsp.TimeStampResp.load(raw.content)
+
+        return await asyncio.to_thread(task)
+
+
+# -- the signer --------------------------------------------------------------------------
+
+def _subject_attr(cert: x509.Certificate, name: str) -> str:
+    for rdn in cert.subject.chosen:
+        for ava in rdn:
+            if ava["type"].native == name:
+                v = ava["value"].native
+                if isinstance(v, str):
+                    return nfc(v)
+    return ""
+
+
+class PadesSigner:
+    """Signs PDFs for one batch; everything that does not change per file is built here."""
+
+    def __init__(self, ctx: SigningContext) -> None:
+        self.ctx = ctx
+        self.role = ctx.role
+        self.level = ctx.level
+        digest = ctx.config.signing.digest
+        self.digest = digest
+        cert: x509.Certificate = ctx.signer.signing_cert
+        self.cms_signer = TemplateSigner(ctx.signer, digest, ctx.role.value)
+        self.text = SignerText(
+            name=_subject_attr(cert, "common_name"),
+            title=_subject_attr(cert, "title"),
+            organization=_subject_attr(cert, "organization_name"),
+            role_label=ctx.role.label("vi"),
+            seal=ctx.role is Role.SEAL,
+        )
+        self.appearance = AppearanceFactory(self.text)
+        self.timestamper = None
+        if self.level.rank >= Level.B_T.rank:
+            self.timestamper = ctx.timestamper
+            if self.timestamper is None:
+                url = ctx.config.timestamp.url
+                if not url:
+                    raise HocbaError("mức B-T trở lên cần dịch vụ cấp dấu thời gian "
+                                     "([timestamp] url) — B-T and above need a TSA URL")
+                self.timestamper = SessionTimeStamper(url, ctx.config.timestamp.timeout)
+        if self.level.rank >= Level.B_LT.rank and ctx.validation_context is None:
+            raise HocbaError("mức B-LT cần ValidationContext (precheck) — "
+                             "B-LT needs the pre-signing validation context")
+        self.reason = f"Vai trò: {ctx.role.label('vi')} (role={ctx.role.value})"
+        self._bytes_reserved: int | None = None
+
+    # -- size estimate, measured once per batch ------------------------------------------
+
+    def _reserve(self) -> int:
+        if self._bytes_reserved is None:
+            dummy = asyncio.run(self.cms_signer.build_cms(b"\0" * 64, None))
+            size = len(dummy) + 64
+            if self.timestamper is not None:
+                tst = asyncio.run(self.timestamper.async_dummy_response(self.digest))
+                size += len(tst.dump()) + 64
+            # hex-encoded in /Contents: two characters per byte, plus slack
+            self._bytes_reserved = 2 * size + 512
+        return self._bytes_reserved
+
+    # -- one file -----------------------------------------------------------------------
+
+    def sign(self, pdf: bytes) -> bytes:
+        writer, pdf_signer = self.pdf_signer_for(pdf)
+        try:
+            out = pdf_signer.sign_pdf(writer, bytes_reserved=self._reserve())
+        except SigningError as e:
+            raise HocbaError(f"không ký được — signing failed: {e}") from None
+        data: bytes = out.getvalue()
+        if self.level is Level.B_LTA:
+            data = self._dss_for_doc_timestamp(data)
+        return data
+
+    def pdf_signer_for(self, pdf: bytes) -> tuple[IncrementalPdfFileWriter, signers.PdfSigner]:
+        """One file's writer and configured ``PdfSigner``, every check done (order, field).
+
+        :meth:`sign` runs it to the end; two-step signing (:mod:`signer.twostep_pdf`)
+        interrupts it at the digest with the same field, appearance, role and locking.
+        """
+        try:
+            writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        except (PdfError, ValueError, KeyError, IndexError, TypeError) as e:
+            raise HocbaError(f"không đọc được tệp PDF — not a readable PDF: {e}") from None
+        reader = writer.prev
+        if reader.encrypted:
+            raise HocbaError("tệp PDF được mã hoá — encrypted PDFs are not supported")
+        present = roles_present(reader, self.ctx.config.policy)
+        self._check_order(present)
+        field_name, new_spec = self._choose_field(writer, reader)
+        first = not present
+        if first:
+            self._lock_empty_fields(writer)
+        else:
+            self._lock_field(writer, field_name)
+        if self.level.rank >= Level.B_LT.rank and present:
+            self._add_dss_for_existing(writer, reader)
+        meta = signers.PdfSignatureMetadata(
+            field_name=field_name,
+            md_algorithm=self.digest,
+            subfilter=SigSeedSubFilter.PADES,
+            reason=self.reason,
+            name=self.text.name or None,
+            certify=first,
+            docmdp_permissions=MDPPerm.FILL_FORMS,
+            embed_validation_info=self.level.rank >= Level.B_LT.rank,
+            use_pades_lta=self.level is Level.B_LTA,
+            validation_context=(self.ctx.validation_context
+                                if self.level.rank >= Level.B_LT.rank else None),
+        )
+        now = datetime.now(timezone.utc)
+        pdf_signer = signers.PdfSigner(meta, self.cms_signer, timestamper=self.timestamper,
+                                       stamp_style=self.appearance.style(now),
+                                       new_field_spec=new_spec)
+        return writer, pdf_signer
+
+    def _check_order(self, present: list[tuple[str, Role | None]]) -> None:
+        me = self.role
+        later = [(f, r) for f, r in present if r is not None and r.rank > me.rank]
+        if later:
+            field_name, first = max(later, key=lambda fr: fr[1].rank)
+            raise OrderError(
+                f"sai thứ tự ký: tệp đã có chữ ký của «{first.label()}», «{me.label()}» phải "
+                f"ký trước — out of order: {first.value} already signed ({field_name}), "
+                f"{me.value} must sign before it")
+        for field_name, role in present:
+            if role is me and me is not Role.SUBJECT_TEACHER:
+                raise OrderError(f"tệp đã có chữ ký «{me.label()}» — already signed as "
+                                 f"{me.value} ({field_name})")
+
+    def _choose_field(self, writer: IncrementalPdfFileWriter,
+                      reader: PdfFileReader) -> tuple[str, fields.SigFieldSpec | None]:
+        base = f"Sig_{self.role.value}"
+        existing = {name: value for name, value, _ in fields.enumerate_sig_fields(reader)}
+        candidates = [base] + ([f"{base}_{i}" for i in range(2, 50)]
+                               if self.role is Role.SUBJECT_TEACHER else [])
+        for i, name in enumerate(candidates):
+            if name in existing:
+                if existing[name] is None:
+                    return name, None
+                continue
+            box = ROLE_BOXES[self.role]
+            if i:
+                dx = (i % 3) * 185
+                box = (box[0] + dx, box[1] + 90 * (i // 3), box[2] + dx, box[3] + 90 * (i // 3))
+            last_page = int(reader.root["/Pages"]["/Count"]) - 1
+            spec = fields.SigFieldSpec(
+                name, on_page=last_page, box=box,
+                field_mdp_spec=fields.FieldMDPSpec(fields.FieldMDPAction.INCLUDE, [name]))
+            return name, spec
+        raise HocbaError(f"trường chữ ký {base} đã được ký — field {base} is already signed")
+
+    def _lock_dict(self, names: list[str]) -> generic.DictionaryObject:
+        return generic.DictionaryObject({  # type: ignore[no-untyped-call]  # pyHanko: unannotated
+            pdf_name("/Type"): pdf_name("/SigFieldLock"),
+            pdf_name("/Action"): pdf_name("/Include"),
+            pdf_name("/Fields"): generic.ArrayObject(generic.TextStringObject(n) for n in names),
+        })
+
+    def _lock_empty_fields(self, writer: IncrementalPdfFileWriter) -> None:
+        # Before the first signature nothing is signed yet, so every empty
+        # signature field gets its FieldMDP lock now (each locks itself).
+        for name, value, ref in fields.enumerate_sig_fields(writer, filled_status=False):
+            obj = ref.get_object()
+            if "/Lock" not in obj:
+                obj[pdf_name("/Lock")] = self._lock_dict([name])
+                writer.update_container(obj)
+
+    def _lock_field(self, writer: IncrementalPdfFileWriter, name: str) -> None:
+        for fname, value, ref in fields.enumerate_sig_fields(writer, with_name=name):
+            obj = ref.get_object()
+            if "/Lock" not in obj:
+                obj[pdf_name("/Lock")] = self._lock_dict([name])
+                writer.update_container(obj)
+
+    def _add_dss_for_existing(self, writer: IncrementalPdfFileWriter,
+                              reader: PdfFileReader) -> None:
+        """B-LT: validation data for the signatures already in the file (EN 319 142-1 5.4)."""
+        from pyhanko.sign.validation.dss import DocumentSecurityStore, collect_validation_info
+
+        vc = self.ctx.validation_context
+        for sig in reader.embedded_signatures:
+            try:
+                paths = asyncio.run(collect_validation_info(sig, vc))
+            except Exception as e:
+                raise HocbaError("không thu thập được dữ liệu xác thực cho chữ ký "
+                                 f"{sig.field_name} — cannot collect validation data: {e}") from None
+            # No VRI (sig_contents=None): an earlier B-LT signer may have written this
+            # signature's VRI entry already, and rewriting a VRI entry is a change that
+            # diff analysis (pyHanko's and ours) rightly treats as suspicious. The DSS's
+            # top-level Certs/OCSPs/CRLs are what validators use (EN 319 142-1 5.4.2).
+            DocumentSecurityStore.supply_dss_in_writer(
+                writer, None, validation_context=vc, paths=paths)
+
+    def _dss_for_doc_timestamp(self, data: bytes) -> bytes:
+        """B-LTA: add the document timestamp's own validation data after it."""
+        from pyhanko.sign.validation import add_validation_info
+
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        ts = [s for s in reader.embedded_signatures if s.sig_object_type == "/DocTimeStamp"]
+        if not ts:
+            return data
+        try:
+            out = add_validation_info(ts[-1], self.ctx.validation_context, skip_timestamp=True)
+        except Exception as e:
+            raise HocbaError(f"không thêm được dữ liệu xác thực cho dấu thời gian — cannot add "
+                             f"validation data for the document timestamp: {e}") from None
+        return bytes(out.getvalue())
+
+
+def sign_pdf(ctx: SigningContext, pdf: bytes) -> bytes:
+    return PadesSigner(ctx).sign(pdf)

@@ -1,0 +1,108 @@
+"""Reference key holder: sign a prepared batch's digests on a PKCS#11 token, one login.
+
+What a token app on the principal's PC does with the batch the school system
+prepared (:class:`signer.twostep.PreparedBatch`): open the token once, check
+that it holds the batch's certificate, sign every digest with the raw
+mechanism (the digest was computed by the server), return the values.
+
+- RSA PKCS#1 v1.5: ``CKM_RSA_PKCS`` over ``DigestInfo(digest)`` (RFC 8017 9.2);
+- RSASSA-PSS: ``CKM_RSA_PKCS_PSS`` over the digest, MGF1 with the same hash,
+  salt as long as the hash (the batch's mechanism parameters);
+- ECDSA: ``CKM_ECDSA`` over the digest (value returned as raw ``r || s``).
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from asn1crypto import algos
+
+from ground.errors import HocbaError, UsageError
+from signer.twostep import PreparedBatch
+
+_CKM_HASH = {"sha256": "SHA256", "sha384": "SHA384", "sha512": "SHA512"}
+
+
+def digest_info(digest: bytes, algorithm: str) -> bytes:
+    """DER ``DigestInfo`` (RFC 8017 9.2 step 2): what CKM_RSA_PKCS signs for PKCS#1 v1.5."""
+    return bytes(algos.DigestInfo({"digest_algorithm": {"algorithm": algorithm},
+                                   "digest": digest}).dump())
+
+
+def check_items(batch: PreparedBatch) -> None:
+    """The digests are what the batch says they are (a corrupted file signs nothing)."""
+    for item in batch.items:
+        if item.digest_algorithm not in _CKM_HASH:
+            raise UsageError(f"{item.name}: thuật toán băm không hỗ trợ (unsupported digest "
+                             f"{item.digest_algorithm})")
+        if hashlib.new(item.digest_algorithm, item.tbs).digest() != item.digest:
+            raise UsageError(f"{item.name}: giá trị băm không khớp dữ liệu trong tệp lô "
+                             f"(digest does not match the batch file's data)")
+
+
+def sign_digests_pkcs11(batch: PreparedBatch, module: str, token_label: str,
+                        key_label: str | None, pin: str) -> dict[str, bytes]:
+    """Sign every item of ``batch`` after ONE login; return {item id: raw value}."""
+    import pkcs11
+    from pkcs11 import MGF, Attribute, Mechanism, ObjectClass
+
+    check_items(batch)
+    try:
+        lib = pkcs11.lib(module)
+    except (OSError, RuntimeError, pkcs11.PKCS11Error) as e:
+        raise UsageError(f"không nạp được thư viện PKCS#11 {module} (cannot load module): "
+                         f"{e}") from None
+    try:
+        token = lib.get_token(token_label=token_label)
+    except pkcs11.NoSuchToken:
+        raise HocbaError(f"không thấy thiết bị ký {token_label!r} (token not found)") from None
+    except pkcs11.PKCS11Error as e:
+        raise HocbaError(f"không mở được thiết bị ký (cannot open token): "
+                         f"{type(e).__name__}") from None
+    try:
+        session = token.open(user_pin=pin)
+    except pkcs11.PinIncorrect:
+        raise HocbaError("sai mã PIN của thiết bị ký (wrong token PIN)") from None
+    except pkcs11.PKCS11Error as e:
+        raise HocbaError(f"không đăng nhập được thiết bị ký (login failed): "
+                         f"{type(e).__name__}") from None
+    with session:
+        attrs: dict[Any, Any] = {Attribute.CLASS: ObjectClass.PRIVATE_KEY}
+        if key_label:
+            attrs[Attribute.LABEL] = key_label
+        keys = list(session.get_objects(attrs))
+        if len(keys) != 1:
+            hint = "" if key_label else "; pass --key-label"
+            raise UsageError(f"thiết bị có {len(keys)} khoá phù hợp, cần đúng một "
+                             f"(token holds {len(keys)} matching keys{hint})")
+        key: Any = keys[0]
+        certs = [bytes(c[Attribute.VALUE]) for c in session.get_objects(
+            {Attribute.CLASS: ObjectClass.CERTIFICATE})]
+        if certs and batch.certificate not in certs:
+            raise HocbaError("chứng thư số của lô ký không có trên thiết bị này — sai thiết bị? "
+                             "(the batch's certificate is not on this token)")
+        mech = batch.mechanism()
+        name = mech.signature_algo
+        out: dict[str, bytes] = {}
+        for item in batch.items:
+            try:
+                if name == "rsassa_pkcs1v15":
+                    value = key.sign(digest_info(item.digest, item.digest_algorithm),
+                                     mechanism=Mechanism.RSA_PKCS)
+                elif name == "rsassa_pss":
+                    params = mech["parameters"]
+                    h = params["hash_algorithm"]["algorithm"].native
+                    mgf_h = params["mask_gen_algorithm"]["parameters"]["algorithm"].native
+                    value = key.sign(item.digest, mechanism=Mechanism.RSA_PKCS_PSS,
+                                     mechanism_param=(getattr(Mechanism, _CKM_HASH[h]),
+                                                      getattr(MGF, _CKM_HASH[mgf_h]),
+                                                      int(params["salt_length"].native)))
+                elif name == "ecdsa":
+                    value = key.sign(item.digest, mechanism=Mechanism.ECDSA)
+                else:
+                    raise UsageError(f"cơ chế ký {name} không hỗ trợ (unsupported mechanism)")
+            except pkcs11.PKCS11Error as e:
+                raise HocbaError(f"{item.name}: thiết bị ký từ chối (token refused to sign): "
+                                 f"{type(e).__name__}") from None
+            out[item.id] = bytes(value)
+        return out

@@ -1,0 +1,347 @@
+"""The verification core: bytes + frozen policy + validation time -> Report.
+
+One :class:`Verifier` per policy, immutable and shared by every thread (STYLE 6):
+it holds only the policy and the :class:`~verifier.trust.TrustEngine` (trust
+anchors, parsed certificates, the revocation cache). Each call gets its own
+:class:`EvalContext`; format modules (``verifier.pdf``, ``verifier.xml``) take
+``(data, ctx)`` and return a :class:`FormatResult`; the record-level checks
+shared by both formats (roles, required roles, signing order) are done here.
+
+The core never raises for bad input: whatever the bytes, the answer is a
+:class:`~verifier.report.Report` (FORMAT_FAILURE when it cannot be evaluated).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from ground.vocab import Indication, Role, SubIndication
+from verifier import messages
+from verifier.policy import Policy
+from verifier.report import Check, Finding, Foreign, Report, SignatureReport, format_failure
+from verifier.trust import TrustEngine
+
+log = logging.getLogger(__name__)
+# pyHanko logs hostile-input diagnostics (with tracebacks) at WARNING; the report
+# carries what matters, so keep them off the terminal unless logging is configured.
+logging.getLogger("pyhanko").addHandler(logging.NullHandler())
+logging.getLogger("pyhanko").propagate = False
+
+messages.register("file_too_large", "Tệp quá lớn ({size} MB, tối đa {limit} MB).",
+                  "The file is too large ({size} MB, at most {limit} MB).")
+messages.register("unknown_format", "Không phải tệp PDF hay XML: định dạng không được hỗ trợ.",
+                  "Neither PDF nor XML: unsupported format.")
+messages.register("xml_unavailable", "Chưa hỗ trợ xác thực XML trong phiên bản này.",
+                  "XML verification is not available in this build.")
+messages.register("internal_error", "Không thể đánh giá tệp ({detail}).",
+                  "The file could not be evaluated ({detail}).")
+messages.register("roles_ok", "Vai trò khai báo trong các chữ ký khớp với chứng thư số.",
+                  "The roles the signatures declare match their certificates.")
+messages.register("role_mismatch",
+                  "Chữ ký {id} khai báo vai trò {claimed} nhưng chứng thư số là của {actual}.",
+                  "Signature {id} declares the role {claimed} but its certificate is a {actual}'s.")
+messages.register("required_roles_ok", "Có đủ chữ ký hợp lệ của: {roles}.",
+                  "Valid signatures present for: {roles}.")
+messages.register("required_role_missing", "Thiếu chữ ký hợp lệ của: {roles}.",
+                  "No valid signature by: {roles}.")
+messages.register("required_role_undetermined",
+                  "Không xác định được chữ ký hợp lệ của: {roles} (có chữ ký chưa xác thực được).",
+                  "Cannot establish a valid signature by: {roles} (some signatures could not be validated).")
+messages.register("required_role_missing_year",
+                  "Năm học {year}: thiếu chữ ký hợp lệ (bao phủ năm học này và khối thông tin học sinh) "
+                  "của: {roles}.",
+                  "School year {year}: no valid signature (covering this year and the identity block) "
+                  "by: {roles}.")
+messages.register("required_role_missing_years",
+                  "Năm học {year}: thiếu chữ ký hợp lệ (bao phủ năm học này và khối thông tin học sinh) "
+                  "của: {roles}; {others} năm học khác cũng thiếu chữ ký.",
+                  "School year {year}: no valid signature (covering this year and the identity block) "
+                  "by: {roles}; {others} more school year(s) also lack signatures.")
+messages.register("required_role_undetermined_year",
+                  "Năm học {year}: không xác định được chữ ký hợp lệ của: {roles} "
+                  "(có chữ ký chưa xác thực được).",
+                  "School year {year}: cannot establish a valid signature by: {roles} "
+                  "(some signatures could not be validated).")
+messages.register("signing_order_ok", "Thứ tự ký đúng: giáo viên → hiệu trưởng → con dấu.",
+                  "Signing order is right: teacher → principal → seal.")
+messages.register("signing_order_wrong", "Sai thứ tự ký: {first} ký sau {second}.",
+                  "Wrong signing order: {first} signed after {second}.")
+messages.register("signing_order_unproven",
+                  "Không xác định được thứ tự ký giữa {first} và {second}: không có bằng chứng đã ký "
+                  "(chữ ký sau bao phủ giá trị chữ ký trước, hoặc dấu thời gian tin cậy).",
+                  "The signing order of {first} and {second} cannot be established: no signed "
+                  "evidence (a later signature covering the earlier signature value, or trusted "
+                  "timestamps).")
+messages.register("signing_order_incomplete",
+                  "Chưa xác định được thứ tự ký: hồ sơ còn thiếu chữ ký bắt buộc.",
+                  "The signing order cannot be established: a required signature is missing.")
+messages.register("no_role", "không rõ vai trò", "unknown role")
+
+
+@dataclass(frozen=True)
+class EvalContext:
+    """What a format module needs for one file: policy, trust engine, validation time.
+
+    ``explicit_time`` is True when the caller asked for a past moment
+    (``--validation-time``); then nothing is fetched online (the network can only
+    say what is true now) and only embedded or cached revocation data is used.
+    """
+
+    policy: Policy
+    trust: TrustEngine
+    validation_time: datetime
+    explicit_time: bool = False
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class FormatResult:
+    """What a format module returns: its signatures in signing order, and its checks.
+
+    ``order_groups``: indices into ``signatures`` that each must follow the role
+    order teacher → principal → seal (e.g. one group per school-year block of an
+    XML record); ``None`` means all signatures form one sequence.
+
+    ``vouches``: per signature, whether it vouches for the record - covers what
+    the record is (XML record book: the identity block and a year block; other
+    XML: all content outside the signatures); ``None`` for a signature whose
+    coverage could not be established. Only vouching signatures satisfy
+    ``required_roles`` and take part in ``signing_order``. ``vouches=None``: every
+    signature does (PDF: each signature covers its revision).
+
+    ``group_labels``: when given (one per ``order_groups`` entry, e.g. the school
+    year), the required roles are checked per group: every group needs a
+    TOTAL_PASSED signature for each required role.
+    """
+
+    format: str  # "pdf" | "xml"
+    signatures: tuple[SignatureReport, ...]
+    checks: tuple[Check, ...] = ()
+    record: dict[str, str] | None = None
+    order_groups: tuple[tuple[int, ...], ...] | None = None
+    vouches: tuple[bool | None, ...] | None = None
+    group_labels: tuple[str, ...] | None = None
+    # Signing order evidence (CONTRACT 6): ``None`` - the signatures are listed in the
+    # order they were made, proven by the format (PDF revisions); otherwise the pairs
+    # (a, b), indices into ``signatures``, where a is proven to precede b (XML:
+    # coverage of earlier signature values, trusted timestamps). Pairs absent from it
+    # are not ordered by any evidence.
+    precedes: frozenset[tuple[int, int]] | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def detect_format(data: bytes) -> str | None:
+    """PDF or XML by content (CONTRACT 5: never by name)."""
+    head = data[:1024]
+    if b"%PDF-" in head:
+        return "pdf"
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"<") or stripped.startswith(b"\xff\xfe<") or stripped.startswith(b"\xfe\xff\x00<"):
+        return "xml"
+    return None
+
+
+class Verifier:
+    """Immutable, thread-safe verifier: ``Verifier(policy).verify(data, name=...)``."""
+
+    __slots__ = ("_policy", "_trust")
+    _policy: Policy
+    _trust: TrustEngine
+
+    def __init__(self, policy: Policy, trust: TrustEngine | None = None) -> None:
+        object.__setattr__(self, "_policy", policy)
+        object.__setattr__(self, "_trust", trust or TrustEngine(policy))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Verifier is immutable")
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    @property
+    def trust(self) -> TrustEngine:
+        return self._trust
+
+    def verify(self, data: bytes, *, name: str,
+               validation_time: datetime | None = None) -> Report:
+        explicit = validation_time is not None
+        if validation_time is None:
+            validation_time = datetime.now(timezone.utc)
+        elif validation_time.tzinfo is None:
+            validation_time = validation_time.replace(tzinfo=timezone.utc)
+        sha = hashlib.sha256(data).hexdigest()
+        limit = self.policy.limits.max_file_mb
+        if len(data) > limit * 1024 * 1024:
+            return _stamp(format_failure(name, sha, None, Finding.of(
+                "file_too_large", size=f"{len(data) / 1048576:.1f}", limit=f"{limit:g}")),
+                validation_time)
+        fmt = detect_format(data)
+        if fmt is None:
+            return _stamp(format_failure(name, sha, None, Finding.of("unknown_format")),
+                          validation_time)
+        ctx = EvalContext(self.policy, self.trust, validation_time, explicit, name)
+        try:
+            if fmt == "pdf":
+                from verifier.pdf import evaluate_pdf
+
+                result = evaluate_pdf(data, ctx)
+            else:
+                try:
+                    from verifier.xml import evaluate_xml
+                except ImportError:
+                    return _stamp(format_failure(name, sha, "xml", Finding.of("xml_unavailable")),
+                                  validation_time)
+                result = evaluate_xml(data, ctx)
+        except RecursionError:
+            return _stamp(format_failure(name, sha, fmt, Finding.of(
+                "format_error", detail="nesting too deep")), validation_time)
+        except Exception as e:  # never a traceback for hostile input (CONTRACT 6)
+            log.debug("evaluation of sha256=%s failed", sha, exc_info=True)  # no file names: privacy
+            return _stamp(format_failure(name, sha, fmt, Finding.of(
+                "internal_error", detail=Foreign(f"{type(e).__name__}: {e}"[:300]))), validation_time)
+        checks = tuple(result.checks) + record_checks(result, self.policy)
+        return Report(file=name, sha256=sha, format=result.format,
+                      signatures=result.signatures, checks=checks, record=result.record,
+                      validation_time=validation_time)
+
+
+def _stamp(report: Report, validation_time: datetime) -> Report:
+    from dataclasses import replace
+
+    return replace(report, validation_time=validation_time)
+
+
+def _role_label(role: str | None, lang: str = "vi") -> str:
+    try:
+        return Role(role).label(lang) if role else "?"
+    except ValueError:
+        return role or "?"
+
+
+def record_checks(result: FormatResult, policy: Policy) -> tuple[Check, ...]:
+    """Checks shared by both formats: roles, required_roles, signing_order."""
+    sigs = [s for s in result.signatures if not s.is_document_timestamp]
+    if not sigs:
+        return ()
+    checks: list[Check] = []
+
+    # roles: the role a signature declares must be its certificate's (CONTRACT 8).
+    mismatched = [s for s in sigs if s.claimed_role is not None and s.claimed_role != s.role]
+    if mismatched:
+        s = mismatched[0]
+        checks.append(Check("roles", False, Finding.of(
+            "role_mismatch", id=s.id, claimed=s.claimed_role, actual=s.role or "?"),
+            Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE))
+    else:
+        checks.append(Check("roles", True, Finding.of("roles_ok")))
+
+    def vouch(i: int) -> bool | None:
+        if result.vouches is None:
+            return True
+        return result.vouches[i] if i < len(result.vouches) else None
+
+    n = len(result.signatures)
+    vouching = tuple(i for i in range(n) if vouch(i)
+                     and not result.signatures[i].is_document_timestamp)
+    if result.order_groups is not None:
+        groups = tuple(tuple(i for i in g if 0 <= i < n and vouch(i)) for g in result.order_groups)
+    else:
+        groups = (vouching,)
+
+    # required_roles: present AND TOTAL_PASSED, by a signature that vouches for the
+    # record (a valid signature over something else proves nothing about it), in
+    # every record part (school year) when the format names parts. A role that is
+    # missing while a signature that might count could not be validated (its role
+    # or coverage cannot be trusted) is INDETERMINATE.
+    if policy.required_roles:
+        labelled = (result.group_labels is not None and result.order_groups is not None
+                    and len(result.group_labels) == len(groups))
+        parts: list[tuple[str, tuple[int, ...]]] = (
+            list(zip(result.group_labels or (), groups)) if labelled else [("", vouching)])
+        unknown = [i for i in range(n) if vouch(i) is None
+                   and result.signatures[i].indication is Indication.INDETERMINATE]
+        short: list[tuple[str, list[Role], bool]] = []
+        for label, idx in parts:
+            members = [result.signatures[i] for i in idx
+                       if not result.signatures[i].is_document_timestamp]
+            missing = [r for r in policy.required_roles
+                       if not any(s.role == r.value and s.indication is Indication.TOTAL_PASSED
+                                  for s in members)]
+            if missing:
+                undetermined = bool(unknown) or any(
+                    s.indication is Indication.INDETERMINATE for s in members)
+                short.append((label, missing, undetermined))
+        if not short:
+            names = ", ".join(r.value for r in policy.required_roles)
+            checks.append(Check("required_roles", True, Finding.of("required_roles_ok", roles=names)))
+        else:
+            label, missing, undetermined = short[0]
+            names = ", ".join(r.value for r in missing)
+            failed = [p for p in short if not p[2]]
+            if failed:  # a definite gap wins over an undetermined one
+                label, missing, undetermined = failed[0]
+                names = ", ".join(r.value for r in missing)
+            others = len(short) - 1
+            if undetermined:
+                finding = (Finding.of("required_role_undetermined_year", year=label, roles=names)
+                           if label else Finding.of("required_role_undetermined", roles=names))
+                checks.append(Check("required_roles", False, finding, Indication.INDETERMINATE, None))
+            else:
+                if not label:
+                    finding = Finding.of("required_role_missing", roles=names)
+                elif others:
+                    finding = Finding.of("required_role_missing_years", year=label, roles=names,
+                                         others=others)
+                else:
+                    finding = Finding.of("required_role_missing_year", year=label, roles=names)
+                checks.append(Check("required_roles", False, finding,
+                                    Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE))
+
+    # signing_order: subject teacher → teacher → principal → seal among the signatures
+    # that vouch for the record (per group), judged from signed evidence only: the
+    # revision order (PDF) or ``precedes`` (XML). A pair of roles that no evidence
+    # orders is "not established" (INDETERMINATE), never "right"; so is the order of
+    # a record that still lacks a required role.
+    wrong: tuple[str, str] | None = None
+    unproven: tuple[str, str] | None = None
+    for group in groups:
+        ranked: list[tuple[int, Role]] = []
+        for i in group:
+            s = result.signatures[i]
+            if s.is_document_timestamp or s.role is None:
+                continue
+            try:
+                ranked.append((i, Role(s.role)))
+            except ValueError:
+                continue
+        for ia, ra in ranked:
+            for ib, rb in ranked:
+                if ra.rank >= rb.rank:
+                    continue  # only pairs where ra must come first
+                if result.precedes is None:
+                    before, after = ia < ib, ib < ia
+                else:
+                    before, after = (ia, ib) in result.precedes, (ib, ia) in result.precedes
+                if after and not before:
+                    wrong = wrong or (ra.value, rb.value)
+                elif not before:
+                    unproven = unproven or (ra.value, rb.value)
+    missing_roles = any(c.name == "required_roles" and not c.passed for c in checks)
+    if wrong:
+        checks.append(Check("signing_order", False, Finding.of(
+            "signing_order_wrong", first=wrong[0], second=wrong[1]),
+            Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE))
+    elif unproven:
+        checks.append(Check("signing_order", False, Finding.of(
+            "signing_order_unproven", first=unproven[0], second=unproven[1]),
+            Indication.INDETERMINATE, SubIndication.SIG_CONSTRAINTS_FAILURE))
+    elif missing_roles:
+        checks.append(Check("signing_order", False, Finding.of("signing_order_incomplete"),
+                            Indication.INDETERMINATE, SubIndication.SIG_CONSTRAINTS_FAILURE))
+    else:
+        checks.append(Check("signing_order", True, Finding.of("signing_order_ok")))
+    return tuple(checks)

@@ -1,0 +1,233 @@
+"""The verification report: a value (STYLE 2).
+
+Frozen dataclasses; the overall verdict is *derived* from the signatures and the
+document checks, never stored beside them. Human text is not stored either:
+findings carry a message code and arguments, rendered in the report language by
+:mod:`verifier.messages`, so the JSON report, the text report and the web page
+all render the same value in Vietnamese or English.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ground.vocab import Indication, SubIndication
+
+
+class Foreign(str):
+    """Text a library wrote (pyHanko, certvalidator, lxml): English, technical. English
+    reports show it as a detail; Vietnamese reports leave it out rather than mix
+    languages (the Vietnamese sentence around it says what happened)."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A note about a signature or the document: message code + arguments."""
+
+    code: str
+    # Argument values are strings, or findings rendered in the report's language
+    # (a reason inside a reason), never text rendered in advance in one language.
+    args: tuple[tuple[str, "str | Finding | tuple[Finding, ...]"], ...] = ()
+
+    @staticmethod
+    def of(code: str, **args: Any) -> "Finding":
+        def keep(v: Any) -> "str | Finding | tuple[Finding, ...]":
+            if isinstance(v, (Finding, Foreign)):
+                return v
+            if isinstance(v, (tuple, list)) and all(isinstance(x, Finding) for x in v):
+                return tuple(v)
+            return str(v)
+        return Finding(code, tuple((k, keep(v)) for k, v in args.items()))
+
+    def render(self, lang: str = "vi") -> str:
+        from verifier.messages import render
+
+        def text(v: "str | Finding | tuple[Finding, ...]") -> str:
+            # a sentence inside a sentence: without its own final full stop
+            if isinstance(v, Finding):
+                return v.render(lang).rstrip(".")
+            if isinstance(v, tuple):
+                return "; ".join(f.render(lang).rstrip(".") for f in v)
+            return v
+        return render(self.code, {k: (v if isinstance(v, Foreign) else text(v))
+                                  for k, v in self.args}, lang)
+
+    @property
+    def informational(self) -> bool:
+        """A note that something checked out (never the reason for a failure)."""
+        return self.code.endswith("_ok") or self.code in _INFO_CODES
+
+
+_INFO_CODES = frozenset({"sig_intact", "signed_elements", "cert_ok_at_poe"})
+
+
+@dataclass(frozen=True)
+class SignerInfo:
+    common_name: str | None
+    organization: str | None
+    title: str | None
+    subject: str
+    issuer: str
+    serial: str
+    not_before: datetime
+    not_after: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "common_name": self.common_name, "organization": self.organization,
+            "title": self.title, "subject": self.subject, "issuer": self.issuer,
+            "serial": self.serial, "not_before": _iso(self.not_before),
+            "not_after": _iso(self.not_after),
+        }
+
+
+@dataclass(frozen=True)
+class TimestampInfo:
+    time: datetime
+    tsa: str
+    valid: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"time": _iso(self.time), "tsa": self.tsa, "valid": self.valid}
+
+
+@dataclass(frozen=True)
+class RevocationInfo:
+    status: str  # good | revoked | unknown
+    source: str | None  # ocsp | crl | embedded | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "source": self.source}
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    id: str
+    indication: Indication
+    subindication: SubIndication | None
+    role: str | None = None
+    claimed_role: str | None = None
+    signer: SignerInfo | None = None
+    signing_time: datetime | None = None
+    timestamp: TimestampInfo | None = None
+    level: str | None = None
+    integrity: bool | None = False
+    coverage: str | None = None  # entire_file | entire_revision | partial
+    modifications_after: str | None = None  # none | signatures_only | other
+    chain: tuple[str, ...] = ()
+    revocation: RevocationInfo | None = None
+    findings: tuple[Finding, ...] = ()
+    # True for PDF document timestamps (they are reported, not role-bearing).
+    is_document_timestamp: bool = False
+
+    def to_dict(self, lang: str = "vi") -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "role": self.role,
+            "claimed_role": self.claimed_role,
+            "signer": self.signer.to_dict() if self.signer else None,
+            "signing_time": _iso(self.signing_time),
+            "timestamp": self.timestamp.to_dict() if self.timestamp else None,
+            "level": self.level,
+            "indication": self.indication.value,
+            "subindication": self.subindication.value if self.subindication else None,
+            "integrity": self.integrity,
+            "coverage": self.coverage,
+            "modifications_after": self.modifications_after,
+            "chain": list(self.chain),
+            "revocation": self.revocation.to_dict() if self.revocation else None,
+            "findings": [f.render(lang) for f in self.findings],
+            "document_timestamp": self.is_document_timestamp,
+        }
+
+
+@dataclass(frozen=True)
+class Check:
+    """A document-level check (required_roles, signing_order, unsigned_content, ...)."""
+
+    name: str
+    passed: bool
+    detail: Finding
+    # What a failure means for the document (ignored when passed).
+    indication: Indication = Indication.TOTAL_FAILED
+    subindication: SubIndication | None = None
+
+    def to_dict(self, lang: str = "vi") -> dict[str, Any]:
+        return {"name": self.name, "passed": self.passed, "detail": self.detail.render(lang)}
+
+
+@dataclass(frozen=True)
+class Report:
+    file: str
+    sha256: str
+    format: str | None  # pdf | xml | None when not recognised
+    signatures: tuple[SignatureReport, ...] = ()
+    checks: tuple[Check, ...] = ()
+    record: dict[str, str] | None = None
+    validation_time: datetime | None = None
+
+    # -- derived verdict (EN 319 102-1 indications) --------------------------------
+    def _worst(self) -> tuple[Indication, SubIndication | None, Finding | None]:
+        worst: tuple[Indication, SubIndication | None, Finding | None] = (
+            Indication.TOTAL_PASSED, None, None)
+        # Signatures first: what happened to a signature explains a record check's failure.
+        for s in self.signatures:
+            if s.indication.severity > worst[0].severity:
+                reason = next((f for f in s.findings if not f.informational),
+                              Finding.of("signature_not_passed", id=s.id))
+                worst = (s.indication, s.subindication, reason)
+        for c in self.checks:
+            if not c.passed and c.indication.severity > worst[0].severity:
+                worst = (c.indication, c.subindication, c.detail)
+        if not self.signatures and worst[0] is Indication.TOTAL_PASSED:
+            worst = (Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE,
+                     Finding.of("no_signatures"))
+        return worst
+
+    @property
+    def indication(self) -> Indication:
+        return self._worst()[0]
+
+    @property
+    def subindication(self) -> SubIndication | None:
+        return self._worst()[1]
+
+    def message(self, lang: str = "vi") -> str:
+        ind, _, finding = self._worst()
+        if ind is Indication.TOTAL_PASSED:
+            from verifier.messages import render
+
+            return render("all_passed", {"count": str(sum(
+                1 for s in self.signatures if not s.is_document_timestamp))}, lang)
+        assert finding is not None
+        return finding.render(lang)
+
+    def to_dict(self, lang: str = "vi") -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "sha256": self.sha256,
+            "format": self.format,
+            "indication": self.indication.value,
+            "subindication": self.subindication.value if self.subindication else None,
+            "message": self.message(lang),
+            "record": self.record,
+            "signatures": [s.to_dict(lang) for s in self.signatures],
+            "checks": [c.to_dict(lang) for c in self.checks],
+            "validation_time": _iso(self.validation_time),
+        }
+
+
+def format_failure(file: str, sha256: str, fmt: str | None, finding: Finding) -> Report:
+    """The report for input that could not be evaluated at all (FORMAT_FAILURE)."""
+    return Report(file=file, sha256=sha256, format=fmt, checks=(
+        Check("format", False, finding, Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE),))
+
+
+def _iso(d: datetime | None) -> str | None:
+    return d.isoformat() if d is not None else None
+
+
+_ = field  # re-exported for subclasses' convenience

@@ -1,0 +1,170 @@
+"""The human report (Vietnamese by default, English with ``lang="en"``).
+
+Shows what Thông tư 15/2025 asks a verifier to show: valid or not, issuing CA,
+signer, organisation, signing time or timestamp, integrity, validity at signing
+time, certificate validity period — plus the role and why a check failed or
+could not be completed. "Không xác định" (indeterminate) is never shown as valid.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from ground.vocab import INDICATION_LABELS, Indication, Role
+from verifier.report import Report, SignatureReport
+
+LABELS: dict[str, dict[str, str]] = {
+    "vi": {
+        "file": "Tệp", "verdict": "Kết quả", "reason": "Lý do", "record": "Học bạ",
+        "student": "Học sinh", "school": "Trường", "year": "Năm học",
+        "signature": "Chữ ký", "doc_ts": "Dấu thời gian tài liệu", "role": "Vai trò",
+        "claimed": "vai trò khai báo", "signer": "Người ký", "org": "Đơn vị",
+        "ca": "CA cấp chứng thư", "signing_time": "Thời điểm ký (tự khai)",
+        "timestamp": "Dấu thời gian", "integrity": "Toàn vẹn nội dung",
+        "validity": "Hiệu lực tại thời điểm ký", "period": "Thời hạn chứng thư",
+        "revocation": "Tình trạng thu hồi", "level": "Mức", "coverage": "Phạm vi ký",
+        "after": "Thay đổi sau khi ký", "checks": "Kiểm tra hồ sơ", "notes": "Ghi chú",
+        "yes": "Có", "no": "Không", "intact": "Nguyên vẹn", "broken": "BỊ THAY ĐỔI",
+        "integrity_unknown": "không kiểm tra được (xem ghi chú)",
+        "none": "không có", "unknown_role": "không xác định", "from": "từ", "to": "đến",
+        "good": "chưa bị thu hồi", "revoked": "ĐÃ BỊ THU HỒI", "unknown": "không xác định",
+        "by": "bởi", "valid_ts": "hợp lệ", "invalid_ts": "KHÔNG hợp lệ",
+        "mod_none": "không có", "mod_signatures_only": "chỉ thêm chữ ký / dấu thời gian / dữ liệu xác thực",
+        "mod_other": "CÓ THAY ĐỔI NỘI DUNG",
+        "mod_form_filling": "các trường biểu mẫu được điền sau khi ký (người ký cho phép)",
+        "mod_unknown": "không xác định được",
+        "cov_entire_file": "toàn bộ tệp", "cov_entire_revision": "toàn bộ phiên bản đã ký",
+        "cov_partial": "một phần tài liệu (xem các phần được ký)", "validation_time": "Thời điểm đánh giá",
+        "passed": "đạt", "failed": "KHÔNG ĐẠT", "src_embedded": "dữ liệu nhúng trong tệp",
+        "src_ocsp": "OCSP", "src_crl": "CRL",
+    },
+    "en": {
+        "file": "File", "verdict": "Result", "reason": "Reason", "record": "Record",
+        "student": "Student", "school": "School", "year": "School year",
+        "signature": "Signature", "doc_ts": "Document timestamp", "role": "Role",
+        "claimed": "declared role", "signer": "Signer", "org": "Organisation",
+        "ca": "Issuing CA", "signing_time": "Signing time (claimed)",
+        "timestamp": "Timestamp", "integrity": "Integrity",
+        "validity": "Valid at signing time", "period": "Certificate validity",
+        "revocation": "Revocation", "level": "Level", "coverage": "Coverage",
+        "after": "Changes after signing", "checks": "Record checks", "notes": "Notes",
+        "yes": "Yes", "no": "No", "intact": "Intact", "broken": "ALTERED",
+        "integrity_unknown": "could not be checked (see the notes)",
+        "none": "none", "unknown_role": "unknown", "from": "from", "to": "to",
+        "good": "not revoked", "revoked": "REVOKED", "unknown": "unknown",
+        "by": "by", "valid_ts": "valid", "invalid_ts": "NOT valid",
+        "mod_none": "none", "mod_signatures_only": "only signatures / timestamps / validation data added",
+        "mod_other": "CONTENT CHANGED",
+        "mod_form_filling": "form fields filled in after signing (permitted by the signer)",
+        "mod_unknown": "could not be established",
+        "cov_entire_file": "entire file", "cov_entire_revision": "entire signed revision",
+        "cov_partial": "part of the document (see the signed parts)", "validation_time": "Validated at",
+        "passed": "passed", "failed": "FAILED", "src_embedded": "embedded in the file",
+        "src_ocsp": "OCSP", "src_crl": "CRL",
+    },
+}
+
+
+def fmt_time(d: datetime | None) -> str:
+    if d is None:
+        return "—"
+    # Vietnam time (ICT, UTC+07:00), with the offset spelled out: what inspectors read.
+    try:
+        return d.astimezone(_ICT).strftime("%d/%m/%Y %H:%M:%S (UTC+07:00)")
+    except OverflowError:  # e.g. notAfter 99991231235959Z (RFC 5280: no expiry date)
+        return d.strftime("%d/%m/%Y %H:%M:%S (UTC)")
+
+
+_ICT = timezone(timedelta(hours=7))
+
+
+def role_label(role: str | None, lang: str) -> str:
+    if role is None:
+        return LABELS[lang]["unknown_role"]
+    try:
+        return Role(role).label(lang)
+    except ValueError:
+        return role
+
+
+def validity_label(s: SignatureReport, lang: str) -> str:
+    """Validity at signing time, never "valid" unless TOTAL_PASSED."""
+    label = INDICATION_LABELS[lang][s.indication]
+    if s.subindication is not None:
+        label += f" ({s.subindication.value})"
+    return label
+
+
+def signature_rows(s: SignatureReport, lang: str) -> list[tuple[str, str]]:
+    L = LABELS[lang]
+    rows: list[tuple[str, str]] = []
+    if not s.is_document_timestamp:
+        role = role_label(s.role, lang)
+        if s.claimed_role and s.claimed_role != s.role:
+            role += f" ({L['claimed']}: {role_label(s.claimed_role, lang)})"
+        rows.append((L["role"], role))
+    if s.signer:
+        rows.append((L["signer"], s.signer.common_name or s.signer.subject))
+        rows.append((L["org"], s.signer.organization or "—"))
+        rows.append((L["ca"], s.signer.issuer))
+        rows.append((L["period"], f"{L['from']} {fmt_time(s.signer.not_before)} "
+                                  f"{L['to']} {fmt_time(s.signer.not_after)}"))
+    if not s.is_document_timestamp:
+        rows.append((L["signing_time"], fmt_time(s.signing_time)))
+    if s.timestamp:
+        rows.append((L["timestamp"], f"{fmt_time(s.timestamp.time)} {L['by']} {s.timestamp.tsa} — "
+                     + (L["valid_ts"] if s.timestamp.valid else L["invalid_ts"])))
+    else:
+        rows.append((L["timestamp"], L["none"]))
+    rows.append((L["integrity"], L["integrity_unknown"] if s.integrity is None
+                 else L["intact"] if s.integrity else L["broken"]))
+    rows.append((L["validity"], validity_label(s, lang)))
+    if s.revocation:
+        rev = L.get(s.revocation.status, s.revocation.status)
+        if s.revocation.source:
+            rev += f" ({L.get('src_' + s.revocation.source, s.revocation.source)})"
+        rows.append((L["revocation"], rev))
+    if s.coverage:
+        rows.append((L["coverage"], L.get("cov_" + s.coverage, s.coverage)))
+    if s.modifications_after:
+        rows.append((L["after"], L.get("mod_" + s.modifications_after, s.modifications_after)))
+    elif any(f.code == "modifications_unknown" for f in s.findings):
+        rows.append((L["after"], L["mod_unknown"]))
+    if s.level:
+        rows.append((L["level"], s.level))
+    return rows
+
+
+def render_text(report: Report, lang: str = "vi") -> str:
+    lang = lang if lang in LABELS else "vi"
+    L = LABELS[lang]
+    ind = report.indication
+    verdict = INDICATION_LABELS[lang][ind]
+    if report.subindication is not None:
+        verdict += f" ({report.subindication.value})"
+    out = [f"{L['file']}: {report.file}", f"  {L['verdict']}: {verdict}"]
+    if ind is not Indication.TOTAL_PASSED:
+        out.append(f"  {L['reason']}: {report.message(lang)}")
+    else:
+        out.append(f"  {report.message(lang)}")
+    if report.record:
+        r = report.record
+        parts = [f"{L['student']}: {r.get('student', '—')}", f"{L['school']}: {r.get('school', '—')}",
+                 f"{L['year']}: {r.get('school_year', '—')}"]
+        out.append(f"  {L['record']}: " + "; ".join(parts))
+    for i, s in enumerate(report.signatures, 1):
+        title = L["doc_ts"] if s.is_document_timestamp else L["signature"]
+        out.append(f"  {title} {i} [{s.id}]: {INDICATION_LABELS[lang][s.indication]}")
+        for k, v in signature_rows(s, lang):
+            out.append(f"      {k}: {v}")
+        if s.findings:
+            out.append(f"      {L['notes']}:")
+            for f in s.findings:
+                out.append(f"        - {f.render(lang)}")
+    if report.checks:
+        out.append(f"  {L['checks']}:")
+        for c in report.checks:
+            mark = "✓" if c.passed else ("✗" if c.indication is Indication.TOTAL_FAILED else "?")
+            out.append(f"    {mark} {c.name}: {c.detail.render(lang)}")
+    if report.validation_time:
+        out.append(f"  {L['validation_time']}: {fmt_time(report.validation_time)}")
+    return "\n".join(out)

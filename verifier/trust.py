@@ -1,0 +1,975 @@
+"""Certificate judgement: the ONE place certificates are judged, for PDF and XML.
+
+A :class:`TrustEngine` is built once per :class:`~verifier.core.Verifier` and
+shared by every thread. It holds the parsed trust anchors and intermediates and
+the fetchers (with timeouts) behind a thread-safe cache of what they fetched
+(OCSP responses and CRLs until their nextUpdate, AIA certificates for an hour).
+Path building and validation are pyhanko-certvalidator's; this module adds the
+EN 319 102-1 reading of the result:
+
+- 5.2.6 X.509 certificate validation at the validation time, with the validation
+  data embedded in the file first (PAdES DSS/VRI, XAdES values), then (if allowed
+  and judging "now") OCSP/CRL online through the fetch cache;
+- 5.6.2.1 past signature validation: when the current-time validation fails
+  (expired, revoked, no fresh revocation data) and a trusted timestamp proves the
+  signature existed at an earlier time (POE), the chain is validated again *at
+  that time* with the validation data at hand; a certificate revoked after the
+  POE is valid at the POE, one revoked at or before it is REVOKED;
+- 5.2.8 cryptographic constraints: RSA ≥ 2048, ECDSA ≥ 256, SHA-256 or stronger;
+- the mapping of every failure to an EN 319 102-1 indication and sub-indication.
+
+Determinism: a verdict is a function of (certificate and validation data offered,
+policy, validation time, POE, usage) and of what the CA publishes online. No
+verdict, path or fetched item is reused except through the fetch cache, which
+answers only where a fetch would have been made, so the order in which a process
+judges files never changes a report.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterable, Sequence
+
+from asn1crypto import cms, crl, ocsp, tsp, x509
+from cryptography import x509 as cx509
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator import errors as cv_errors
+from pyhanko_certvalidator.fetchers.api import FetcherBackend, Fetchers, FetchLimits
+from pyhanko_certvalidator.fetchers.common_utils import FetchBudget
+from pyhanko_certvalidator.fetchers.requests_fetchers.cert_fetch_client import (
+    RequestsCertificateFetcher)
+from pyhanko_certvalidator.fetchers.requests_fetchers.crl_client import RequestsCRLFetcher
+from pyhanko_certvalidator.fetchers.requests_fetchers.ocsp_client import RequestsOCSPFetcher
+from pyhanko_certvalidator.policy_decl import (
+    LEGACY_POLICY_MAP, NO_REVOCATION, REQUIRE_REVINFO, CertRevTrustPolicy,
+    DisallowWeakAlgorithmsPolicy, RevocationCheckingPolicy, RevocationCheckingRule)
+
+from ground.roles import role_from_certificate
+from ground.vocab import Indication, SubIndication
+from verifier import messages
+from verifier.policy import Policy
+from verifier.report import Foreign, Finding, RevocationInfo, SignerInfo, TimestampInfo
+
+__all__ = ["CachingFetcherBackend", "CertResult", "RevocationCache", "TimestampResult", "TrustEngine"]
+
+I, S = Indication, SubIndication
+
+messages.register("cert_ok", "Chứng thư số hợp lệ, chuỗi tin cậy đến {root}.",
+                  "The certificate is valid and chains to {root}.")
+messages.register("cert_ok_at_poe",
+                  "Chứng thư số hợp lệ tại thời điểm ký {time} (có dấu thời gian chứng minh); {why} sau đó.",
+                  "The certificate was valid at signing time {time} (proven by a timestamp); {why} afterwards.")
+messages.register("cert_poe_expired_ok",
+                  "Chứng thư số hợp lệ tại thời điểm ký {time} (có dấu thời gian chứng minh); chứng thư đã hết hạn sau đó.",
+                  "The certificate was valid at signing time {time} (proven by a timestamp); it expired afterwards.")
+messages.register("cert_poe_revoked_ok",
+                  "Chứng thư số hợp lệ tại thời điểm ký {time} (có dấu thời gian chứng minh); chứng thư bị thu hồi sau đó.",
+                  "The certificate was valid at signing time {time} (proven by a timestamp); it was revoked afterwards.")
+messages.register("cert_poe_revinfo_ok",
+                  "Chứng thư số hợp lệ tại thời điểm ký {time} (có dấu thời gian chứng minh, dữ liệu thu hồi đi kèm tệp).",
+                  "The certificate was valid at signing time {time} (proven by a timestamp, with the revocation data in the file).")
+messages.register("cert_revoked_after_poe_ok",
+                  "Chữ ký được tạo lúc {poe} (có dấu thời gian chứng minh), trước khi chứng thư số bị thu hồi lúc {time} (lý do: {reason}); chữ ký vẫn hợp lệ.",
+                  "The signature was made at {poe} (proven by a timestamp), before the certificate was revoked at {time} (reason: {reason}); the signature stays valid.")
+messages.register("cert_revoked_before_poe",
+                  "Chứng thư số đã bị thu hồi lúc {time} (lý do: {reason}), trước thời điểm ký {poe} do dấu thời gian chứng minh.",
+                  "The certificate was revoked at {time} (reason: {reason}), before the signing time {poe} proven by the timestamp.")
+messages.register("cert_revoked_after_poe_unverified",
+                  "Chứng thư số bị thu hồi lúc {time}, sau thời điểm ký {poe} do dấu thời gian chứng minh, nhưng không xác thực được chuỗi chứng thư tại thời điểm ký ({detail}).",
+                  "The certificate was revoked at {time}, after the signing time {poe} proven by the timestamp, but the chain cannot be validated as of that time ({detail}).")
+messages.register("cert_expired_revinfo_missing",
+                  "Chứng thư số đã hết hạn ngày {time}; dấu thời gian chứng minh chữ ký có từ {poe}, nhưng không có dữ liệu thu hồi cho thời điểm đó ({detail}).",
+                  "The certificate expired on {time}; a timestamp proves the signature existed at {poe}, but there is no revocation data for that time ({detail}).")
+messages.register("cert_revinfo_at_use_ok",
+                  "Tình trạng thu hồi được xác lập bằng dữ liệu thu hồi đi kèm tệp, có hiệu lực tại thời điểm sử dụng khóa {time} (dấu thời gian chứng minh).",
+                  "The revocation status is established by the revocation data in the file, authoritative at the key's time of use {time} (proven by a timestamp).")
+messages.register("no_chain", "Không tìm thấy chuỗi chứng thư đến một CA gốc tin cậy ({detail}).",
+                  "No certificate chain to a trusted root CA ({detail}).")
+messages.register("cert_revoked", "Chứng thư số đã bị thu hồi từ {time}, trước thời điểm ký.",
+                  "The certificate was revoked on {time}, before the signature was made.")
+messages.register("cert_revoked_no_poe",
+                  "Chứng thư số đã bị thu hồi từ {time}; không có dấu thời gian chứng minh chữ ký có trước đó.",
+                  "The certificate was revoked on {time}; no timestamp proves the signature was made before.")
+messages.register("cert_expired", "Chứng thư số đã hết hạn ngày {time}, trước thời điểm ký.",
+                  "The certificate expired on {time}, before the signature was made.")
+messages.register("cert_expired_no_poe",
+                  "Chứng thư số đã hết hạn ngày {time}; không có dấu thời gian chứng minh chữ ký được tạo khi còn hạn.",
+                  "The certificate expired on {time}; no timestamp proves the signature was made while it was valid.")
+messages.register("cert_not_yet_valid", "Chứng thư số chưa có hiệu lực (từ {time}).",
+                  "The certificate is not yet valid (valid from {time}).")
+messages.register("weak_algorithm", "Thuật toán yếu không được chấp nhận: {detail}.",
+                  "Weak algorithm not accepted: {detail}.")
+messages.register("revocation_unknown",
+                  "Không xác định được tình trạng thu hồi của chứng thư số ({detail}).",
+                  "The revocation status of the certificate cannot be established ({detail}).")
+messages.register("revocation_off", "Không kiểm tra tình trạng thu hồi (chế độ off).",
+                  "Revocation status not checked (mode off).")
+messages.register("revocation_soft_fail",
+                  "Cảnh báo: không kiểm tra được tình trạng thu hồi ({detail}).",
+                  "Warning: the revocation status could not be checked ({detail}).")
+messages.register("key_usage_missing",
+                  "Chứng thư số không được phép dùng để ký (thiếu digitalSignature/nonRepudiation).",
+                  "The certificate may not be used for signing (no digitalSignature/nonRepudiation key usage).")
+messages.register("tsa_usage_missing",
+                  "Chứng thư của đơn vị cấp dấu thời gian không có mục đích timeStamping.",
+                  "The time-stamping authority's certificate lacks the timeStamping purpose.")
+messages.register("chain_invalid", "Chuỗi chứng thư không hợp lệ ({detail}).",
+                  "The certificate chain is not valid ({detail}).")
+messages.register("tst_imprint_mismatch", "Dấu thời gian không khớp với nội dung được đóng dấu.",
+                  "The timestamp does not match the data it stamps.")
+messages.register("tst_signature_invalid", "Chữ ký của dấu thời gian không hợp lệ.",
+                  "The timestamp's signature is not valid.")
+messages.register("tst_malformed", "Dấu thời gian không đọc được ({detail}).",
+                  "The timestamp cannot be read ({detail}).")
+messages.register("tsa_not_trusted", "Đơn vị cấp dấu thời gian không được tin cậy ({detail}).",
+                  "The time-stamping authority is not trusted ({detail}).")
+
+
+# -- results ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CertResult:
+    """The judgement of one certificate (EN 319 102-1 5.2.6 / 5.6.2.1)."""
+
+    indication: Indication
+    subindication: SubIndication | None
+    chain: tuple[str, ...] = ()  # subjects, signer first
+    revocation: RevocationInfo | None = None
+    findings: tuple[Finding, ...] = ()
+    path: Any = None  # pyhanko_certvalidator ValidationPath when a path was found
+    validated_at: datetime | None = None  # the moment the certificate was found valid
+
+    @property
+    def passed(self) -> bool:
+        return self.indication is Indication.TOTAL_PASSED
+
+
+@dataclass(frozen=True)
+class TimestampResult:
+    """A timestamp token's judgement: the token's facts and its TSA's chain."""
+
+    info: TimestampInfo | None  # None when the token cannot be read at all
+    intact: bool
+    cert: CertResult | None
+    findings: tuple[Finding, ...]
+
+    @property
+    def valid(self) -> bool:
+        return self.info is not None and self.info.valid
+
+    @property
+    def time(self) -> datetime | None:
+        return self.info.time if self.info else None
+
+
+# -- revocation cache: what was fetched online, shared across files ------------------------
+#
+# The cache sits *inside the fetchers*: a cached OCSP response, CRL or AIA certificate is
+# handed to pyhanko-certvalidator exactly where a network fetch would have returned it, and
+# only when the validation would fetch. A verdict therefore depends on (bytes, policy,
+# validation time, the revocation data the CA publishes) and never on which files the
+# process judged before. Nothing else (no verdict, no path) is kept across validations.
+
+_NO_NEXT_UPDATE_TTL = timedelta(minutes=5)  # OCSP/CRL without nextUpdate
+_CERT_TTL = timedelta(hours=1)  # issuer certificates fetched through AIA caIssuers
+_CACHE_MAX = 20000
+
+
+def _ocsp_meta(resp: ocsp.OCSPResponse) -> tuple[list[int], datetime] | None:
+    """(serials the response speaks about, the moment it goes stale) or None if unreadable."""
+    try:
+        basic = resp["response_bytes"]["response"].parsed
+        single = basic["tbs_response_data"]["responses"]
+        serials = [int(s["cert_id"]["serial_number"].native) for s in single]
+        nu = single[0]["next_update"].native
+        tu = single[0]["this_update"].native
+        return serials, nu or (tu + _NO_NEXT_UPDATE_TTL)
+    except Exception:
+        return None
+
+
+def _crl_expiry(c: crl.CertificateList) -> datetime | None:
+    try:
+        tbs = c["tbs_cert_list"]
+        nu = tbs["next_update"].native
+        return nu or (tbs["this_update"].native + _NO_NEXT_UPDATE_TTL)  # type: ignore[no-any-return]
+    except Exception:
+        return None
+
+
+class RevocationCache:
+    """Thread-safe store of fetched OCSP responses, CRLs and AIA certificates.
+
+    Keyed like pyhanko-certvalidator's own per-validation fetch cache (OCSP: certificate
+    and issuer; CRL and certificates: URL); an entry lives until its nextUpdate
+    (certificates: :data:`_CERT_TTL`). Failed fetches are never cached.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[tuple[str, Any], tuple[Any, datetime]] = {}
+
+    def get(self, kind: str, tag: Any, now: datetime | None = None) -> Any:
+        now = now or datetime.now(timezone.utc)
+        with self._lock:
+            hit = self._items.get((kind, tag))
+            if hit is None:
+                return None
+            if hit[1] <= now:
+                del self._items[(kind, tag)]
+                return None
+            return hit[0]
+
+    def put(self, kind: str, tag: Any, value: Any, now: datetime | None = None) -> None:
+        now = now or datetime.now(timezone.utc)
+        expiry: datetime | None
+        if kind == "ocsp":
+            meta = _ocsp_meta(value) if isinstance(value, ocsp.OCSPResponse) else None
+            expiry = meta[1] if meta else None
+        elif kind == "crl":
+            expiry = _crl_expiry(value) if isinstance(value, crl.CertificateList) else None
+        else:
+            expiry = now + _CERT_TTL
+        if expiry is None or expiry <= now:
+            return
+        with self._lock:
+            if len(self._items) >= _CACHE_MAX:
+                self._items.clear()
+            self._items[(kind, tag)] = (value, expiry)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+
+class _CachedFetchMixin:
+    """Serve a fetch from the :class:`RevocationCache` (or store what the network returned).
+
+    Hooks ``_perform_fetch`` of pyhanko-certvalidator's requests fetchers: the one place
+    every OCSP request, CRL download and AIA certificate download goes through.
+    """
+
+    _kind = ""
+    _store: RevocationCache
+
+    async def _perform_fetch(self, tag: Any, fetch_fun: Callable[[], Any]) -> Any:
+        store, kind = self._store, self._kind
+
+        async def cached() -> Any:
+            hit = store.get(kind, tag)
+            if hit is not None:
+                return hit
+            value = await fetch_fun()
+            store.put(kind, tag, value)
+            return value
+
+        return await super()._perform_fetch(tag, cached)  # type: ignore[misc]
+
+
+class _CachedOCSPFetcher(_CachedFetchMixin, RequestsOCSPFetcher):
+    _kind = "ocsp"
+
+
+class _CachedCRLFetcher(_CachedFetchMixin, RequestsCRLFetcher):
+    _kind = "crl"
+
+
+class _CachedCertFetcher(_CachedFetchMixin, RequestsCertificateFetcher):
+    _kind = "cert"
+
+    def fetched_certs(self) -> list[x509.Certificate]:
+        # The base class puts each URL's *list* of certificates in a set (unhashable).
+        out: list[x509.Certificate] = []
+        for _, v in self._iter_results():  # type: ignore[no-untyped-call]
+            out.extend(v if isinstance(v, (list, tuple)) else [v])
+        return out
+
+
+class CachingFetcherBackend(FetcherBackend):
+    """pyhanko-certvalidator fetchers (requests, bounded budget) behind a shared cache."""
+
+    def __init__(self, store: RevocationCache, per_request_timeout: float = 10.0) -> None:
+        self.store = store
+        self.per_request_timeout = per_request_timeout
+
+    def get_fetchers(self) -> Fetchers:
+        budget = FetchBudget(FetchLimits())
+        to = self.per_request_timeout
+        o = _CachedOCSPFetcher(per_request_timeout=to, budget=budget)
+        c = _CachedCRLFetcher(per_request_timeout=to, budget=budget)  # type: ignore[no-untyped-call]
+        k = _CachedCertFetcher(per_request_timeout=to, budget=budget)
+        for f in (o, c, k):
+            f._store = self.store
+        return Fetchers(ocsp_fetcher=o, crl_fetcher=c, cert_fetcher=k)
+
+    async def close(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    """What one online validation attempt fetched (or took from the cache)."""
+
+    ocsps: tuple[ocsp.OCSPResponse, ...] = ()
+    crls: tuple[crl.CertificateList, ...] = ()
+    certs: tuple[x509.Certificate, ...] = ()
+
+    @classmethod
+    def of(cls, fetchers: Fetchers | None) -> "_Fetched":
+        if fetchers is None:
+            return cls()
+        try:
+            return cls(tuple(fetchers.ocsp_fetcher.fetched_responses()),
+                       tuple(fetchers.crl_fetcher.fetched_crls()),
+                       tuple(fetchers.cert_fetcher.fetched_certs()))
+        except Exception:  # bookkeeping only; the validation result stands on its own
+            return cls()
+
+
+_MEMO_TTL = timedelta(minutes=5)
+_MEMO_MAX = 10000
+
+
+def _memo_key(cert: x509.Certificate, usage: str, other_certs: Sequence[x509.Certificate],
+              ocsps: Sequence[ocsp.OCSPResponse], crls: Sequence[crl.CertificateList]
+              ) -> tuple[Any, ...]:
+    """Everything a current-time validation depends on besides the engine's policy."""
+    def digests(items: Iterable[Any]) -> frozenset[bytes]:
+        return frozenset(hashlib.sha256(i.dump()).digest() for i in items)
+
+    return (cert.sha256, usage, frozenset(c.sha256 for c in other_certs),
+            digests(ocsps), digests(crls))
+
+
+def _checking_policy(mode: str, *, ee: bool = True) -> RevocationCheckingPolicy:
+    """The revocation checking rules for the policy's mode; ``ee=False``: the signer's
+    own status is already established (EN 319 102-1 5.6.2.1), check only the CAs."""
+    base = {"off": NO_REVOCATION, "require": REQUIRE_REVINFO}.get(
+        mode, LEGACY_POLICY_MAP["soft-fail"])
+    if ee:
+        return base
+    return RevocationCheckingPolicy(ee_certificate_rule=RevocationCheckingRule.NO_CHECK,
+                                    intermediate_ca_cert_rule=base.intermediate_ca_cert_rule)
+
+
+# -- helpers --------------------------------------------------------------------------
+
+def _subject_string(cert: x509.Certificate) -> str:
+    try:
+        return cx509.load_der_x509_certificate(cert.dump()).subject.rfc4514_string()
+    except Exception:
+        return str(cert.subject.human_friendly)
+
+
+def _issuer_string(cert: x509.Certificate) -> str:
+    try:
+        return cx509.load_der_x509_certificate(cert.dump()).issuer.rfc4514_string()
+    except Exception:
+        return str(cert.issuer.human_friendly)
+
+
+def _first_attr(name: x509.Name, attr: str) -> str | None:
+    for rdn in name.chosen:
+        for ava in rdn:
+            if ava["type"].native == attr:
+                v = ava["value"].native
+                return v if isinstance(v, str) else str(v)
+    return None
+
+
+def _fmt_time(d: datetime | None) -> str:
+    if d is None:
+        return "?"
+    return d.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _run(coro: Any) -> Any:
+    """Run a certvalidator coroutine from synchronous code (thread-safe: one loop per call)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    # Called from inside an event loop (e.g. an async web server): use a worker thread.
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["v"] = asyncio.run(coro)
+        except BaseException as e:  # noqa: BLE001 - re-raised below
+            result["e"] = e
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if "e" in result:
+        raise result["e"]
+    return result["v"]
+
+
+SIGNING_USAGES = frozenset({"digital_signature", "non_repudiation"})
+
+
+# -- the engine ---------------------------------------------------------------------
+
+class TrustEngine:
+    """Anchors, intermediates, revocation cache and fetchers; judges certificates."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.anchors: tuple[x509.Certificate, ...] = policy.trust_anchors
+        self.intermediates: tuple[x509.Certificate, ...] = policy.intermediates
+        self._anchor_hashes = frozenset(c.sha256 for c in self.anchors)
+        # Fetched OCSP/CRL/AIA data, shared across files until it goes stale; the only
+        # state that outlives one validation (see RevocationCache).
+        self.cache = RevocationCache()
+        self._backend = CachingFetcherBackend(self.cache, per_request_timeout=policy.fetch_timeout)
+        # Current-time "valid" results keyed by every input that affects them (_memo_key).
+        self._memo: dict[tuple[Any, ...], tuple[CertResult, datetime]] = {}
+        self._memo_lock = threading.Lock()
+        self._algo_policy = DisallowWeakAlgorithmsPolicy(  # type: ignore[no-untyped-call]
+            weak_hash_algos=frozenset({"md2", "md5", "sha1"}),
+            rsa_key_size_threshold=policy.min_rsa_bits,
+        )
+
+    # -- facts about a certificate ------------------------------------------------
+    def signer_info(self, cert: x509.Certificate) -> SignerInfo:
+        v = cert["tbs_certificate"]["validity"]
+        return SignerInfo(
+            common_name=_first_attr(cert.subject, "common_name"),
+            organization=_first_attr(cert.subject, "organization_name"),
+            title=_first_attr(cert.subject, "title"),
+            subject=_subject_string(cert),
+            issuer=_issuer_string(cert),
+            serial=format(cert.serial_number, "x"),
+            not_before=v["not_before"].native,
+            not_after=v["not_after"].native,
+        )
+
+    def role(self, cert: x509.Certificate) -> str | None:
+        r = role_from_certificate(cert, self.policy.roles)
+        return r.value if r is not None else None
+
+    # -- 5.2.8 cryptographic constraints ----------------------------------------------
+    def check_algorithms(self, cert: x509.Certificate | None = None, *,
+                         digest: str | None = None,
+                         signature_algorithm: str | None = None) -> list[Finding]:
+        """Findings for every algorithm below the policy (empty list = all fine)."""
+        bad: list[Finding] = []
+        if digest is not None:
+            d = digest.lower().replace("-", "").replace("_", "")
+            allowed = {a.replace("_", "") for a in self.policy.allowed_digests}
+            if d not in allowed:
+                bad.append(Finding.of("weak_algorithm", detail=digest))
+        if signature_algorithm is not None:
+            sa = signature_algorithm.lower()
+            if any(w in sa for w in ("md2", "md5", "sha1")):
+                bad.append(Finding.of("weak_algorithm", detail=signature_algorithm))
+        if cert is not None:
+            pk = cert.public_key
+            algo = pk.algorithm
+            try:
+                bits = pk.bit_size
+            except Exception:
+                bits = 0
+            if algo in ("rsa", "rsassa_pss") and bits < self.policy.min_rsa_bits:
+                bad.append(Finding.of("weak_algorithm", detail=f"RSA-{bits}"))
+            elif algo == "ec" and bits < self.policy.min_ec_bits:
+                bad.append(Finding.of("weak_algorithm", detail=f"ECDSA-{bits}"))
+            elif algo == "dsa":
+                bad.append(Finding.of("weak_algorithm", detail=f"DSA-{bits}"))
+        return bad
+
+    # -- 5.2.6 / 5.6.2.1 certificate validation ------------------------------------------
+    def validate_certificate(
+        self,
+        cert: x509.Certificate,
+        *,
+        other_certs: Sequence[x509.Certificate] = (),
+        embedded_ocsps: Sequence[ocsp.OCSPResponse] = (),
+        embedded_crls: Sequence[crl.CertificateList] = (),
+        validation_time: datetime,
+        usage: str = "signing",
+        poe_time: datetime | None = None,
+        claimed_time: datetime | None = None,
+        explicit_time: bool = False,
+        used_at: datetime | None = None,
+    ) -> CertResult:
+        """Judge ``cert`` for ``usage`` ("signing" = digitalSignature or nonRepudiation,
+        "digital_signature", "non_repudiation", or "time_stamping").
+
+        ``poe_time``: a time at which a *trusted* timestamp proves the signature
+        existed (enables past signature validation, EN 319 102-1 5.6.2.1).
+        ``claimed_time``: the signer's own claimed signing time (not trusted;
+        only used to tell REVOKED from REVOKED_NO_POE).
+        ``explicit_time``: the caller asked for a past validation time; then nothing
+        is fetched online.
+        ``used_at``: the time the certificate's key was used, when it is proven (a TSA
+        certificate: the genTime of a token whose signature verified). Together with
+        ``poe_time`` it lets revocation data issued for that time establish the status
+        at a later validation time (EN 319 102-1 5.2.5 / 5.6.3, see step 2b).
+
+        The result is a function of the arguments, the policy and (when fetching is
+        allowed) what the CA publishes: the only state shared across calls is the
+        fetch cache behind the online step.
+        """
+        findings: list[Finding] = []
+        mode = self.policy.revocation_mode
+        others = [*other_certs, *self.intermediates]
+        embedded_o = list(embedded_ocsps) if mode != "off" else []
+        embedded_c = list(embedded_crls) if mode != "off" else []
+        online = self.policy.online and not explicit_time
+        memo_key: tuple[Any, ...] | None = None
+        if not explicit_time:
+            memo_key = _memo_key(cert, usage, other_certs, embedded_o, embedded_c)
+            hit = self._memo_get(memo_key)
+            if hit is not None:
+                return replace(hit, validated_at=validation_time)
+
+        def attempt(moment: datetime | None, *, fetch: bool, retro: bool = False,
+                    extra: _Fetched = _Fetched(), ee_revocation: bool = True,
+                    revocation: bool = True, pin: datetime | None = None
+                    ) -> tuple[Any, Exception | None, ValidationContext, _Fetched]:
+            fetchers = self._backend.get_fetchers() if fetch else None
+            vc = ValidationContext(
+                trust_roots=list(self.anchors),
+                other_certs=[*others, *extra.certs],
+                moment=moment,
+                best_signature_time=pin or poe_time or moment,
+                allow_fetching=fetch,
+                fetchers=fetchers,
+                ocsps=[*embedded_o, *extra.ocsps], crls=[*embedded_c, *extra.crls],
+                revinfo_policy=CertRevTrustPolicy(
+                    _checking_policy(mode, ee=ee_revocation) if revocation else NO_REVOCATION,
+                    retroactive_revinfo=retro),
+                algorithm_usage_policy=self._algo_policy,
+            )
+            validator = CertificateValidator(cert, validation_context=vc)
+            try:
+                path = _run(validator.async_validate_path())
+                err: Exception | None = None
+            except (cv_errors.PathBuildingError, cv_errors.PathValidationError,
+                    cv_errors.InvalidCertificateError, cv_errors.ValidationError) as e:
+                path, err = None, e
+            return path, err, vc, _Fetched.of(fetchers)
+
+        # Step 1 (5.2.6): at the validation time with the validation data the file carries
+        # (PAdES DSS / CMS revocation values, XAdES values): a B-LT/B-LTA record needs no
+        # network. Skipped when there is nothing embedded and the online step will run.
+        moment = validation_time if explicit_time else None
+        fetched = _Fetched()
+        path: Any = None
+        vc: ValidationContext | None = None
+        err: Exception | None = None
+        if online and mode != "off" and not embedded_o and not embedded_c:
+            need_online = True
+        else:
+            path, err, vc, _ = attempt(moment, fetch=False)
+            # Step 2: revocation data missing -> OCSP/CRL online (through the fetch cache),
+            # when allowed and judging "now". Also when no path was found: the issuer may
+            # be reachable through AIA caIssuers.
+            need_online = err is not None and online and (
+                (isinstance(err, cv_errors.InsufficientRevinfoError) and mode != "off")
+                or isinstance(err, cv_errors.PathBuildingError))
+        went_online = False
+        if need_online:
+            path, err, vc, fetched = attempt(None, fetch=True)
+            went_online = True
+        if err is None and path is not None:
+            assert vc is not None
+            rev = self._revocation_info(cert, embedded_o, embedded_c, fetched, went_online, vc)
+            if mode == "off":
+                findings.append(Finding.of("revocation_off"))
+            elif vc.soft_fail_exceptions:
+                findings.append(Finding.of("revocation_soft_fail",
+                                           detail=Foreign(str(vc.soft_fail_exceptions[0])[:160])))
+            findings.insert(0, Finding.of("cert_ok", root=_subject_string(path.first)))
+            post = self._post_chain(cert, usage, path)
+            if post is not None:
+                return post
+            result = CertResult(I.TOTAL_PASSED, None, chain=_chain(path), revocation=rev,
+                                findings=tuple(findings), path=path, validated_at=validation_time)
+            if memo_key is not None and not vc.soft_fail_exceptions:
+                self._memo_put(memo_key, result, path, [*embedded_o, *fetched.ocsps],
+                               [*embedded_c, *fetched.crls])
+            return result
+
+        # Step 2b (EN 319 102-1 5.2.5 revocation freshness with the time of use; 5.6.3
+        # validation process for LTA, the latest archive / document timestamp): the chain
+        # is valid at the validation time (validity periods, signatures, constraints) and
+        # the revocation status is established by revocation data that was authoritative
+        # at or after the time the key was used (nextUpdate not before it: the CRL/OCSP
+        # status then current, or issued later). A record's embedded 2026 data thus
+        # judges its TSA in 2040 while the TSA certificate is within its validity; once
+        # it expired, only a newer archive timestamp helps (INDETERMINATE otherwise).
+        use_time = used_at if usage == "time_stamping" and used_at is not None else poe_time
+        if use_time is not None and use_time < validation_time and mode != "off" \
+                and isinstance(err, cv_errors.InsufficientRevinfoError) \
+                and not isinstance(err, cv_errors.RevokedError):
+            a_path, a_err, _, _ = attempt(validation_time, fetch=False, extra=fetched,
+                                          revocation=False)
+            if a_err is None:
+                r_path, r_err, r_vc, _ = attempt(use_time, fetch=False, retro=True,
+                                                 extra=fetched, pin=use_time)
+                if r_err is None:
+                    rev = self._revocation_info(cert, embedded_o, embedded_c, fetched,
+                                                went_online, r_vc)
+                    post = self._post_chain(cert, usage, a_path)
+                    if post is not None:
+                        return post
+                    return CertResult(
+                        I.TOTAL_PASSED, None, chain=_chain(a_path), revocation=rev,
+                        findings=(Finding.of("cert_ok", root=_subject_string(a_path.first)),
+                                  Finding.of("cert_revinfo_at_use_ok",
+                                             time=_fmt_time(use_time))),
+                        path=a_path, validated_at=validation_time)
+                if isinstance(r_err, cv_errors.RevokedError):
+                    err = r_err
+            elif not isinstance(a_err, cv_errors.InsufficientRevinfoError):
+                err = a_err
+
+        # Step 3 (5.6.2.1 past signature validation): a trusted POE earlier than the
+        # validation time lets us judge the chain as it was at that time, with the
+        # validation data of the file and of the online step (used retroactively: issued
+        # after the POE).
+        if poe_time is not None and poe_time < validation_time and isinstance(
+                err, (cv_errors.ExpiredError, cv_errors.RevokedError,
+                      cv_errors.InsufficientRevinfoError)):
+            if isinstance(err, cv_errors.RevokedError) and _is_signer_revocation(err):
+                return self._past_revoked(cert, usage, err, poe_time, embedded_o, fetched,
+                                          attempt)
+            p_path, p_err, p_vc, _ = attempt(poe_time, fetch=False, retro=True, extra=fetched)
+            if p_err is None:
+                rev = self._revocation_info(cert, embedded_o, embedded_c, fetched, went_online,
+                                            p_vc)
+                if isinstance(err, cv_errors.RevokedError):
+                    rev = RevocationInfo("revoked", rev.source)
+                findings.append(Finding.of(_poe_code(err), time=_fmt_time(poe_time)))
+                post = self._post_chain(cert, usage, p_path)
+                if post is not None:
+                    return post
+                return CertResult(I.TOTAL_PASSED, None, chain=_chain(p_path), revocation=rev,
+                                  findings=tuple(findings), path=p_path, validated_at=poe_time)
+            if isinstance(p_err, cv_errors.RevokedError) or not isinstance(
+                    p_err, cv_errors.InsufficientRevinfoError):
+                err = p_err
+            elif isinstance(err, cv_errors.ExpiredError):
+                # The timestamp proves the signature predates the expiry, but no revocation
+                # data shows the certificate was not revoked then (EN 319 102-1 5.6.2.1 d).
+                return self._map_error(cert, p_err, poe_time, claimed_time, validation_time,
+                                       expired=getattr(err, "expired_dt", None))
+        return self._map_error(cert, err, poe_time, claimed_time, validation_time)
+
+    # -- the "valid now" memo --------------------------------------------------------
+    # A certificate found valid at the current time, from exactly the same inputs (the
+    # certificate, the certificates and revocation data the file offers, the usage; the
+    # POE and claimed time play no part when the current-time validation passes), is
+    # valid again until the first of: a certificate of its path expires, the revocation
+    # data behind it (embedded or fetched) reaches its nextUpdate, _MEMO_TTL. Within that
+    # window recomputing gives the same result from the same cached data, so the memo
+    # changes speed only, never a report.
+
+    def _memo_get(self, key: tuple[Any, ...]) -> CertResult | None:
+        now = datetime.now(timezone.utc)
+        with self._memo_lock:
+            hit = self._memo.get(key)
+            if hit is None:
+                return None
+            if hit[1] <= now:
+                del self._memo[key]
+                return None
+            return hit[0]
+
+    def _memo_put(self, key: tuple[Any, ...], result: CertResult, path: Any,
+                  ocsps: Sequence[ocsp.OCSPResponse], crls: Sequence[crl.CertificateList]) -> None:
+        now = datetime.now(timezone.utc)
+        expiry = now + _MEMO_TTL
+        try:
+            for c in path:
+                expiry = min(expiry, c["tbs_certificate"]["validity"]["not_after"].native)
+        except Exception:
+            return
+        for r in ocsps:
+            meta = _ocsp_meta(r)
+            if meta is not None and meta[1] > now:
+                expiry = min(expiry, meta[1])
+        for cl in crls:
+            nu = _crl_expiry(cl)
+            if nu is not None and nu > now:
+                expiry = min(expiry, nu)
+        if expiry <= now:
+            return
+        with self._memo_lock:
+            if len(self._memo) >= _MEMO_MAX:
+                self._memo.clear()
+            self._memo[key] = (result, expiry)
+
+    def _past_revoked(self, cert: x509.Certificate, usage: str, err: Any, poe_time: datetime,
+                      embedded_o: list[ocsp.OCSPResponse], fetched: _Fetched,
+                      attempt: Callable[..., tuple[Any, Exception | None, Any, _Fetched]]
+                      ) -> CertResult:
+        """EN 319 102-1 5.6.2.1 for a revoked signing certificate with a trusted POE.
+
+        ``err`` carries the revocation time and reason from OCSP/CRL data that
+        pyhanko-certvalidator has authenticated (signature and responder checked before
+        the status is read). Revoked at or before the POE: the signature was made with a
+        revoked certificate (TOTAL_FAILED/REVOKED). Revoked after it: the certificate's
+        status at the POE is established (not revoked then), so the chain is validated
+        at the POE with only the CAs' revocation checked. EN 319 102-1 applies this to
+        every reason, keyCompromise included; we accept that only because the POE here
+        always comes from a trusted timestamp (never from the signer's claimed time), and
+        the finding names the reason so a reader can weigh a compromise reported late.
+        """
+        rdt: datetime | None = getattr(err, "revocation_dt", None)
+        reason = _reason(err)
+        if rdt is None or rdt <= poe_time:
+            return CertResult(I.TOTAL_FAILED, S.REVOKED, chain=_chain(err.original_path),
+                              revocation=RevocationInfo("revoked", None),
+                              findings=(Finding.of("cert_revoked_before_poe",
+                                                   time=_fmt_time(rdt), poe=_fmt_time(poe_time),
+                                                   reason=reason),))
+        p_path, p_err, p_vc, _ = attempt(poe_time, fetch=False, retro=True, extra=fetched,
+                                         ee_revocation=False)
+        source = "embedded" if _ocsp_covers(embedded_o, cert) else (
+            "ocsp" if _ocsp_covers(list(fetched.ocsps), cert) else "crl")
+        rev = RevocationInfo("revoked", source)
+        if p_err is not None:
+            res = self._map_error(cert, p_err, poe_time, None, poe_time)
+            return CertResult(res.indication, res.subindication, chain=res.chain, revocation=rev,
+                              findings=(Finding.of("cert_revoked_after_poe_unverified",
+                                                   time=_fmt_time(rdt), poe=_fmt_time(poe_time),
+                                                   detail=res.findings[0]
+                                                   if res.findings else "?"),))
+        post = self._post_chain(cert, usage, p_path)
+        if post is not None:
+            return post
+        return CertResult(I.TOTAL_PASSED, None, chain=_chain(p_path), revocation=rev,
+                          findings=(Finding.of("cert_ok", root=_subject_string(p_path.first)),
+                                    Finding.of("cert_revoked_after_poe_ok",
+                                               poe=_fmt_time(poe_time), time=_fmt_time(rdt),
+                                               reason=reason)),
+                          path=p_path, validated_at=poe_time)
+
+    def _post_chain(self, cert: x509.Certificate, usage: str, path: Any) -> CertResult | None:
+        """Constraints judged once the chain is trusted: key usage, then key size."""
+        usage_finding = self._check_usage(cert, usage)
+        if usage_finding is not None:
+            # The certificate itself forbids this use: a definitive failure of the
+            # signature constraints (EN 319 102-1 5.2.6 / 5.2.8 validation constraints).
+            return CertResult(I.TOTAL_FAILED, S.SIG_CONSTRAINTS_FAILURE, chain=_chain(path),
+                              findings=(usage_finding,), path=path)
+        weak = self.check_algorithms(cert)
+        if weak:
+            return CertResult(I.INDETERMINATE, S.CRYPTO_CONSTRAINTS_FAILURE, chain=_chain(path),
+                              findings=tuple(weak), path=path)
+        return None
+
+    def _check_usage(self, cert: x509.Certificate, usage: str) -> Finding | None:
+        ku = cert.key_usage_value
+        kus = set(ku.native) if ku is not None else set()
+        if usage == "time_stamping":
+            eku = cert.extended_key_usage_value
+            if eku is None or "time_stamping" not in eku.native:
+                return Finding.of("tsa_usage_missing")
+            return None
+        wanted = SIGNING_USAGES if usage == "signing" else {usage}
+        if not kus & wanted:
+            return Finding.of("key_usage_missing")
+        return None
+
+    def _revocation_info(self, cert: x509.Certificate, embedded_o: list[ocsp.OCSPResponse],
+                         embedded_c: list[crl.CertificateList], fetched: _Fetched,
+                         went_online: bool, vc: ValidationContext) -> RevocationInfo:
+        """Where the (good) status came from: the file's own data first."""
+        if self.policy.revocation_mode == "off":
+            return RevocationInfo("unknown", None)
+        if vc.soft_fail_exceptions:
+            return RevocationInfo("unknown", None)
+        if _ocsp_covers(embedded_o, cert) or (embedded_c and not went_online):
+            return RevocationInfo("good", "embedded")
+        if _ocsp_covers(list(fetched.ocsps), cert):
+            return RevocationInfo("good", "ocsp")
+        if fetched.crls:
+            return RevocationInfo("good", "crl")
+        return RevocationInfo("good", "embedded")
+
+    def _map_error(self, cert: x509.Certificate, err: Exception | None,
+                   poe_time: datetime | None, claimed_time: datetime | None,
+                   validation_time: datetime, *, expired: datetime | None = None) -> CertResult:
+        """EN 319 102-1 indication for a failed validation. Messages name a timestamp
+        only as it is: absent, or proving a time (never "no timestamp" beside a valid one)."""
+        chain = (_subject_string(cert),)
+        detail = Foreign(str(getattr(err, "failure_msg", None) or err)[:200])
+        if isinstance(err, cv_errors.PathBuildingError):
+            return CertResult(I.INDETERMINATE, S.NO_CERTIFICATE_CHAIN_FOUND, chain=chain,
+                              findings=(Finding.of("no_chain", detail=detail),))
+        if isinstance(err, cv_errors.RevokedError):
+            rdt = getattr(err, "revocation_dt", None)
+            rev = RevocationInfo("revoked", None)
+            reason = _reason(err)
+            if not _is_signer_revocation(err):
+                # A CA in the path (or an OCSP responder / CRL issuer) is revoked.
+                return CertResult(I.INDETERMINATE, S.REVOKED_CA_NO_POE, chain=chain,
+                                  revocation=RevocationInfo("unknown", None),
+                                  findings=(Finding.of("chain_invalid", detail=detail),))
+            # 5.2.6 / 5.6.2.1: revoked before the proven (or the signer's own claimed)
+            # signing time -> the signature was made with a revoked certificate.
+            if poe_time is not None and rdt is not None and rdt <= poe_time:
+                return CertResult(I.TOTAL_FAILED, S.REVOKED, chain=chain, revocation=rev,
+                                  findings=(Finding.of("cert_revoked_before_poe",
+                                                       time=_fmt_time(rdt),
+                                                       poe=_fmt_time(poe_time),
+                                                       reason=reason),))
+            if poe_time is None and claimed_time is not None and rdt is not None \
+                    and rdt <= claimed_time:
+                return CertResult(I.TOTAL_FAILED, S.REVOKED, chain=chain, revocation=rev,
+                                  findings=(Finding.of("cert_revoked", time=_fmt_time(rdt)),))
+            if poe_time is not None:
+                return CertResult(I.INDETERMINATE, S.REVOKED_NO_POE, chain=chain, revocation=rev,
+                                  findings=(Finding.of("cert_revoked_after_poe_unverified",
+                                                       time=_fmt_time(rdt),
+                                                       poe=_fmt_time(poe_time),
+                                                       detail=detail),))
+            return CertResult(I.INDETERMINATE, S.REVOKED_NO_POE, chain=chain, revocation=rev,
+                              findings=(Finding.of("cert_revoked_no_poe", time=_fmt_time(rdt)),))
+        if isinstance(err, cv_errors.ExpiredError):
+            exp = getattr(err, "expired_dt", None)
+            if poe_time is not None and exp is not None and poe_time > exp:
+                return CertResult(I.TOTAL_FAILED, S.EXPIRED, chain=chain,
+                                  findings=(Finding.of("cert_expired", time=_fmt_time(exp)),))
+            return CertResult(I.INDETERMINATE, S.OUT_OF_BOUNDS_NO_POE, chain=chain,
+                              findings=(Finding.of("cert_expired_no_poe", time=_fmt_time(exp)),))
+        if isinstance(err, cv_errors.NotYetValidError):
+            vf = getattr(err, "valid_from", None)
+            return CertResult(I.TOTAL_FAILED, S.NOT_YET_VALID, chain=chain,
+                              findings=(Finding.of("cert_not_yet_valid", time=_fmt_time(vf)),))
+        if isinstance(err, cv_errors.DisallowedAlgorithmError):
+            return CertResult(I.INDETERMINATE, S.CRYPTO_CONSTRAINTS_FAILURE, chain=chain,
+                              findings=(Finding.of("weak_algorithm", detail=detail),))
+        if isinstance(err, cv_errors.InsufficientRevinfoError):
+            sub = S.REVOCATION_OUT_OF_BOUNDS_NO_POE if isinstance(
+                err, cv_errors.StaleRevinfoError) else S.TRY_LATER
+            finding = Finding.of("revocation_unknown", detail=detail) if expired is None else \
+                Finding.of("cert_expired_revinfo_missing", time=_fmt_time(expired),
+                           poe=_fmt_time(poe_time), detail=detail)
+            return CertResult(I.INDETERMINATE, sub, chain=chain,
+                              revocation=RevocationInfo("unknown", None), findings=(finding,))
+        if isinstance(err, cv_errors.InvalidCertificateError):
+            return CertResult(I.INDETERMINATE, S.CHAIN_CONSTRAINTS_FAILURE, chain=chain,
+                              findings=(Finding.of("chain_invalid", detail=detail),))
+        return CertResult(I.INDETERMINATE, S.CERTIFICATE_CHAIN_GENERAL_FAILURE, chain=chain,
+                          findings=(Finding.of("chain_invalid", detail=detail),))
+
+    # -- timestamps (RFC 3161; EN 319 102-1 5.4 time-stamp validation) ------------------
+    def validate_timestamp_token(
+        self,
+        token: cms.ContentInfo | cms.SignedData,
+        expected_imprint: bytes | Callable[[str], bytes],
+        validation_time: datetime,
+        *,
+        embedded_ocsps: Sequence[ocsp.OCSPResponse] = (),
+        embedded_crls: Sequence[crl.CertificateList] = (),
+        poe_time: datetime | None = None,
+        explicit_time: bool = False,
+    ) -> TimestampResult:
+        """Imprint, token signature, TSA chain and its timeStamping purpose.
+
+        ``expected_imprint``: the digest the token must carry, or a function of the
+        token's hash algorithm name returning it (the hash algorithm is the token's).
+        """
+        from pyhanko.sign.general import extract_certificate_info, extract_signer_info
+        from pyhanko.sign.validation.generic_cms import validate_sig_integrity
+
+        try:
+            sd = token["content"] if isinstance(token, cms.ContentInfo) else token
+            eci = sd["encap_content_info"]
+            raw = eci["content"]
+            tst_info = raw.parsed if hasattr(raw, "parsed") else None
+            if not isinstance(tst_info, tsp.TSTInfo):
+                tst_info = tsp.TSTInfo.load(bytes(raw.contents if hasattr(raw, "contents") else raw))
+            gen_time: datetime = tst_info["gen_time"].native
+            mi = tst_info["message_imprint"]
+            algo = mi["hash_algorithm"]["algorithm"].native
+            imprint = mi["hashed_message"].native
+            signer_info = extract_signer_info(sd)
+            cert_info = extract_certificate_info(sd)
+            tsa_cert = cert_info.signer_cert
+        except Exception as e:
+            return TimestampResult(None, False, None, (Finding.of("tst_malformed", detail=Foreign(str(e)[:120])),))
+        tsa_name = _subject_string(tsa_cert)
+        findings: list[Finding] = []
+        expected = expected_imprint(algo) if callable(expected_imprint) else expected_imprint
+        imprint_ok = expected == imprint
+        if not imprint_ok:
+            findings.append(Finding.of("tst_imprint_mismatch"))
+        try:
+            md_algo = signer_info["digest_algorithm"]["algorithm"].native
+            content_bytes = bytes(eci["content"].contents)
+            digest = hashlib.new(md_algo, content_bytes).digest()
+            from verifier.cms_sig import SIGNATURE_VALIDATOR
+
+            intact, valid = validate_sig_integrity(signer_info, tsa_cert, "tst_info", digest,
+                                                   sig_validator=SIGNATURE_VALIDATOR)
+        except Exception:
+            intact, valid = False, False
+        if not (intact and valid):
+            findings.append(Finding.of("tst_signature_invalid"))
+        findings.extend(self.check_algorithms(None, digest=algo))
+        cert_res = self.validate_certificate(
+            tsa_cert, other_certs=cert_info.other_certs, embedded_ocsps=embedded_ocsps,
+            embedded_crls=embedded_crls, validation_time=validation_time,
+            usage="time_stamping", poe_time=poe_time, claimed_time=gen_time,
+            explicit_time=explicit_time,
+            # The genTime is the TSA's own signed statement: a time of use only when
+            # the token's signature and imprint verify.
+            used_at=gen_time if (intact and valid and imprint_ok) else None)
+        if not cert_res.passed:
+            findings.append(Finding.of("tsa_not_trusted", detail=cert_res.findings[0]
+                                       if cert_res.findings else "?"))
+        ok = imprint_ok and intact and valid and cert_res.passed and not self.check_algorithms(
+            None, digest=algo)
+        return TimestampResult(TimestampInfo(gen_time, tsa_name, ok), imprint_ok and intact and valid,
+                               cert_res, tuple(findings))
+
+
+def _chain(path: Any) -> tuple[str, ...]:
+    try:
+        certs = list(path)
+        return tuple(_subject_string(c) for c in reversed(certs))
+    except Exception:
+        return ()
+
+
+def _poe_code(err: Exception) -> str:
+    """The message for a certificate judged valid at the POE, by why "now" failed
+    (codes end in ``_ok``: informational, never a failure's reason in the report)."""
+    if isinstance(err, cv_errors.ExpiredError):
+        return "cert_poe_expired_ok"
+    if isinstance(err, cv_errors.RevokedError):
+        return "cert_poe_revoked_ok"
+    return "cert_poe_revinfo_ok"
+
+
+def _is_signer_revocation(err: Exception) -> bool:
+    """The revocation concerns the certificate under validation itself (not a CA in its
+    path, not an OCSP responder or CRL issuer checked on the side)."""
+    return bool(getattr(err, "is_ee_cert", False)) and not getattr(err, "is_side_validation", False)
+
+
+def _reason(err: Exception) -> str:
+    r = getattr(err, "reason", None)
+    try:
+        return str(r.native) if r is not None and r.native is not None else "unspecified"
+    except Exception:
+        return "unspecified"
+
+
+def _ocsp_covers(responses: Sequence[ocsp.OCSPResponse], cert: x509.Certificate) -> bool:
+    serial = cert.serial_number
+    for r in responses:
+        meta = _ocsp_meta(r)
+        if meta is not None and serial in meta[0]:
+            return True
+    return False
