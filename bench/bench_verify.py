@@ -69,6 +69,9 @@ def run_hocba(cfg, records: list[bytes]) -> tuple[float, int]:  # type: ignore[n
     from ground.vocab import Indication
     from verifier.core import Verifier
     from verifier.policy import Policy
+    from verifier.runtime import configure_process
+
+    configure_process()
 
     verifier = Verifier(Policy.from_config(cfg))
     ok = 0

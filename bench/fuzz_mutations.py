@@ -30,6 +30,9 @@ from tests.signing import sign_one  # noqa: E402
 from tests.verifier._xml_fixtures import record_xml  # noqa: E402
 from verifier.core import Verifier  # noqa: E402
 from verifier.policy import Policy  # noqa: E402
+from verifier.runtime import configure_process  # noqa: E402
+
+configure_process()
 
 
 def main() -> int:

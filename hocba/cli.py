@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from verifier.runtime import configure_process
+
+    configure_process()  # the verifier's process-wide opt-ins (verifier/runtime.py)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2

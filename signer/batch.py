@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from ground.config import Config
+from ground.formats import PDF, XML, sniff
 from ground.errors import HocbaError, UsageError
 from ground.vocab import Level, Role
 from signer.context import SigningContext
@@ -31,10 +32,10 @@ PARALLEL_THRESHOLD = 48
 
 def detect_format(data: bytes) -> str:
     """``"pdf"`` or ``"xml"`` from the content; anything else is a clear error."""
-    if b"%PDF-" in data[:1024]:
-        return "pdf"
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"<"):
+    fmt = sniff(data)
+    if fmt == PDF:
+        return PDF
+    if fmt == XML:
         from ground.xmlsafe import parse_xml
 
         try:

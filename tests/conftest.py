@@ -11,6 +11,13 @@ from certs.services import TrustServices
 from ground.config import Config, load_config
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # As the hocba command and the web app do at start (verifier/runtime.py).
+    from verifier.runtime import configure_process
+
+    configure_process()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -54,6 +54,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, static_folder="web/static", template_folder="web/templates")
     app.request_class = InMemoryRequest
     overrides = dict(test_config or {})
+    from verifier.runtime import configure_process
+
+    configure_process()  # process-wide opt-ins, explicit at app start (verifier/runtime.py)
 
     cfg = overrides.pop("HOCBA_CONFIG_OBJ", None)
     if cfg is None:

@@ -20,15 +20,14 @@ from typing import Any
 
 from ground.vocab import Indication, Role, SubIndication
 from verifier import messages
+from ground.formats import PDF, XML, sniff
+from verifier.context import EvalContext, FormatResult
+from verifier.formats import FORMATS
 from verifier.policy import Policy
 from verifier.report import Check, Finding, Foreign, Report, SignatureReport, format_failure
 from verifier.trust import TrustEngine
 
 log = logging.getLogger(__name__)
-# pyHanko logs hostile-input diagnostics (with tracebacks) at WARNING; the report
-# carries what matters, so keep them off the terminal unless logging is configured.
-logging.getLogger("pyhanko").addHandler(logging.NullHandler())
-logging.getLogger("pyhanko").propagate = False
 
 messages.register("file_too_large", "Tệp quá lớn ({size} MB, tối đa {limit} MB).",
                   "The file is too large ({size} MB, at most {limit} MB).")
@@ -81,67 +80,10 @@ messages.register("signing_order_incomplete",
 messages.register("no_role", "không rõ vai trò", "unknown role")
 
 
-@dataclass(frozen=True)
-class EvalContext:
-    """What a format module needs for one file: policy, trust engine, validation time.
-
-    ``explicit_time`` is True when the caller asked for a past moment
-    (``--validation-time``); then nothing is fetched online (the network can only
-    say what is true now) and only embedded or cached revocation data is used.
-    """
-
-    policy: Policy
-    trust: TrustEngine
-    validation_time: datetime
-    explicit_time: bool = False
-    name: str = ""
-
-
-@dataclass(frozen=True)
-class FormatResult:
-    """What a format module returns: its signatures in signing order, and its checks.
-
-    ``order_groups``: indices into ``signatures`` that each must follow the role
-    order teacher → principal → seal (e.g. one group per school-year block of an
-    XML record); ``None`` means all signatures form one sequence.
-
-    ``vouches``: per signature, whether it vouches for the record - covers what
-    the record is (XML record book: the identity block and a year block; other
-    XML: all content outside the signatures); ``None`` for a signature whose
-    coverage could not be established. Only vouching signatures satisfy
-    ``required_roles`` and take part in ``signing_order``. ``vouches=None``: every
-    signature does (PDF: each signature covers its revision).
-
-    ``group_labels``: when given (one per ``order_groups`` entry, e.g. the school
-    year), the required roles are checked per group: every group needs a
-    TOTAL_PASSED signature for each required role.
-    """
-
-    format: str  # "pdf" | "xml"
-    signatures: tuple[SignatureReport, ...]
-    checks: tuple[Check, ...] = ()
-    record: dict[str, str] | None = None
-    order_groups: tuple[tuple[int, ...], ...] | None = None
-    vouches: tuple[bool | None, ...] | None = None
-    group_labels: tuple[str, ...] | None = None
-    # Signing order evidence (CONTRACT 6): ``None`` - the signatures are listed in the
-    # order they were made, proven by the format (PDF revisions); otherwise the pairs
-    # (a, b), indices into ``signatures``, where a is proven to precede b (XML:
-    # coverage of earlier signature values, trusted timestamps). Pairs absent from it
-    # are not ordered by any evidence.
-    precedes: frozenset[tuple[int, int]] | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
-
-
 def detect_format(data: bytes) -> str | None:
     """PDF or XML by content (CONTRACT 5: never by name)."""
-    head = data[:1024]
-    if b"%PDF-" in head:
-        return "pdf"
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if stripped.startswith(b"<") or stripped.startswith(b"\xff\xfe<") or stripped.startswith(b"\xfe\xff\x00<"):
-        return "xml"
-    return None
+    fmt = sniff(data)
+    return fmt if fmt in (PDF, XML) else None
 
 
 class Verifier:
@@ -185,17 +127,7 @@ class Verifier:
                           validation_time)
         ctx = EvalContext(self.policy, self.trust, validation_time, explicit, name)
         try:
-            if fmt == "pdf":
-                from verifier.pdf import evaluate_pdf
-
-                result = evaluate_pdf(data, ctx)
-            else:
-                try:
-                    from verifier.xml import evaluate_xml
-                except ImportError:
-                    return _stamp(format_failure(name, sha, "xml", Finding.of("xml_unavailable")),
-                                  validation_time)
-                result = evaluate_xml(data, ctx)
+            result = FORMATS[fmt].evaluate(data, ctx)
         except RecursionError:
             return _stamp(format_failure(name, sha, fmt, Finding.of(
                 "format_error", detail="nesting too deep")), validation_time)

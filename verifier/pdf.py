@@ -34,11 +34,8 @@ from verifier.cms_sig import (SIGNATURE_VALIDATOR, UnsupportedAlgorithm,
 from verifier.trust import TimestampResult
 
 if TYPE_CHECKING:
-    from verifier.core import EvalContext, FormatResult
+    from verifier.context import EvalContext, FormatResult
 
-from verifier import pdf_fast
-
-pdf_fast.install()
 
 I, S = Indication, SubIndication
 
@@ -190,7 +187,7 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    from verifier.core import FormatResult
+    from verifier.context import FormatResult
     from verifier.report import format_failure  # noqa: F401
 
     limits = ctx.policy.limits

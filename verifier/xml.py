@@ -39,7 +39,7 @@ from verifier.xml_xades import (COUNTERSIGNED_TYPE_SUFFIX, SIGNED_PROPERTIES_TYP
                                 signature_timestamp_input)
 
 if TYPE_CHECKING:
-    from verifier.core import EvalContext, FormatResult
+    from verifier.context import EvalContext, FormatResult
 
 I, S = Indication, SubIndication
 
@@ -179,7 +179,7 @@ def _dsig_indication(e: DsigError) -> Indication:
 
 
 def evaluate_xml(data: bytes, ctx: "EvalContext") -> "FormatResult":
-    from verifier.core import FormatResult
+    from verifier.context import FormatResult
 
     limits = ctx.policy.limits
     try:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import BadRequest
 
-from hocba import __version__
+from ground import __version__
 from verifier.report import Report
 from verifier.web import run, uploads
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hocba import __version__
+from ground import __version__
 from ground.vocab import Indication, SubIndication
 
 _NULL_STR = {"type": ["string", "null"]}

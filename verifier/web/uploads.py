@@ -8,6 +8,8 @@ against zip bombs; their entry names are only labels, never paths.
 """
 from __future__ import annotations
 
+from ground.formats import sniff as _sniff
+
 import hashlib
 import io
 import unicodedata
@@ -85,21 +87,8 @@ SNIFF_TYPES = {"", "application/octet-stream"}
 
 
 def sniff(data: bytes) -> str | None:
-    """The format from the content: pdf, xml, zip or None."""
-    head = data[:1024]
-    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return "zip"
-    if b"%PDF-" in head:  # ISO 32000-1 7.5.2: the header may follow a little junk
-        return "pdf"
-    text = head
-    for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
-        if text.startswith(bom):
-            return "xml" if bom != b"\xef\xbb\xbf" else _xml_start(text[3:])
-    return _xml_start(text)
-
-
-def _xml_start(head: bytes) -> str | None:
-    return "xml" if head.lstrip(b" \t\r\n").startswith(b"<") else None
+    """The format from the content: pdf, xml, zip or None (ground.formats)."""
+    return _sniff(data)
 
 
 def declared(content_type: str | None, filename: str | None) -> str | None:

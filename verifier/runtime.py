@@ -1,0 +1,26 @@
+"""Process-wide settings the verifier wants, as one explicit opt-in.
+
+Called at the start of the ``hocba`` command, of the web app factory, of the
+benchmarks and of the test session - never as a side effect of an import, so a
+program that embeds the verifier decides for itself:
+
+* :func:`verifier.pdf_fast.install`: a faster drop-in for pyHanko's hex-string reader
+  (same results and errors; signature /Contents are read again by every historical
+  revision the difference analysis opens);
+* pyHanko's loggers stop propagating: it logs hostile-input diagnostics with
+  tracebacks at WARNING, which the report already carries as findings.
+"""
+from __future__ import annotations
+
+import logging
+
+
+def configure_process() -> None:
+    """Idempotent."""
+    from verifier import pdf_fast
+
+    pdf_fast.install()
+    log = logging.getLogger("pyhanko")
+    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
+        log.addHandler(logging.NullHandler())
+    log.propagate = False
