@@ -58,6 +58,28 @@ class OrderError(HocbaError):
     """Signing now would break the role order (exit 1, file untouched)."""
 
 
+def missing_earlier_roles(me: Role, present: set[Role], required: Any) -> list[Role]:
+    """Required roles (``[policy] required_roles``) that come before ``me`` in the signing
+    order and have not signed yet (CONTRACT 4: a principal cannot sign a record the
+    homeroom teacher has not signed)."""
+    out = []
+    for name in required:
+        try:
+            r = Role.parse(str(name))
+        except ValueError:
+            continue
+        if r.rank < me.rank and r not in present:
+            out.append(r)
+    return sorted(out, key=lambda r: r.rank)
+
+
+def order_missing_message(me: Role, missing: list[Role], where: str = "") -> str:
+    vi = ", ".join(f"«{r.label('vi')}»" for r in missing)
+    en = ", ".join(r.value for r in missing)
+    return (f"sai thứ tự ký: {vi} chưa ký{where and ' ' + where}, nên «{me.label('vi')}» chưa "
+            f"thể ký — signing order: {en} must sign before {me.value}"
+            f"{where and ' (' + where + ')'}")
+
 # -- reading roles back: the shared codec (ground.declared_role) ---------------------
 
 declared_role = pdf_declared_role
@@ -235,6 +257,10 @@ class PadesSigner:
             if role is me and me is not Role.SUBJECT_TEACHER:
                 raise OrderError(f"tệp đã có chữ ký «{me.label()}» — already signed as "
                                  f"{me.value} ({field_name})")
+        missing = missing_earlier_roles(me, {r for _, r in present if r is not None},
+                                        self.ctx.config.policy.required_roles)
+        if missing:
+            raise OrderError(order_missing_message(me, missing))
 
     def _choose_field(self, writer: IncrementalPdfFileWriter,
                       reader: PdfFileReader) -> tuple[str, fields.SigFieldSpec | None]:

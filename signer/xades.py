@@ -36,6 +36,7 @@ from asn1crypto import algos, cms, crl, keys, ocsp, tsp
 from asn1crypto import x509 as asn1_x509
 from lxml import etree
 
+from signer.pades import OrderError, missing_earlier_roles, order_missing_message
 from ground.errors import HocbaError
 from ground.vocab import RECORD_NS, Level, Role
 from ground.xmlsafe import parse_xml
@@ -394,6 +395,14 @@ class XadesSigner:
                     f"(signing order: {self.role.value} must sign before {s.role.value}, "
                     f"who already signed {', '.join(sorted(hit))})"
                 )
+        required = self.ctx.config.policy.required_roles
+        for block in years:
+            have = {s.role for s in existing if s.role is not None
+                    and block.get("Id") in s.covered_ids}
+            missing = missing_earlier_roles(self.role, have, required)
+            if missing:
+                raise OrderError(order_missing_message(
+                    self.role, missing, f"năm học {block.get('schoolYear') or block.get('Id')}"))
         if not years:
             if later:
                 s = later[0]

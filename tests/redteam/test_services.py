@@ -577,11 +577,13 @@ def tc(ts_app: Flask) -> Iterator[FlaskClient]:
 
 
 @pytest.fixture(scope="module")
-def one_xml() -> bytes:
+def one_xml(test_config: Any, test_pki: PkiLayout, trust_services: object) -> bytes:
+    """A record the homeroom teacher signed: the principal may prepare it (CONTRACT 4)."""
     from recordbook.sample import sample_record
     from recordbook.xmlio import to_xml
+    from tests.signing import sign_one
 
-    return to_xml(sample_record(5))
+    return sign_one(test_config, test_pki, to_xml(sample_record(5)), "teacher", level="B-B")
 
 
 @pytest.fixture(scope="module")

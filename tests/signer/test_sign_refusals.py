@@ -17,20 +17,39 @@ def _write(tmp_path: Path, pdf: bytes, name: str = "rec.pdf") -> Path:
     return p
 
 
-def test_out_of_order_teacher_after_principal_refused_file_unchanged(
+def test_principal_before_the_homeroom_teacher_refused_file_unchanged(
         hocba_sign: Runner, test_pki: PkiLayout, trust_services: object,
         record_pdfs: list[bytes], tmp_path: Path) -> None:
+    """CONTRACT 4: a principal cannot sign a record the homeroom teacher has not signed;
+    the message names the missing role, the file stays byte-identical."""
     p = _write(tmp_path, record_pdfs[0])
     rc, err = hocba_sign("--role", "principal", "--level", "B-B",
                          "--key", str(test_pki.p12("principal")), "--in-place", str(p))
+    assert rc == 1
+    assert "Giáo viên chủ nhiệm" in err and "teacher must sign before principal" in err
+    assert p.read_bytes() == record_pdfs[0]
+    assert not [f for f in tmp_path.iterdir() if f.name.startswith(".")]  # no temp files left
+
+
+def test_out_of_order_teacher_after_principal_refused_file_unchanged(
+        hocba_sign: Runner, test_pki: PkiLayout, trust_services: object,
+        record_pdfs: list[bytes], tmp_path: Path) -> None:
+    # A school whose policy requires only the principal: the principal signs first...
+    cfg = test_pki.config.parent / "principal-only.toml"  # beside it: same relative paths
+    cfg.write_text(test_pki.config.read_text().replace(
+        'required_roles = ["teacher", "principal"]', 'required_roles = ["principal"]'))
+    assert cfg.read_text() != test_pki.config.read_text()
+    p = _write(tmp_path, record_pdfs[0])
+    rc, err = hocba_sign("--config", str(cfg), "--role", "principal", "--level", "B-B",
+                         "--key", str(test_pki.p12("principal")), "--in-place", str(p))
     assert rc == 0, err
     before = p.read_bytes()
+    # ... and a teacher after the principal is still refused: the order holds both ways.
     rc, err = hocba_sign("--role", "teacher", "--level", "B-B",
                          "--key", str(test_pki.p12("teacher")), "--in-place", str(p))
     assert rc == 1
     assert "sai thứ tự ký" in err and "out of order" in err
     assert p.read_bytes() == before
-    assert not [f for f in tmp_path.iterdir() if f.name.startswith(".")]  # no temp files left
 
 
 @pytest.mark.parametrize("label,role,expect", [

@@ -24,10 +24,17 @@ def test_pkcs11_batch_one_login_valid_in_pdfsig(softhsm_token: dict[str, str],
                                                 test_pki: PkiLayout, trust_services: object,
                                                 record_pdfs: list[bytes], nssdb: str,
                                                 tmp_path: Path) -> None:
+    from signer.api import sign_bytes
+
+    # the homeroom teacher signs first (CONTRACT 4), then the principal on the token
+    teacher = sign_bytes([(f"rec{i}.pdf", pdf) for i, pdf in enumerate(record_pdfs)],
+                         config=str(test_pki.config), role="teacher",
+                         key=test_pki.p12("teacher"), pin="123456", level="B-B")
     files = []
-    for i, pdf in enumerate(record_pdfs):
-        p = tmp_path / f"rec{i}.pdf"
-        p.write_bytes(pdf)
+    for r in teacher:
+        assert r.ok and r.data is not None, r.error
+        p = tmp_path / r.name
+        p.write_bytes(r.data)
         files.append(str(p))
     out = tmp_path / "out"
     out.mkdir()

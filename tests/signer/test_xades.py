@@ -57,8 +57,12 @@ def make_ctx(test_pki: PkiLayout, test_config: Config, trust_services: Any) -> M
 
     root = load_cert_from_pemder(str(test_pki.anchor))
 
-    def make(label: str, role: Role, level: Level = Level.B_T, *, padding: str = "pkcs1v15") -> SigningContext:
+    def make(label: str, role: Role, level: Level = Level.B_T, *, padding: str = "pkcs1v15",
+             required_roles: tuple[str, ...] | None = None) -> SigningContext:
         cfg = test_config
+        if required_roles is not None:
+            cfg = cfg.with_overrides(policy=dataclasses.replace(cfg.policy,
+                                                                required_roles=required_roles))
         if padding != cfg.signing.rsa_padding:
             cfg = cfg.with_overrides(signing=dataclasses.replace(cfg.signing, rsa_padding=padding))
         signer = SimpleSigner.load_pkcs12(test_pki.p12(label), passphrase=b"123456")
@@ -71,8 +75,9 @@ def make_ctx(test_pki: PkiLayout, test_config: Config, trust_services: Any) -> M
 
 def sign(make_ctx: MakeCtx, data: bytes, label: str, role: Role, level: Level = Level.B_T,
          **kw: Any) -> bytes:
-    signer = XadesSigner(make_ctx(label, role, level, **{k: v for k, v in kw.items() if k == "padding"}),
-                         **{k: v for k, v in kw.items() if k != "padding"})
+    ctx_kw = ("padding", "required_roles")
+    signer = XadesSigner(make_ctx(label, role, level, **{k: v for k, v in kw.items() if k in ctx_kw}),
+                         **{k: v for k, v in kw.items() if k not in ctx_kw})
     try:
         return signer.sign(data)
     finally:
@@ -238,8 +243,17 @@ def test_xmlsec1_rejects_untrusted_root(chain: list[bytes], tmp_path: Path, test
 
 # --- Order --------------------------------------------------------------------------------
 
+def test_principal_before_the_homeroom_teacher_is_refused(make_ctx: MakeCtx) -> None:
+    data = record_xml()
+    with pytest.raises(HocbaError, match="teacher must sign before principal"):
+        sign(make_ctx, data, "principal", Role.PRINCIPAL, Level.B_B)
+    assert data == record_xml()
+
+
 def test_teacher_after_principal_is_refused_and_input_unchanged(make_ctx: MakeCtx) -> None:
-    signed = sign(make_ctx, record_xml(), "principal", Role.PRINCIPAL, Level.B_B)
+    # built by the test's own writer (a school whose policy needs only the principal)
+    signed = sign(make_ctx, record_xml(), "principal", Role.PRINCIPAL, Level.B_B,
+                  required_roles=("principal",))
     before = bytes(signed)
     with pytest.raises(HocbaError, match="signing order"):
         sign(make_ctx, signed, "teacher", Role.TEACHER, Level.B_B)

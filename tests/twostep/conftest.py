@@ -18,17 +18,23 @@ REPO = Path(__file__).resolve().parents[2]
 TOKEN = "test-token-5f1c"
 
 @pytest.fixture(scope="session")
-def sample_records() -> list[tuple[str, bytes]]:
-    """10 record books of one class as PDF and as XML: 20 records (records.sample)."""
+def sample_records(test_config: Config, test_pki: PkiLayout, trust_services: object
+                   ) -> list[tuple[str, bytes]]:
+    """10 record books of one class as PDF and as XML: 20 records (recordbook.sample),
+    already signed by the homeroom teacher, so the principal may sign them (CONTRACT 4)."""
     from recordbook.pdf import render_pdf
     from recordbook.sample import sample_class
     from recordbook.xmlio import to_xml
+    from signer.api import sign_bytes
 
     out: list[tuple[str, bytes]] = []
     for i, rec in enumerate(sample_class(10, seed=9)):
         out.append((f"hb{i:02d}.pdf", render_pdf(rec)))
         out.append((f"hb{i:02d}.xml", to_xml(rec)))
-    return out
+    signed = sign_bytes(out, config=test_config, role="teacher", key=test_pki.p12("teacher"),
+                        pin="123456", level="B-B")
+    assert all(r.ok for r in signed), [r.error for r in signed if not r.ok]
+    return [(r.name, r.data) for r in signed if r.data is not None]
 
 
 @pytest.fixture(scope="session")

@@ -181,7 +181,8 @@ def test_sha1_signature_digest_not_passed(verifier: Verifier, base_pdf: bytes,
 
 def test_declared_role_differs_from_certificate(verifier: Verifier, base_pdf: bytes,
                                                 sign_pdf: Callable[..., bytes], trust_services: object) -> None:
-    pdf = sign_pdf(base_pdf, "teacher", "principal", Level.B_B)  # teacher's key, claims principal
+    pdf = sign_pdf(base_pdf, "teacher", "teacher", Level.B_B)
+    pdf = sign_pdf(pdf, "teacher", "principal", Level.B_B)  # teacher's key, claims principal
     r = _verify(verifier, pdf)
     assert r.indication is I.TOTAL_FAILED
     assert any(c.name == "roles" and not c.passed for c in r.checks)
