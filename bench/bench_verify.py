@@ -68,7 +68,7 @@ def run_pyhanko(root_pem: Path, records: list[bytes]) -> tuple[float, int]:
 def run_hocba(cfg, records: list[bytes]) -> tuple[float, int]:  # type: ignore[no-untyped-def]
     from ground.vocab import Indication
     from verifier.core import Verifier
-    from verifier.policy import Policy
+    from ground.policy import Policy
     from verifier.runtime import configure_process
 
     configure_process()

@@ -29,7 +29,7 @@ from tests.fuzzing import (PDF_MUTATORS, XML_MUTATORS, mutants, pdf_signed_uncha
 from tests.signing import sign_one  # noqa: E402
 from tests.verifier._xml_fixtures import record_xml  # noqa: E402
 from verifier.core import Verifier  # noqa: E402
-from verifier.policy import Policy  # noqa: E402
+from ground.policy import Policy  # noqa: E402
 from verifier.runtime import configure_process  # noqa: E402
 
 configure_process()

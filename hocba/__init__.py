@@ -44,7 +44,7 @@ __all__ = ["Verifier", "Policy", "Report", "verify_bytes", "sign_files"]
 if TYPE_CHECKING:
     from signer.api import sign_files
     from verifier.core import Verifier
-    from verifier.policy import Policy
+    from ground.policy import Policy
     from verifier.report import Report
 
 
@@ -55,7 +55,7 @@ def verify_bytes(data: bytes, *, name: str, policy: "Policy | None" = None,
     ``config``). For many files build one :class:`Verifier` and reuse it."""
     from ground.config import load_config
     from verifier.core import Verifier
-    from verifier.policy import Policy
+    from ground.policy import Policy
 
     if policy is None:
         policy = Policy.from_config(load_config(config))
@@ -70,7 +70,7 @@ def __getattr__(name: str) -> Any:
 
         return Verifier
     if name == "Policy":
-        from verifier.policy import Policy
+        from ground.policy import Policy
 
         return Policy
     if name == "Report":

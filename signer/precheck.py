@@ -1,8 +1,9 @@
 """Check the signer's certificate before signing (Thông tư 15/2025/TT-BKHCN).
 
 Once per batch: the certificate must chain to a configured trust anchor, be
-within its validity period now, not be revoked (OCSP or CRL fetched live,
-revocation mode ``require``: unknown status refuses too), carry a signing key
+within its validity period now, not be revoked (judged by the one certificate
+judge, :class:`ground.judge.TrustEngine`, with the configuration's revocation mode,
+as verification does: ``require`` refuses an unknown status), carry a signing key
 usage (digitalSignature or nonRepudiation, RFC 5280 4.2.1.3), and entitle its
 holder to the role being signed (CONTRACT 8). Any failure refuses the batch
 with one clear line in Vietnamese with the English gist.
@@ -12,16 +13,17 @@ CRLs; the PAdES signer reuses it for every file of the batch (B-LT embedding).
 """
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timezone
 from typing import Any
 
-from asn1crypto import pem, x509
-from pyhanko_certvalidator import CertificateValidator, ValidationContext
-from pyhanko_certvalidator import errors as cv_errors
+from asn1crypto import x509
+from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
 from ground.config import Config
+from ground.judge import CertResult, TrustEngine
+from ground.policy import Policy
+from ground.vocab import SubIndication
 from ground.certificates import load_all
 from ground.errors import HocbaError, UsageError
 from ground.roles import role_from_certificate
@@ -48,6 +50,37 @@ def build_validation_context(config: Config, *, extra_certs: list[x509.Certifica
         moment=moment,
         fetcher_backend=RequestsFetcherBackend(per_request_timeout=config.revocation.timeout),
     )
+
+
+def _judge(config: Config) -> TrustEngine:
+    return TrustEngine(Policy.from_config(config))
+
+
+_REFUSALS: dict[SubIndication, str] = {
+    SubIndication.REVOKED: "chứng thư số đã bị thu hồi — certificate revoked",
+    SubIndication.REVOKED_NO_POE: "chứng thư số đã bị thu hồi — certificate revoked",
+    SubIndication.REVOKED_CA_NO_POE: "CA cấp chứng thư đã bị thu hồi — issuer revoked",
+    SubIndication.EXPIRED: "chứng thư số (hoặc CA cấp) đã hết hạn — certificate or issuer expired",
+    SubIndication.OUT_OF_BOUNDS_NO_POE: "chứng thư số (hoặc CA cấp) đã hết hạn — certificate or "
+                                        "issuer expired",
+    SubIndication.NOT_YET_VALID: "chứng thư số chưa có hiệu lực — not yet valid",
+    SubIndication.NO_CERTIFICATE_CHAIN_FOUND: "chứng thư số không được cấp bởi CA tin cậy — "
+                                              "untrusted: no path to a configured trust anchor",
+    SubIndication.TRY_LATER: "không xác định được trạng thái thu hồi (OCSP/CRL không trả lời) — "
+                             "revocation status unknown",
+    SubIndication.REVOCATION_OUT_OF_BOUNDS_NO_POE: "không xác định được trạng thái thu hồi — "
+                                                   "revocation status unknown",
+    SubIndication.CRYPTO_CONSTRAINTS_FAILURE: "thuật toán của chứng thư số không được chấp nhận "
+                                              "— weak algorithm",
+}
+
+
+def _refusal(res: CertResult, who: str) -> str:
+    head = _REFUSALS.get(res.subindication) if res.subindication else None
+    head = head or "chứng thư số không hợp lệ — certificate invalid"
+    why = res.findings[0] if res.findings else None
+    detail = f": {why.render('vi')} / {why.render('en')}" if why is not None else ""
+    return f"{head} ({who}){detail}"
 
 
 def _describe(cert: x509.Certificate) -> str:
@@ -83,28 +116,13 @@ def precheck_certificate(cert: x509.Certificate, chain: list[x509.Certificate], 
         raise PrecheckError(f"chứng thư số thuộc vai trò «{got}», không phải «{role.label()}» "
                             f"— role mismatch: certificate is "
                             f"{cert_role.value if cert_role else 'no role'}, --role {role.value}")
+    # Chain, validity, revocation and algorithms: the one certificate judge, with the
+    # revocation semantics the configuration gives verification too (ground.judge).
+    res = _judge(config).validate_certificate(cert, other_certs=chain, validation_time=now,
+                                              usage="signing")
+    if not res.passed:
+        raise PrecheckError(_refusal(res, who))
     vc = build_validation_context(config, extra_certs=chain, fetch=True)
-    validator = CertificateValidator(cert, intermediate_certs=chain, validation_context=vc)
-    try:
-        asyncio.run(validator.async_validate_usage(  # type: ignore[no-untyped-call]
-            key_usage=set()))  # pyhanko-certvalidator: unannotated
-    except cv_errors.RevokedError as e:
-        raise PrecheckError(f"chứng thư số đã bị thu hồi — certificate revoked ({who}): "
-                            f"{e}") from None
-    except cv_errors.ExpiredError:
-        raise PrecheckError(f"chứng thư số (hoặc CA cấp) đã hết hạn — certificate or "
-                            f"issuer expired ({who})") from None
-    except cv_errors.NotYetValidError:
-        raise PrecheckError(f"chứng thư số chưa có hiệu lực — not yet valid ({who})") from None
-    except cv_errors.InsufficientRevinfoError as e:
-        raise PrecheckError("không xác định được trạng thái thu hồi (OCSP/CRL không trả lời) — "
-                            f"revocation status unknown ({who}): {e}") from None
-    except cv_errors.PathBuildingError:
-        raise PrecheckError("chứng thư số không được cấp bởi CA tin cậy — untrusted: no "
-                            f"path to a configured trust anchor ({who})") from None
-    except (cv_errors.PathValidationError, cv_errors.InvalidCertificateError) as e:
-        raise PrecheckError(f"chứng thư số không hợp lệ — certificate invalid ({who}): "
-                            f"{e}") from None
     return vc
 
 

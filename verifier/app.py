@@ -115,7 +115,7 @@ def _setup_logging() -> None:
 def build_verifier(cfg: Config) -> Any:
     """The one immutable verifier of this app (trust and policy from ``cfg``)."""
     from verifier.core import Verifier
-    from verifier.policy import Policy
+    from ground.policy import Policy
 
     return Verifier(Policy.from_config(cfg))
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from verifier.policy import Policy
+from ground.policy import Policy
 from verifier.report import Check, SignatureReport
-from verifier.trust import TrustEngine
+from ground.judge import TrustEngine
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The verification core: bytes + frozen policy + validation time -> Report.
 
 One :class:`Verifier` per policy, immutable and shared by every thread (STYLE 6):
-it holds only the policy and the :class:`~verifier.trust.TrustEngine` (trust
+it holds only the policy and the :class:`~ground.judge.TrustEngine` (trust
 anchors, parsed certificates, the revocation cache). Each call gets its own
 :class:`EvalContext`; format modules (``verifier.pdf``, ``verifier.xml``) take
 ``(data, ctx)`` and return a :class:`FormatResult`; the record-level checks
@@ -19,13 +19,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ground.vocab import Indication, Role, SubIndication
-from verifier import messages
+from ground import messages
 from ground.formats import PDF, XML, sniff
 from verifier.context import EvalContext, FormatResult
 from verifier.formats import FORMATS
-from verifier.policy import Policy
+from ground.policy import Policy
 from verifier.report import Check, Finding, Foreign, Report, SignatureReport, format_failure
-from verifier.trust import TrustEngine
+from ground.judge import TrustEngine
 
 log = logging.getLogger(__name__)
 

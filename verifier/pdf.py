@@ -10,7 +10,7 @@ For every signature and document timestamp, in revision order:
    policy (:mod:`verifier.pdf_policy`), DocMDP/FieldMDP honoured;
 4. timestamps (5.4): signature timestamp and document timestamps, imprint, TSA
    chain and purpose; the signature timestamp's time is the best signature time;
-5. the signing certificate through :class:`~verifier.trust.TrustEngine` with the
+5. the signing certificate through :class:`~ground.judge.TrustEngine` with the
    DSS revocation data first (5.2.6, 5.6.2.1 past signature validation);
 6. algorithms (5.2.8), level, declared role, signing time.
 """
@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 from asn1crypto import cms, crl, ocsp, x509
 
 from ground.vocab import Indication, Level, SubIndication
-from verifier import messages
+from ground import messages
 from verifier.report import Check, Finding, Foreign, SignatureReport, TimestampInfo
 from ground.declared_role import pdf_declared_role
-from verifier.cms_sig import (SIGNATURE_VALIDATOR, UnsupportedAlgorithm,
+from ground.cms_sig import (SIGNATURE_VALIDATOR, UnsupportedAlgorithm,
                               unsupported_signature_algorithm)
-from verifier.trust import TimestampResult
+from ground.judge import TimestampResult
 
 if TYPE_CHECKING:
     from verifier.context import EvalContext, FormatResult

@@ -3,7 +3,7 @@
 Frozen dataclasses; the overall verdict is *derived* from the signatures and the
 document checks, never stored beside them. Human text is not stored either:
 findings carry a message code and arguments, rendered in the report language by
-:mod:`verifier.messages`, so the JSON report, the text report and the web page
+:mod:`ground.messages`, so the JSON report, the text report and the web page
 all render the same value in Vietnamese or English.
 """
 from __future__ import annotations
@@ -12,95 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ground.findings import Finding as Finding
+from ground.findings import Foreign as Foreign
+from ground.findings import RevocationInfo as RevocationInfo
+from ground.findings import SignerInfo as SignerInfo
+from ground.findings import TimestampInfo as TimestampInfo
 from ground.vocab import Indication, SubIndication
-
-
-class Foreign(str):
-    """Text a library wrote (pyHanko, certvalidator, lxml): English, technical. English
-    reports show it as a detail; Vietnamese reports leave it out rather than mix
-    languages (the Vietnamese sentence around it says what happened)."""
-
-    __slots__ = ()
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A note about a signature or the document: message code + arguments."""
-
-    code: str
-    # Argument values are strings, or findings rendered in the report's language
-    # (a reason inside a reason), never text rendered in advance in one language.
-    args: tuple[tuple[str, "str | Finding | tuple[Finding, ...]"], ...] = ()
-
-    @staticmethod
-    def of(code: str, **args: Any) -> "Finding":
-        def keep(v: Any) -> "str | Finding | tuple[Finding, ...]":
-            if isinstance(v, (Finding, Foreign)):
-                return v
-            if isinstance(v, (tuple, list)) and all(isinstance(x, Finding) for x in v):
-                return tuple(v)
-            return str(v)
-        return Finding(code, tuple((k, keep(v)) for k, v in args.items()))
-
-    def render(self, lang: str = "vi") -> str:
-        from verifier.messages import render
-
-        def text(v: "str | Finding | tuple[Finding, ...]") -> str:
-            # a sentence inside a sentence: without its own final full stop
-            if isinstance(v, Finding):
-                return v.render(lang).rstrip(".")
-            if isinstance(v, tuple):
-                return "; ".join(f.render(lang).rstrip(".") for f in v)
-            return v
-        return render(self.code, {k: (v if isinstance(v, Foreign) else text(v))
-                                  for k, v in self.args}, lang)
-
-    @property
-    def informational(self) -> bool:
-        """A note that something checked out (never the reason for a failure)."""
-        return self.code.endswith("_ok") or self.code in _INFO_CODES
-
-
-_INFO_CODES = frozenset({"sig_intact", "signed_elements", "cert_ok_at_poe"})
-
-
-@dataclass(frozen=True)
-class SignerInfo:
-    common_name: str | None
-    organization: str | None
-    title: str | None
-    subject: str
-    issuer: str
-    serial: str
-    not_before: datetime
-    not_after: datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "common_name": self.common_name, "organization": self.organization,
-            "title": self.title, "subject": self.subject, "issuer": self.issuer,
-            "serial": self.serial, "not_before": _iso(self.not_before),
-            "not_after": _iso(self.not_after),
-        }
-
-
-@dataclass(frozen=True)
-class TimestampInfo:
-    time: datetime
-    tsa: str
-    valid: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"time": _iso(self.time), "tsa": self.tsa, "valid": self.valid}
-
-
-@dataclass(frozen=True)
-class RevocationInfo:
-    status: str  # good | revoked | unknown
-    source: str | None  # ocsp | crl | embedded | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "source": self.source}
 
 
 @dataclass(frozen=True)
@@ -198,7 +115,7 @@ class Report:
     def message(self, lang: str = "vi") -> str:
         ind, _, finding = self._worst()
         if ind is Indication.TOTAL_PASSED:
-            from verifier.messages import render
+            from ground.messages import render
 
             return render("all_passed", {"count": str(sum(
                 1 for s in self.signatures if not s.is_document_timestamp))}, lang)

@@ -12,7 +12,7 @@ valid references actually hashed:
   what the signatures cover (CONTRACT 6);
 * ``record``: read from the identity and year blocks only when they are covered.
 
-Certificates are judged only by :class:`verifier.trust.TrustEngine` (pyhanko-
+Certificates are judged only by :class:`ground.judge.TrustEngine` (pyhanko-
 certvalidator), never by signxml's chain check.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ from lxml import etree
 
 from ground.vocab import RECORD_NS, Indication, Level, SubIndication
 from ground.xmlsafe import XmlFormatError, parse_xml
-from verifier import messages
+from ground import messages
 from verifier.report import Check, Finding, Foreign, SignatureReport, TimestampInfo
 from verifier.xml_dsig import (DS, WEAK_DIGESTS, Document, DsigError, SignatureCore,
                                hash_bytes, key_size, load_cert, parse_signature, q,
@@ -438,7 +438,7 @@ def _judge_core(doc: Document, sig: Any, index: int) -> _Judged:
 
 
 def _allowed(j: _Judged) -> frozenset[str]:
-    from verifier.policy import ALLOWED_DIGESTS
+    from ground.policy import ALLOWED_DIGESTS
 
     return ALLOWED_DIGESTS
 

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from signer.keys import KeySource
     from verifier.core import Verifier
     from verifier.html import render_html
-    from verifier.policy import Policy
+    from ground.policy import Policy
 
     if not 1 <= args.count <= 10000:
         raise UsageError(f"--count must be between 1 and 10000, not {args.count}")

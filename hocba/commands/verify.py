@@ -59,7 +59,7 @@ def _parse_time(value: str) -> datetime:
 def run(args: argparse.Namespace) -> int:
     from ground.vocab import Indication
     from verifier.core import Verifier
-    from verifier.policy import Policy
+    from ground.policy import Policy
 
     cfg = load_config(args.config)
     roles = None

@@ -30,7 +30,7 @@ from certs.services import TrustServices
 from ground.config import Config
 from ground.vocab import Level, Role
 from verifier.core import Verifier
-from verifier.policy import Policy
+from ground.policy import Policy
 from tests.signing import sign_one
 
 ARCH = "vgca"

@@ -146,7 +146,7 @@ def lt_vendor_pdf(record_pdf: bytes, vg_pki: VgPki, vg_services: Any) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko_certvalidator import ValidationContext
 
-    from verifier.policy import load_certificates
+    from ground.policy import load_certificates
 
     vc = ValidationContext(trust_roots=list(load_certificates(vg_pki.anchor)),
                            allow_fetching=True)

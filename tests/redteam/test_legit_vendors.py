@@ -14,7 +14,7 @@ from ground.vocab import RECORD_NS, Role
 from tests.redteam.conftest import PIN, VgPki, pyhanko_sign, pyhanko_signer
 from tests.tooling import require_tool
 from verifier.core import Verifier
-from verifier.policy import Policy, load_certificates
+from ground.policy import Policy, load_certificates
 
 
 def _summary(rep: Any) -> str:
@@ -93,7 +93,7 @@ def test_pyhanko_b_lt_with_embedded_revinfo_passes_offline(
     """pyHanko's own B-LT (embed_validation_info) judged with online fetching disabled."""
     from pyhanko.sign import signers
     from pyhanko_certvalidator import ValidationContext
-    from verifier.policy import load_certificates as lc
+    from ground.policy import load_certificates as lc
 
     vc = ValidationContext(trust_roots=list(lc(vg_pki.anchor)), allow_fetching=True)
     pdf = record_pdf
@@ -298,7 +298,7 @@ def test_teacher_left_school_b_lt_with_the_revoked_ocsp_embedded_passes_offline(
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation.dss import DocumentSecurityStore
 
-    from verifier.policy import load_certificates as lc
+    from ground.policy import load_certificates as lc
 
     emb = PdfFileReader(io.BytesIO(left_pdf), strict=False).embedded_signatures[0]
     # What a B-LT extension fetches today: the signer's OCSP ('revoked'), the TSA's and the

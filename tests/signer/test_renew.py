@@ -69,7 +69,7 @@ def test_renewed_pdf_has_one_more_document_timestamp(lta_pdf: bytes, renewed_pdf
 def test_renewed_pdf_verifies_offline_with_signatures_only_changes(
         renewed_pdf: bytes, test_config: Config, services_down: None) -> None:
     from verifier.core import Verifier
-    from verifier.policy import Policy
+    from ground.policy import Policy
 
     rep = Verifier(Policy.from_config(test_config)).verify(
         renewed_pdf, name="r.pdf", validation_time=datetime.now(timezone.utc))
@@ -201,7 +201,7 @@ def test_renewed_xml_chains_archive_timestamps(lta_xml: bytes, renewed_xml: byte
 def test_renewed_xml_verifies_offline(renewed_xml: bytes, test_config: Config,
                                       services_down: None) -> None:
     from verifier.core import Verifier
-    from verifier.policy import Policy
+    from ground.policy import Policy
 
     rep = Verifier(Policy.from_config(test_config)).verify(
         renewed_xml, name="r.xml", validation_time=datetime.now(timezone.utc))

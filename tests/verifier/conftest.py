@@ -10,7 +10,7 @@ from certs.pki import PkiLayout
 from ground.config import Config
 from ground.vocab import Level, Role
 from verifier.core import Verifier
-from verifier.policy import Policy
+from ground.policy import Policy
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from certs.services import TrustServices
 from ground.config import Config
 from ground.vocab import Indication
 from verifier.core import Verifier
-from verifier.policy import Policy
+from ground.policy import Policy
 from verifier.report import Report
 from tests.signing import sign_one
 

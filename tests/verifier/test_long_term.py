@@ -20,7 +20,7 @@ from certs.services import TrustServices
 from ground.config import Config
 from ground.vocab import Indication, SubIndication
 from verifier.core import Verifier
-from verifier.policy import Policy
+from ground.policy import Policy
 from verifier.report import Report
 from tests.signing import sign_one
 

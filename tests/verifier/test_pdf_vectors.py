@@ -42,7 +42,7 @@ def test_good_record_passes(verifier: Verifier, two_signed: bytes) -> None:
 
 def test_lta_record_verifies_with_services_down(lta_record: bytes, test_config: object,
                                                 services_down: None) -> None:
-    from verifier.policy import Policy
+    from ground.policy import Policy
 
     fresh = Verifier(Policy.from_config(test_config))  # no cached revocation data
     r = fresh.verify(lta_record, name="lta.pdf")

@@ -2,7 +2,7 @@
 never of what the process verified before.
 
 The red team saw a file pass only after another file had been checked. The causes were
-state shared across files in :class:`verifier.trust.TrustEngine`: a per-certificate
+state shared across files in :class:`ground.judge.TrustEngine`: a per-certificate
 "valid now" verdict reused for 5 minutes whatever the next file carried (a file without
 its issuing CA passed once the same certificate had been seen with it), fetched
 OCSP/CRL responses and AIA certificates reused where a fresh verifier fetches nothing
@@ -28,7 +28,7 @@ from certs.pki import PkiLayout
 from ground.config import Config
 from ground.vocab import Level
 from verifier.core import Verifier
-from verifier.policy import Policy
+from ground.policy import Policy
 from verifier.report import Report
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ground.errors import HocbaError
 from ground.vocab import Indication, SubIndication
-from verifier import messages
+from ground import messages
 from verifier.report import Check, Finding, Report
 from verifier.web.uploads import Item, Upload, failure
 

@@ -22,7 +22,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMe
 
 from ground.config import LimitsConfig
 from ground.vocab import Indication, SubIndication
-from verifier import messages
+from ground import messages
 from verifier.report import Check, Finding, Report
 
 MB = 1024 * 1024

@@ -55,7 +55,7 @@ def _tidy(text: str) -> str:
 
 
 def render(code: str, args: dict[str, str], lang: str = "vi") -> str:
-    from verifier.report import Foreign
+    from ground.findings import Foreign
 
     lang = lang if lang in ("vi", "en") else "vi"
     dropped = lang != "en" and any(isinstance(v, Foreign) for v in args.values())

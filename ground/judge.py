@@ -49,9 +49,9 @@ from pyhanko_certvalidator.policy_decl import (
 
 from ground.roles import role_from_certificate
 from ground.vocab import Indication, SubIndication
-from verifier import messages
-from verifier.policy import Policy
-from verifier.report import Foreign, Finding, RevocationInfo, SignerInfo, TimestampInfo
+from ground import messages
+from ground.policy import Policy
+from ground.findings import Finding, Foreign, RevocationInfo, SignerInfo, TimestampInfo
 
 __all__ = ["CachingFetcherBackend", "CertResult", "RevocationCache", "TimestampResult", "TrustEngine"]
 
@@ -908,7 +908,7 @@ class TrustEngine:
             md_algo = signer_info["digest_algorithm"]["algorithm"].native
             content_bytes = bytes(eci["content"].contents)
             digest = hashlib.new(md_algo, content_bytes).digest()
-            from verifier.cms_sig import SIGNATURE_VALIDATOR
+            from ground.cms_sig import SIGNATURE_VALIDATOR
 
             intact, valid = validate_sig_integrity(signer_info, tsa_cert, "tst_info", digest,
                                                    sig_validator=SIGNATURE_VALIDATOR)
