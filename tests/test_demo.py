@@ -1,12 +1,16 @@
 """`hocba demo` end to end: sign teacher (B-T) → principal (B-T) → seal (B-LTA), verify offline."""
 from __future__ import annotations
 
+import pytest
+
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 from tests.conftest import free_port
+
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
 
 
 def test_demo_signs_and_verifies_every_record_offline(tmp_path: Path) -> None:

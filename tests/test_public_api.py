@@ -1,9 +1,13 @@
 """The public surface (hocba/__init__.py) and its runnable example, as the README shows it."""
 from __future__ import annotations
 
+import pytest
+
 import doctest
 
 import hocba
+
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
 
 
 def test_public_names() -> None:

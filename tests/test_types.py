@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -1,6 +1,8 @@
 """The live OCSP, CRL and TSA services answer correctly (checked with openssl)."""
 from __future__ import annotations
 
+import pytest
+
 import subprocess
 from pathlib import Path
 
@@ -11,6 +13,8 @@ from certs.pki import PkiLayout, service_urls
 from certs.services import TrustServices
 from ground.config import Config
 from tests.tooling import require_tool
+
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
 
 
 def _ocsp_status(test_pki: PkiLayout, url: str, label: str) -> str:

@@ -10,6 +10,8 @@ from hocba.cli import main
 from recordbook.pdf import read_pdf_record_meta
 from recordbook.xmlio import from_xml
 
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
+
 
 def test_default_class_is_40_xml_and_pdf_pairs(sample_dir: Path) -> None:
     names = sorted(p.name for p in sample_dir.iterdir())

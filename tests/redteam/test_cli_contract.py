@@ -2,6 +2,8 @@
 0/1/2/3, JSON Lines, record null when the identity is not signed, Vietnamese by default."""
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import subprocess
@@ -13,6 +15,8 @@ from typing import Any
 from certs.pki import PkiLayout
 from tests.redteam._util import deep, dump, rec, sigs, tree
 from tests.redteam.conftest import VgPki, pyhanko_sign, pyhanko_signer
+
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
 
 
 def _hocba(*args: str) -> subprocess.CompletedProcess[str]:

@@ -17,6 +17,8 @@ from ground.vocab import Indication, SubIndication
 from tests.redteam.conftest import PIN, VgPki, pyhanko_sign, pyhanko_signer
 from verifier.core import Verifier
 
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
+
 I, S = Indication, SubIndication
 
 

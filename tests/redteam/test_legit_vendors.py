@@ -16,6 +16,8 @@ from tests.tooling import require_tool
 from verifier.core import Verifier
 from ground.policy import Policy, load_certificates
 
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
+
 
 def _summary(rep: Any) -> str:
     d = rep.to_dict("en")

@@ -17,6 +17,8 @@ from tests.redteam._util import assert_not_passed, assert_passed, summary
 from tests.redteam.conftest import pyhanko_sign, pyhanko_signer, timeboxed
 from verifier.core import Verifier
 
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
+
 N = generic.NameObject
 
 

@@ -33,6 +33,8 @@ from ground.config import Config
 from ground.vocab import Level, Role
 from tests.web.conftest import make_app as make_verifier_app, sign_chain, zip_of
 
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
+
 API = "/api/v1/verify"
 TOKEN = "redteam-token-9c2e"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

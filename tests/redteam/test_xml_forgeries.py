@@ -19,6 +19,8 @@ from tests.redteam._util import (DS, assert_not_passed, assert_passed, deep, ds,
 from tests.redteam.conftest import Hang, timeboxed
 from verifier.core import Verifier
 
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
+
 
 def _verify(v: Verifier, data: bytes, name: str = "forged.xml") -> Any:
     rep = timeboxed(lambda: v.verify(data, name=name), 10.0)

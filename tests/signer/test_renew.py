@@ -25,6 +25,8 @@ from ground.vocab import Indication
 from tests.tokens import pdfsig_output, sig_blocks
 from tests.signing import sign_one
 
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
+
 
 def _sign(cfg: Config, pki: PkiLayout, pin: str, data: bytes, name: str, role: str,
           level: str) -> bytes:

@@ -13,6 +13,8 @@ from certs.pki import PkiLayout
 from tests.tokens import pdfsig_output, sig_blocks
 from tests.tokens import SOFTHSM_MODULE as MODULE, make_softhsm_token
 
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
+
 REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")

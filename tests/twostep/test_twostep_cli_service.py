@@ -13,7 +13,7 @@ import pytest
 from certs.pki import PkiLayout
 from tests.twostep.conftest import TOKEN, sign_digest
 
-pytestmark = pytest.mark.xdist_group("twostep-cli")
+pytestmark = [pytest.mark.xdist_group("twostep-cli"), pytest.mark.slow]
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from ground.config import Config
 from ground.vocab import Level, Role
 from tests.twostep._csc import CscDummy
 
-pytestmark = pytest.mark.xdist_group("twostep-csc")
+pytestmark = [pytest.mark.xdist_group("twostep-csc"), pytest.mark.slow]
 
 CREDENTIAL = "hocba/principal"
 

@@ -18,7 +18,7 @@ from tests.tooling import require_tool
 from tests.tokens import SOFTHSM_MODULE as MODULE, pdfsig_blocks
 from tests.twostep.conftest import AUTH, TOKEN, hocba
 
-pytestmark = pytest.mark.xdist_group("twostep-e2e")
+pytestmark = [pytest.mark.xdist_group("twostep-e2e"), pytest.mark.slow]
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 

@@ -10,7 +10,7 @@ from ground.config import Config
 from ground.errors import ConfigError
 from tests.twostep.conftest import AUTH, TOKEN
 
-pytestmark = pytest.mark.xdist_group("twostep-service")
+pytestmark = [pytest.mark.xdist_group("twostep-service"), pytest.mark.slow]
 
 PREPARE = "/api/v1/twostep/batches"
 

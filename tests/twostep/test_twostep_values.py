@@ -18,7 +18,7 @@ from certs.pki import PkiLayout, load_pkcs12
 from ground.config import Config
 from tests.twostep.conftest import AUTH, Clock, sign_digest
 
-pytestmark = pytest.mark.xdist_group("twostep-values")
+pytestmark = [pytest.mark.xdist_group("twostep-values"), pytest.mark.slow]
 
 
 def _prepare(client: Any, records: list[tuple[str, bytes]], certs: list[bytes],

@@ -1,12 +1,16 @@
 """`hocba verify` as CONTRACT 5: exit codes, JSON Lines, text, HTML, unreadable input."""
 from __future__ import annotations
 
+import pytest
+
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 from certs.pki import PkiLayout
+
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

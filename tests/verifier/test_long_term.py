@@ -24,6 +24,8 @@ from ground.policy import Policy
 from verifier.report import Report
 from tests.signing import sign_one
 
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
+
 YEAR = timedelta(days=365)
 
 

@@ -31,6 +31,8 @@ from verifier.core import Verifier
 from ground.policy import Policy
 from verifier.report import Report
 
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
+
 
 def _key(rep: Report) -> tuple[Any, ...]:
     """What must not depend on history: indications and revocation, per signature."""

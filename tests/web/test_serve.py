@@ -1,6 +1,8 @@
 """``hocba serve`` as a real process: uploads never touch the disk; SIGTERM stops it."""
 from __future__ import annotations
 
+import pytest
+
 import os
 import signal
 import subprocess
@@ -14,6 +16,8 @@ import requests
 from certs.pki import PkiLayout
 from tests.conftest import free_port
 from tests.web.conftest import Records
+
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
 
 
 # Runs `hocba serve` with an audit hook (PEP 578) that reports every file opened

@@ -174,8 +174,9 @@ REASONS: dict[str, dict[SubIndication, str]] = {
         SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE: "Không kiểm tra được chuỗi chứng thư số.",
         SubIndication.CHAIN_CONSTRAINTS_FAILURE: "Chuỗi chứng thư số không đáp ứng ràng buộc "
                                                  "(ví dụ mục đích sử dụng khóa).",
-        SubIndication.CRYPTO_CONSTRAINTS_FAILURE: "Thuật toán hoặc độ dài khóa quá yếu "
-                                                  "(ví dụ SHA-1, RSA dưới 2048 bit).",
+        SubIndication.CRYPTO_CONSTRAINTS_FAILURE: "Thuật toán hoặc độ dài khóa không được chấp "
+                                                  "nhận (quá yếu, ví dụ SHA-1, RSA dưới 2048 bit) "
+                                                  "hoặc chưa được hỗ trợ.",
         SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE: "Thuật toán hoặc độ dài khóa quá yếu.",
         SubIndication.TRY_LATER: "Chưa xác định được tình trạng thu hồi của chứng thư số; "
                                  "hãy thử lại sau.",
@@ -210,8 +211,9 @@ REASONS: dict[str, dict[SubIndication, str]] = {
         SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE: "The certificate chain cannot be checked.",
         SubIndication.CHAIN_CONSTRAINTS_FAILURE: "The certificate chain does not meet its "
                                                  "constraints (e.g. key usage).",
-        SubIndication.CRYPTO_CONSTRAINTS_FAILURE: "The algorithm or key size is too weak "
-                                                  "(e.g. SHA-1, RSA under 2048 bits).",
+        SubIndication.CRYPTO_CONSTRAINTS_FAILURE: "The algorithm or key size is not accepted "
+                                                  "(too weak, e.g. SHA-1, RSA under 2048 bits) "
+                                                  "or not supported.",
         SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE: "The algorithm or key size is too weak.",
         SubIndication.TRY_LATER: "The certificate's revocation status could not be established; "
                                  "try again later.",
