@@ -95,8 +95,7 @@ class Batch:
         self.ctx = SigningContext(signer=signer, role=role, level=level, config=config,
                                   timestamper=timestamper, validation_context=vc,
                                   started=datetime.now(timezone.utc))
-        self._pades: Any = None
-        self._xades: Any = None
+        self._signers: dict[str, Any] = {}  # one signer per format, built on first use
 
     def close(self) -> None:
         if self._pkcs11 is not None:
@@ -109,26 +108,17 @@ class Batch:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _pdf_signer(self) -> Any:
-        if self._pades is None:
-            from signer.pades import PadesSigner
+    def _signer(self, fmt: str) -> Any:
+        signer = self._signers.get(fmt)
+        if signer is None:
+            from signer.formats import SIGNERS
 
-            self._pades = PadesSigner(self.ctx)
-        return self._pades
-
-    def _xml_signer(self) -> Any:
-        if self._xades is None:
-            try:
-                from signer.xades import XadesSigner  # written alongside; optional here
-            except ImportError:
-                raise HocbaError("chưa hỗ trợ ký XML — XML signing not available") from None
-            self._xades = XadesSigner(self.ctx)
-        return self._xades
+            signer = self._signers[fmt] = SIGNERS[fmt](self.ctx)
+        return signer
 
     def sign(self, data: bytes) -> tuple[str, bytes]:
         fmt = detect_format(data)
-        signer = self._pdf_signer() if fmt == "pdf" else self._xml_signer()
-        return fmt, bytes(signer.sign(data))
+        return fmt, bytes(self._signer(fmt).sign(data))
 
     def sign_item(self, name: str, data: bytes) -> FileResult:
         return process_item(name, data, self.sign)
@@ -235,7 +225,7 @@ def _worker_after_fork() -> None:
     # The batch (key, templates, font subset, size estimate) came over with fork;
     # only HTTP connections must not be shared with the parent.
     assert _worker_batch is not None
-    pades = _worker_batch._pades
+    pades = _worker_batch._signers.get(PDF)
     ts = getattr(pades, "timestamper", None) if pades is not None else None
     if ts is not None and hasattr(ts, "_session"):
         import requests
@@ -276,7 +266,7 @@ def run_files(config: Config, role: Role, level: Level, key: KeySource, pin: str
         # (no key reload, no font subsetting, no size estimate per worker).
         pdf = next((p for p in paths if p.suffix.lower() == ".pdf"), None)
         if pdf is not None:
-            batch._pdf_signer()._reserve()
+            batch._signer(PDF)._reserve()
         _worker_batch = batch
         mp = multiprocessing.get_context("fork")
         try:
