@@ -16,7 +16,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from ground.vocab import Indication, Role, SubIndication
 from ground import messages
@@ -155,46 +155,80 @@ def _role_label(role: str | None, lang: str = "vi") -> str:
 
 
 def record_checks(result: FormatResult, policy: Policy) -> tuple[Check, ...]:
-    """Checks shared by both formats: roles, required_roles, signing_order."""
-    sigs = [s for s in result.signatures if not s.is_document_timestamp]
-    if not sigs:
+    """The record-level checks shared by both formats, as small policy objects applied in
+    order (each may read the checks before it): roles, required roles per record part,
+    signing order."""
+    if not [s for s in result.signatures if not s.is_document_timestamp]:
         return ()
+    scope = _Scope.of(result)
     checks: list[Check] = []
+    for rule in RECORD_POLICY:
+        c = rule.check(scope, policy, tuple(checks))
+        if c is not None:
+            checks.append(c)
+    return tuple(checks)
 
-    # roles: the role a signature declares must be its certificate's (CONTRACT 8).
-    mismatched = [s for s in sigs if s.claimed_role is not None and s.claimed_role != s.role]
-    if mismatched:
-        s = mismatched[0]
-        checks.append(Check("roles", False, Finding.of(
-            "role_mismatch", id=s.id, claimed=s.claimed_role, actual=s.role or "?"),
-            Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE))
-    else:
-        checks.append(Check("roles", True, Finding.of("roles_ok")))
 
-    def vouch(i: int) -> bool | None:
-        if result.vouches is None:
-            return True
-        return result.vouches[i] if i < len(result.vouches) else None
+@dataclass(frozen=True)
+class _Scope:
+    """What the record rules look at: the signatures, which of them vouch for the record,
+    and the groups (record parts, e.g. school years) they are judged in."""
 
-    n = len(result.signatures)
-    vouching = tuple(i for i in range(n) if vouch(i)
-                     and not result.signatures[i].is_document_timestamp)
-    if result.order_groups is not None:
-        groups = tuple(tuple(i for i in g if 0 <= i < n and vouch(i)) for g in result.order_groups)
-    else:
-        groups = (vouching,)
+    result: FormatResult
+    vouching: tuple[int, ...]
+    groups: tuple[tuple[int, ...], ...]
 
-    # required_roles: present AND TOTAL_PASSED, by a signature that vouches for the
-    # record (a valid signature over something else proves nothing about it), in
-    # every record part (school year) when the format names parts. A role that is
-    # missing while a signature that might count could not be validated (its role
-    # or coverage cannot be trusted) is INDETERMINATE.
-    if policy.required_roles:
+    @staticmethod
+    def of(result: FormatResult) -> "_Scope":
+        n = len(result.signatures)
+        vouching = tuple(i for i in range(n) if _vouch(result, i)
+                         and not result.signatures[i].is_document_timestamp)
+        if result.order_groups is not None:
+            groups = tuple(tuple(i for i in g if 0 <= i < n and _vouch(result, i))
+                           for g in result.order_groups)
+        else:
+            groups = (vouching,)
+        return _Scope(result, vouching, groups)
+
+
+def _vouch(result: FormatResult, i: int) -> bool | None:
+    if result.vouches is None:
+        return True
+    return result.vouches[i] if i < len(result.vouches) else None
+
+
+class RolesMatchCertificates:
+    """``roles``: the role a signature declares must be its certificate's (CONTRACT 8)."""
+
+    def check(self, scope: _Scope, policy: Policy, before: tuple[Check, ...]) -> Check:
+        sigs = [s for s in scope.result.signatures if not s.is_document_timestamp]
+        mismatched = [s for s in sigs if s.claimed_role is not None and s.claimed_role != s.role]
+        if mismatched:
+            s = mismatched[0]
+            return Check("roles", False, Finding.of(
+                "role_mismatch", id=s.id, claimed=s.claimed_role, actual=s.role or "?"),
+                Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE)
+        return Check("roles", True, Finding.of("roles_ok"))
+
+
+class RequiredRolesPerPart:
+    """``required_roles``: each required role present AND TOTAL_PASSED, by a signature
+    that vouches for the record (a valid signature over something else proves nothing
+    about it), in every record part (school year) when the format names parts. A role
+    that is missing while a signature that might count could not be validated (its role
+    or coverage cannot be trusted) is INDETERMINATE."""
+
+    def check(self, scope: _Scope, policy: Policy, before: tuple[Check, ...]) -> Check | None:
+        result = scope.result
+        n = len(result.signatures)
+        if not policy.required_roles:
+            return None  # nothing required: no check
         labelled = (result.group_labels is not None and result.order_groups is not None
-                    and len(result.group_labels) == len(groups))
+                    and len(result.group_labels) == len(scope.groups))
         parts: list[tuple[str, tuple[int, ...]]] = (
-            list(zip(result.group_labels or (), groups)) if labelled else [("", vouching)])
-        unknown = [i for i in range(n) if vouch(i) is None
+            list(zip(result.group_labels or (), scope.groups)) if labelled
+            else [("", scope.vouching)])
+        unknown = [i for i in range(n) if _vouch(result, i) is None
                    and result.signatures[i].indication is Indication.INDETERMINATE]
         short: list[tuple[str, list[Role], bool]] = []
         for label, idx in parts:
@@ -209,71 +243,81 @@ def record_checks(result: FormatResult, policy: Policy) -> tuple[Check, ...]:
                 short.append((label, missing, undetermined))
         if not short:
             names = ", ".join(r.value for r in policy.required_roles)
-            checks.append(Check("required_roles", True, Finding.of("required_roles_ok", roles=names)))
+            return Check("required_roles", True, Finding.of("required_roles_ok", roles=names))
+        label, missing, undetermined = short[0]
+        failed = [p for p in short if not p[2]]
+        if failed:  # a definite gap wins over an undetermined one
+            label, missing, undetermined = failed[0]
+        names = ", ".join(r.value for r in missing)
+        others = len(short) - 1
+        if undetermined:
+            finding = (Finding.of("required_role_undetermined_year", year=label, roles=names)
+                       if label else Finding.of("required_role_undetermined", roles=names))
+            return Check("required_roles", False, finding, Indication.INDETERMINATE, None)
+        if not label:
+            finding = Finding.of("required_role_missing", roles=names)
+        elif others:
+            finding = Finding.of("required_role_missing_years", year=label, roles=names,
+                                 others=others)
         else:
-            label, missing, undetermined = short[0]
-            names = ", ".join(r.value for r in missing)
-            failed = [p for p in short if not p[2]]
-            if failed:  # a definite gap wins over an undetermined one
-                label, missing, undetermined = failed[0]
-                names = ", ".join(r.value for r in missing)
-            others = len(short) - 1
-            if undetermined:
-                finding = (Finding.of("required_role_undetermined_year", year=label, roles=names)
-                           if label else Finding.of("required_role_undetermined", roles=names))
-                checks.append(Check("required_roles", False, finding, Indication.INDETERMINATE, None))
-            else:
-                if not label:
-                    finding = Finding.of("required_role_missing", roles=names)
-                elif others:
-                    finding = Finding.of("required_role_missing_years", year=label, roles=names,
-                                         others=others)
-                else:
-                    finding = Finding.of("required_role_missing_year", year=label, roles=names)
-                checks.append(Check("required_roles", False, finding,
-                                    Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE))
+            finding = Finding.of("required_role_missing_year", year=label, roles=names)
+        return Check("required_roles", False, finding,
+                     Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE)
 
-    # signing_order: subject teacher → teacher → principal → seal among the signatures
-    # that vouch for the record (per group), judged from signed evidence only: the
-    # revision order (PDF) or ``precedes`` (XML). A pair of roles that no evidence
-    # orders is "not established" (INDETERMINATE), never "right"; so is the order of
-    # a record that still lacks a required role.
-    wrong: tuple[str, str] | None = None
-    unproven: tuple[str, str] | None = None
-    for group in groups:
-        ranked: list[tuple[int, Role]] = []
-        for i in group:
-            s = result.signatures[i]
-            if s.is_document_timestamp or s.role is None:
-                continue
-            try:
-                ranked.append((i, Role(s.role)))
-            except ValueError:
-                continue
-        for ia, ra in ranked:
-            for ib, rb in ranked:
-                if ra.rank >= rb.rank:
-                    continue  # only pairs where ra must come first
-                if result.precedes is None:
-                    before, after = ia < ib, ib < ia
-                else:
-                    before, after = (ia, ib) in result.precedes, (ib, ia) in result.precedes
-                if after and not before:
-                    wrong = wrong or (ra.value, rb.value)
-                elif not before:
-                    unproven = unproven or (ra.value, rb.value)
-    missing_roles = any(c.name == "required_roles" and not c.passed for c in checks)
-    if wrong:
-        checks.append(Check("signing_order", False, Finding.of(
-            "signing_order_wrong", first=wrong[0], second=wrong[1]),
-            Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE))
-    elif unproven:
-        checks.append(Check("signing_order", False, Finding.of(
-            "signing_order_unproven", first=unproven[0], second=unproven[1]),
-            Indication.INDETERMINATE, SubIndication.SIG_CONSTRAINTS_FAILURE))
-    elif missing_roles:
-        checks.append(Check("signing_order", False, Finding.of("signing_order_incomplete"),
-                            Indication.INDETERMINATE, SubIndication.SIG_CONSTRAINTS_FAILURE))
-    else:
-        checks.append(Check("signing_order", True, Finding.of("signing_order_ok")))
-    return tuple(checks)
+
+class SigningOrderFromEvidence:
+    """``signing_order``: subject teacher → teacher → principal → seal among the
+    signatures that vouch for the record (per part), judged from signed evidence only:
+    the revision order (PDF) or ``precedes`` (XML). A pair of roles that no evidence
+    orders is "not established" (INDETERMINATE), never "right"; so is the order of a
+    record that still lacks a required role."""
+
+    def check(self, scope: _Scope, policy: Policy, before: tuple[Check, ...]) -> Check:
+        result = scope.result
+        wrong: tuple[str, str] | None = None
+        unproven: tuple[str, str] | None = None
+        for group in scope.groups:
+            ranked: list[tuple[int, Role]] = []
+            for i in group:
+                s = result.signatures[i]
+                if s.is_document_timestamp or s.role is None:
+                    continue
+                try:
+                    ranked.append((i, Role(s.role)))
+                except ValueError:
+                    continue
+            for ia, ra in ranked:
+                for ib, rb in ranked:
+                    if ra.rank >= rb.rank:
+                        continue  # only pairs where ra must come first
+                    if result.precedes is None:
+                        first, second = ia < ib, ib < ia
+                    else:
+                        first = (ia, ib) in result.precedes
+                        second = (ib, ia) in result.precedes
+                    if second and not first:
+                        wrong = wrong or (ra.value, rb.value)
+                    elif not first:
+                        unproven = unproven or (ra.value, rb.value)
+        if wrong:
+            return Check("signing_order", False, Finding.of(
+                "signing_order_wrong", first=wrong[0], second=wrong[1]),
+                Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE)
+        if unproven:
+            return Check("signing_order", False, Finding.of(
+                "signing_order_unproven", first=unproven[0], second=unproven[1]),
+                Indication.INDETERMINATE, SubIndication.SIG_CONSTRAINTS_FAILURE)
+        if any(c.name == "required_roles" and not c.passed for c in before):
+            return Check("signing_order", False, Finding.of("signing_order_incomplete"),
+                         Indication.INDETERMINATE, SubIndication.SIG_CONSTRAINTS_FAILURE)
+        return Check("signing_order", True, Finding.of("signing_order_ok"))
+
+
+class RecordRule(Protocol):
+    def check(self, scope: _Scope, policy: Policy,
+              before: tuple[Check, ...]) -> Check | None: ...
+
+
+# The record-book policy: applied in this order (signing_order reads required_roles).
+RECORD_POLICY: tuple[RecordRule, ...] = (
+    RolesMatchCertificates(), RequiredRolesPerPart(), SigningOrderFromEvidence())
