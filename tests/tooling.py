@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,3 +37,18 @@ def require_path(path: Path, what: str) -> Path:
 
 def corpus_dir() -> Path:
     return require_path(CORPUS, "third-party corpus (../shared/corpus)")
+
+
+@contextmanager
+def time_limit(seconds: int, what: str = "verification") -> Iterator[None]:
+    """Fail with TimeoutError when the block runs longer than ``seconds`` (a hang)."""
+    def on_alarm(*_: object) -> None:
+        raise TimeoutError(f"{what} took more than {seconds}s")
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)

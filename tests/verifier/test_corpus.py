@@ -9,15 +9,12 @@
 from __future__ import annotations
 
 import json
-import signal
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
 from tests.corpus_rules import manifest, tamper_evidence
-from tests.tooling import corpus_dir
+from tests.tooling import corpus_dir, time_limit
 from verifier.core import Verifier
 
 pytestmark = pytest.mark.xdist_group("corpus")
@@ -42,18 +39,6 @@ def corpus_verifier(verifier: Verifier) -> Verifier:
     return Verifier(verifier.policy.replace(online=False))
 
 
-@contextmanager
-def time_limit(seconds: int, what: str) -> Iterator[None]:
-    def on_alarm(*_: object) -> None:
-        raise TimeoutError(f"{what} took more than {seconds}s")
-
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 @pytest.mark.parametrize("rel, entry", CASES, ids=[c[0] for c in CASES])

@@ -4,9 +4,7 @@ TOTAL_PASSED unless what the signatures sign is unchanged. ``bench/fuzz_mutation
 runs the same with more mutants and seeds."""
 from __future__ import annotations
 
-import signal
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
 
@@ -16,6 +14,7 @@ from ground.vocab import Indication
 from tests.fuzzing import (PDF_MUTATORS, XML_MUTATORS, mutants, pdf_signed_unchanged,
                            xml_signed_unchanged)
 from tests.signing import sign_one
+from tests.tooling import time_limit
 from tests.verifier._xml_fixtures import dsig_sign, record_xml
 from verifier.core import Verifier
 
@@ -24,18 +23,6 @@ pytestmark = pytest.mark.slow
 PER_FILE = 150  # mutants per base file
 
 
-@contextmanager
-def time_limit(seconds: int) -> Iterator[None]:
-    def on_alarm(*_: object) -> None:
-        raise TimeoutError(f"verification took more than {seconds}s")
-
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 @pytest.fixture(scope="module")
