@@ -21,6 +21,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
     s = csub.add_parser("serve", help="serve the demo PKI's TSA, OCSP and CRLs on 127.0.0.1")
     s.add_argument("--config", type=Path, default=None, help="the hocba.toml of the demo PKI")
+    s.add_argument("--port", type=int, default=None,
+                   help="port to listen on (default: the PKI's, [services] port); the "
+                        "certificates' OCSP/CRL/TSA URLs keep naming the PKI's port")
     s.set_defaults(func=_serve)
 
 
@@ -53,7 +56,14 @@ def _serve(args: argparse.Namespace) -> int:
             f"{cfg.source or 'configuration'}: services.certomancer is not set;"
             " this command serves a PKI made by `hocba certs demo`"
         )
-    host, port = cfg.services.host, cfg.services.port
+    from hocba.commands.demo import port_free
+
+    host, port = cfg.services.host, args.port or cfg.services.port
+    if not 1 <= port <= 65535:
+        raise UsageError(f"--port must be between 1 and 65535, got {port}")
+    if not port_free(port, host):
+        raise UsageError(f"cổng {port} đang được dùng — port {port} is in use on {host} "
+                         "(chọn cổng khác với --port / choose another with --port)")
     urls = service_urls(port, host)
     try:
         print(f"Serving on http://{host}:{port} (Ctrl+C to stop)\n"

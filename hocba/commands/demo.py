@@ -32,12 +32,56 @@ def register(sub: Any) -> None:
                    help="working directory (default ./demo-out)")
     p.add_argument("--count", type=int, default=40, help="pupils in the class (default 40)")
     p.add_argument("--port", type=int, default=None,
-                   help="port of the demo trust services (default 8731)")
+                   help="port of the demo trust services on 127.0.0.1 (default: the demo "
+                        "PKI's port if free, else any free port)")
     p.add_argument("--lang", choices=("vi", "en"), default="vi", help="report language")
     p.add_argument("--serve", action="store_true",
-                   help="afterwards, serve the verifier page on http://127.0.0.1:8080")
-    p.add_argument("--serve-port", type=int, default=8080, help="port for --serve (default 8080)")
+                   help="afterwards, serve the verifier page on http://127.0.0.1:PORT")
+    p.add_argument("--serve-port", type=int, default=None,
+                   help="port for --serve (default 8080 if free, else any free port)")
     p.set_defaults(func=run)
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _services_port(pki_dir: Path, requested: int | None, default: int) -> int:
+    """The trust services' port: the one asked for (a clear error when it is taken), else
+    the existing demo PKI's port when free, else the default when free, else any free
+    port. The demo PKI is scratch: when its port is taken it is made again on a free one
+    (its certificates carry the service URLs)."""
+    from ground.config import load_config
+
+    if requested is not None:
+        if not port_free(requested):
+            raise UsageError(f"cổng {requested} đang được dùng — port {requested} is in use "
+                             "(chọn cổng khác với --port / choose another with --port)")
+        if (pki_dir / "hocba.toml").exists() and \
+                load_config(pki_dir / "hocba.toml").services.port != requested:
+            shutil.rmtree(pki_dir)
+        return requested
+    if (pki_dir / "hocba.toml").exists():
+        existing = load_config(pki_dir / "hocba.toml").services.port
+        if port_free(existing):
+            return existing
+        shutil.rmtree(pki_dir)
+    return default if port_free(default) else free_port()
 
 
 def _say(msg: str) -> None:
@@ -65,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
         out / "pki", out / "records", out / "signed", out / "reports")
     t0 = time.perf_counter()
 
-    layout, created = create_pki(pki_dir, port=args.port or DEFAULT_PORT)
+    port = _services_port(pki_dir, args.port, DEFAULT_PORT)
+    layout, created = create_pki(pki_dir, port=port)
     _say(f"[1/5] PKI mẫu {'đã tạo' if created else 'đã có sẵn'}: {pki_dir}")
     cfg = load_config(layout.config)
 
@@ -156,7 +201,12 @@ def run(args: argparse.Namespace) -> int:
         _say(f"  {rep.file}: {rep.indication.value} {sub} — {rep.message(args.lang)}")
 
     if args.serve:
-        _serve(layout.config, args.serve_port, signed_dir)
+        serve_port = args.serve_port
+        if serve_port is None:
+            serve_port = 8080 if port_free(8080) else free_port()
+        elif not port_free(serve_port):
+            raise UsageError(f"cổng {serve_port} đang được dùng — port {serve_port} is in use")
+        _serve(layout.config, serve_port, signed_dir)
     return 0 if not bad else 1
 
 

@@ -1,0 +1,50 @@
+"""A newcomer's machine may have 8731 or 8080 in use: the demo picks free ports by
+itself, and a port asked for that is taken is one clear line (issue 16)."""
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ground.config import load_config
+from hocba.cli import main
+from hocba.commands.demo import _services_port
+
+pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        yield int(s.getsockname()[1])
+
+
+def test_default_port_in_use_gives_another_free_port(tmp_path: Path, busy_port: int) -> None:
+    port = _services_port(tmp_path / "pki", None, busy_port)
+    assert port != busy_port
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))  # really free
+
+
+def test_demo_runs_while_its_default_port_is_taken(tmp_path: Path, busy_port: int,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import certs.pki
+
+    monkeypatch.setattr(certs.pki, "DEFAULT_PORT", busy_port)
+    rc = main(["demo", "--out", str(tmp_path / "d"), "--count", "1"])
+    assert rc == 0, capsys.readouterr().err
+    assert load_config(tmp_path / "d" / "pki" / "hocba.toml").services.port != busy_port
+
+
+def test_requested_port_in_use_is_one_clear_line(tmp_path: Path, busy_port: int,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["demo", "--out", str(tmp_path / "d"), "--count", "1", "--port", str(busy_port)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert f"port {busy_port} is in use" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
