@@ -101,6 +101,25 @@ class SubIndication(str, enum.Enum):
     GENERIC = "GENERIC"
 
 
+class Coverage(enum.StrEnum):
+    """What a signature covers (CONTRACT 6 ``coverage``)."""
+
+    ENTIRE_FILE = "entire_file"
+    ENTIRE_REVISION = "entire_revision"
+    PARTIAL = "partial"
+
+
+class Modifications(enum.StrEnum):
+    """What changed after a signature (CONTRACT 6 ``modifications_after``): nothing; only
+    signatures, timestamps and validation data; form filling the signer permitted (not a
+    record book); anything else."""
+
+    NONE = "none"
+    SIGNATURES_ONLY = "signatures_only"
+    FORM_FILLING = "form_filling"
+    OTHER = "other"
+
+
 class Level(str, enum.Enum):
     """AdES baseline levels (ETSI EN 319 142-1 / EN 319 132-1)."""
 

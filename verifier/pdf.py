@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from asn1crypto import cms, crl, ocsp, x509
 
-from ground.vocab import Indication, Level, SubIndication
+from ground.vocab import Coverage, Indication, Level, Modifications, SubIndication
 from ground import messages
 from verifier.report import Check, Finding, Foreign, SignatureReport, TimestampInfo
 from ground.declared_role import pdf_declared_role
@@ -256,7 +256,7 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
         if mod in ("none", "signatures_only") and _unsigned_tail(s.emb, data, last_end):
             # Bytes after the last revision that are not an update (an object with no
             # xref, say): no signature covers them and a recovering reader may use them.
-            mod, mod_finding = "other", Finding.of("unsigned_tail")
+            mod, mod_finding = Modifications.OTHER, Finding.of("unsigned_tail")
         findings = list(rep.findings)
         ind, sub = rep.indication, rep.subindication
         if mod in (None, "form_filling") and mod_finding is not None:
@@ -357,19 +357,19 @@ def _replace(rep: SignatureReport, **kw: Any) -> SignatureReport:
     return replace(rep, **kw)
 
 
-def _coverage(emb: Any) -> tuple[str, str | None]:
+def _coverage(emb: Any) -> tuple[Coverage, str | None]:
     from pyhanko.sign.validation.status import SignatureCoverageLevel as L
 
     try:
         level = emb.evaluate_signature_coverage()
         emb.coverage = level
     except Exception as e:
-        return "partial", str(e)[:120]
+        return Coverage.PARTIAL, str(e)[:120]
     if level == L.ENTIRE_FILE:
-        return "entire_file", None
+        return Coverage.ENTIRE_FILE, None
     if level == L.ENTIRE_REVISION:
-        return "entire_revision", None
-    return "partial", level.name
+        return Coverage.ENTIRE_REVISION, None
+    return Coverage.PARTIAL, level.name
 
 
 def _validate_doc_timestamp(s: _Sig, ctx: "EvalContext", ocsps: list[ocsp.OCSPResponse],

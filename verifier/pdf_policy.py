@@ -50,6 +50,7 @@ from pyhanko.sign.diff_analysis.rules_api import Context, ReferenceUpdate
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from ground.xmlsafe import parse_xml
+from ground.vocab import Modifications
 from verifier.report import Finding, Foreign
 
 # Document-info entries signing software updates when it writes a revision (pyHanko:
@@ -393,7 +394,7 @@ FOREIGN_DIFF_POLICY = StandardDiffPolicy(
 
 
 def evaluate_modifications(emb: Any, reader: Any, *, record: bool = True
-                           ) -> tuple[str | None, Finding | None]:
+                           ) -> tuple[Modifications | None, Finding | None]:
     """``("none" | "signatures_only" | "form_filling" | "other" | None, finding)``
     for what follows ``emb``.
 
@@ -407,18 +408,18 @@ def evaluate_modifications(emb: Any, reader: Any, *, record: bool = True
         try:
             cov = emb.coverage = emb.evaluate_signature_coverage()
         except Exception as e:  # noqa: BLE001
-            return "other", Finding.of("modified_after", id=emb.field_name,
+            return Modifications.OTHER, Finding.of("modified_after", id=emb.field_name,
                                        detail=Foreign(str(e)[:160]))
     if cov == SignatureCoverageLevel.ENTIRE_FILE:
-        return "none", None
+        return Modifications.NONE, None
     if cov < SignatureCoverageLevel.ENTIRE_REVISION:
-        return "other", Finding.of("modified_after", id=emb.field_name,
+        return Modifications.OTHER, Finding.of("modified_after", id=emb.field_name,
                                    detail="ByteRange " + cov.name)
     result = _review(RECORD_BOOK_DIFF_POLICY, emb, reader)
     if isinstance(result, Finding):
         return _unreadable_update(emb, reader) or (None, result)
     if isinstance(result, DiffResult) and result.modification_level in _SIGNATURES_ONLY:
-        return "signatures_only", None
+        return Modifications.SIGNATURES_ONLY, None
     strict_detail = (str(result) if isinstance(result, SuspiciousModification)
                      else result.modification_level.name.lower())[:200]
     if not record:
@@ -427,8 +428,8 @@ def evaluate_modifications(emb: Any, reader: Any, *, record: bool = True
             return _unreadable_update(emb, reader) or (None, lenient)
         if isinstance(lenient, DiffResult) and lenient.modification_level in (
                 *_SIGNATURES_ONLY, ModificationLevel.FORM_FILLING):
-            return "form_filling", Finding.of("form_filled_after", id=emb.field_name)
-    return "other", Finding.of("modified_after", id=emb.field_name, detail=Foreign(strict_detail))
+            return Modifications.FORM_FILLING, Finding.of("form_filled_after", id=emb.field_name)
+    return Modifications.OTHER, Finding.of("modified_after", id=emb.field_name, detail=Foreign(strict_detail))
 
 
 _SIGNATURES_ONLY = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES,
@@ -451,7 +452,7 @@ def _review(policy: StandardDiffPolicy, emb: Any, reader: Any
                       detail=Foreign(type(result).__name__))
 
 
-def _unreadable_update(emb: Any, reader: Any) -> tuple[str, Finding] | None:
+def _unreadable_update(emb: Any, reader: Any) -> tuple[Modifications, Finding] | None:
     """When the analysis failed: an object written *after* the signature that cannot be
     read is a change after signing in its own right (an update may hold signatures,
     timestamps and validation data, all well-formed; a broken stream is what the
@@ -462,7 +463,7 @@ def _unreadable_update(emb: Any, reader: Any) -> tuple[str, Finding] | None:
         try:
             refs = list(xrefs.explicit_refs_in_revision(rev))
         except Exception:  # noqa: BLE001
-            return "other", Finding.of("modified_after", id=emb.field_name,
+            return Modifications.OTHER, Finding.of("modified_after", id=emb.field_name,
                                        detail=Foreign(f"revision {rev} cannot be read"))
         resolver = reader.get_historical_resolver(rev)
         for ref in refs:
@@ -471,7 +472,7 @@ def _unreadable_update(emb: Any, reader: Any) -> tuple[str, Finding] | None:
                 if isinstance(obj, generic.StreamObject):
                     obj.encoded_data  # noqa: B018 - reading it is the check
             except Exception:  # noqa: BLE001
-                return "other", Finding.of(
+                return Modifications.OTHER, Finding.of(
                     "modified_after", id=emb.field_name,
                     detail=Foreign(f"object {ref.idnum} written in revision {rev} cannot be read"))
     return None

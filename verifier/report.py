@@ -17,7 +17,7 @@ from ground.findings import Foreign as Foreign
 from ground.findings import RevocationInfo as RevocationInfo
 from ground.findings import SignerInfo as SignerInfo
 from ground.findings import TimestampInfo as TimestampInfo
-from ground.vocab import Indication, SubIndication
+from ground.vocab import Coverage, Indication, Modifications, SubIndication
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,8 @@ class SignatureReport:
     timestamp: TimestampInfo | None = None
     level: str | None = None
     integrity: bool | None = False
-    coverage: str | None = None  # entire_file | entire_revision | partial
-    modifications_after: str | None = None  # none | signatures_only | other
+    coverage: Coverage | None = None
+    modifications_after: Modifications | None = None
     chain: tuple[str, ...] = ()
     revocation: RevocationInfo | None = None
     findings: tuple[Finding, ...] = ()
@@ -52,8 +52,9 @@ class SignatureReport:
             "indication": self.indication.value,
             "subindication": self.subindication.value if self.subindication else None,
             "integrity": self.integrity,
-            "coverage": self.coverage,
-            "modifications_after": self.modifications_after,
+            "coverage": self.coverage.value if self.coverage else None,
+            "modifications_after": (self.modifications_after.value
+                                    if self.modifications_after else None),
             "chain": list(self.chain),
             "revocation": self.revocation.to_dict() if self.revocation else None,
             "findings": [f.render(lang) for f in self.findings],

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from asn1crypto import x509 as asn1_x509
 from lxml import etree
 
-from ground.vocab import RECORD_NS, Indication, Level, SubIndication
+from ground.vocab import RECORD_NS, Coverage, Indication, Level, SubIndication
 from ground.xmlsafe import XmlFormatError, parse_xml
 from ground import messages
 from verifier.report import Check, Finding, Foreign, SignatureReport, TimestampInfo
@@ -648,8 +648,8 @@ def _ts_detail(res: Any, ts: Timestamp) -> Any:
     return tuple(res.findings) or "?"
 
 
-def _coverage(doc: Document, j: _Judged) -> str:
-    return "entire_file" if doc.contains_subtree(j.covered, doc.root) else "partial"
+def _coverage(doc: Document, j: _Judged) -> Coverage:
+    return Coverage.ENTIRE_FILE if doc.contains_subtree(j.covered, doc.root) else Coverage.PARTIAL
 
 
 def _describe(doc: Document, mask: int, limit: int = 8) -> str:
