@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
@@ -77,6 +77,12 @@ messages.register("signing_order_unproven",
 messages.register("signing_order_incomplete",
                   "Chưa xác định được thứ tự ký: hồ sơ còn thiếu chữ ký bắt buộc.",
                   "The signing order cannot be established: a required signature is missing.")
+messages.register("validation_time_before_signature",
+                  "Thời điểm đánh giá ({when}) sớm hơn lúc chữ ký được tạo ({made}): tại thời điểm "
+                  "đó chữ ký chưa tồn tại nên không thể đánh giá. Hãy chọn một thời điểm sau khi ký.",
+                  "The validation time ({when}) is before the signature was made ({made}): it did "
+                  "not exist yet, so it cannot be judged at that moment. Choose a time after "
+                  "signing.")
 messages.register("no_role", "không rõ vai trò", "unknown role")
 
 
@@ -135,10 +141,34 @@ class Verifier:
             log.debug("evaluation of sha256=%s failed", sha, exc_info=True)  # no file names: privacy
             return _stamp(format_failure(name, sha, fmt, Finding.of(
                 "internal_error", detail=Foreign(f"{type(e).__name__}: {e}"[:300]))), validation_time)
+        if explicit:
+            result = replace(result, signatures=tuple(
+                _not_yet_signed(s, validation_time) for s in result.signatures))
         checks = tuple(result.checks) + record_checks(result, self.policy)
         return Report(file=name, sha256=sha, format=result.format,
                       signatures=result.signatures, checks=checks, record=result.record,
                       validation_time=validation_time)
+
+
+def _not_yet_signed(s: SignatureReport, validation_time: datetime) -> SignatureReport:
+    """An inspector's ``--validation-time`` before the signature existed (its timestamp,
+    else its claimed signing time): nothing can be judged at that moment (EN 319 102-1:
+    no proof of existence at the validation time), said in plain words instead of the
+    revocation-data errors the certificate checks would give."""
+    made = s.timestamp.time if s.timestamp is not None else s.signing_time
+    if made is None or validation_time >= made or s.indication is Indication.TOTAL_FAILED:
+        return s
+    return replace(s, indication=Indication.INDETERMINATE, subindication=SubIndication.NO_POE,
+                   findings=(Finding.of("validation_time_before_signature",
+                                        when=_vn_time(validation_time),
+                                        made=_vn_time(made)),) + s.findings)
+
+
+def _vn_time(d: datetime) -> str:
+    """A moment as Vietnamese users read it (UTC+07:00, to the second)."""
+    from datetime import timedelta
+
+    return d.astimezone(timezone(timedelta(hours=7))).strftime("%d/%m/%Y %H:%M:%S (UTC+07:00)")
 
 
 def _stamp(report: Report, validation_time: datetime) -> Report:
