@@ -243,8 +243,13 @@ def run_files(config: Config, role: Role, level: Level, key: KeySource, pin: str
               paths: Sequence[Path], out_dir: Path | None, *, jobs: int | None = None,
               on_result: Callable[[FileResult], None] | None = None) -> list[FileResult]:
     """Sign ``paths`` (``out_dir`` None = in place); the pre-check runs once, first."""
-    if out_dir is not None and not out_dir.is_dir():
-        raise UsageError(f"thư mục đích không tồn tại — output directory not found: {out_dir}")
+    if out_dir is not None:
+        # Created like `hocba records sample --out` does; an existing file there is an error.
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UsageError(f"không tạo được thư mục đích — cannot create the output "
+                             f"directory {out_dir}: {e.strerror}") from None
     batch = Batch(config, role, level, key, pin)
     results: list[FileResult] = []
     try:

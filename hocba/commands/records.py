@@ -94,7 +94,7 @@ def _sample(args: argparse.Namespace) -> int:
         print("\r\033[K", end="", file=sys.stderr)
     elapsed = time.perf_counter() - started
     latest = records[0].latest
-    print(f"hocba: wrote {len(records)} record books ({args.level}, class {latest.class_name}, "
+    print(f"hocba: wrote {len(records)} record book{'' if len(records) == 1 else 's'} ({args.level}, class {latest.class_name}, "
           f"school year {latest.school_year}, seed {seed}) as XML and PDF to {out} "
           f"in {elapsed:.1f} s", file=sys.stderr)
     return 0

@@ -118,3 +118,14 @@ def test_no_pin_without_terminal_is_usage_error(monkeypatch: pytest.MonkeyPatch,
                "--key", str(test_pki.p12("teacher")), "--in-place", str(p)])
     assert rc == 2
     assert "HOCBA_PIN" in capsys.readouterr().err
+
+
+def test_out_directory_is_created_like_records_sample_does(
+        hocba_sign: Runner, test_pki: PkiLayout, trust_services: object,
+        record_pdfs: list[bytes], tmp_path: Path) -> None:
+    p = _write(tmp_path, record_pdfs[0])
+    out = tmp_path / "new" / "signed"
+    rc, err = hocba_sign("--role", "teacher", "--level", "B-B",
+                         "--key", str(test_pki.p12("teacher")), "--out", str(out), str(p))
+    assert rc == 0, err
+    assert (out / p.name).read_bytes().startswith(b"%PDF") and p.read_bytes() == record_pdfs[0]
