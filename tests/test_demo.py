@@ -22,6 +22,12 @@ def test_demo_signs_and_verifies_every_record_offline(tmp_path: Path) -> None:
     assert "Traceback" not in r.stderr
     index = (out / "reports" / "index.html").read_text(encoding="utf-8")
     assert "Hiệu trưởng" in index and "Con dấu đơn vị" in index
+    # a real index: one row per file, linking to that file's own report (issue 16 item 9)
+    import re
+
+    links = re.findall(r'<a href="([^"]+)">', index)
+    assert len(links) == 6 and all((out / "reports" / link).is_file() for link in links)
+    assert "6 tệp: 6 hợp lệ" in index and index.count("<tr>") == 7
     # The signed files verify with the CLI too, offline (the demo's services are stopped).
     signed = sorted((out / "signed").iterdir())
     v = subprocess.run([sys.executable, "-m", "hocba", "verify", "--config",

@@ -73,3 +73,48 @@ def render_html(reports: Sequence[Report], lang: str = "vi") -> str:
             parts.append("</table>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+_INDEX = {
+    "vi": {"title": "Kết quả xác thực", "file": "Tệp", "student": "Học sinh", "verdict": "Kết quả",
+           "roles": "Vai trò đã ký", "level": "Mức", "count": "{n} tệp: {passed} hợp lệ, "
+           "{failed} không hợp lệ, {unknown} không xác định"},
+    "en": {"title": "Verification results", "file": "File", "student": "Student",
+           "verdict": "Result", "roles": "Roles signed", "level": "Level",
+           "count": "{n} files: {passed} valid, {failed} invalid, {unknown} indeterminate"},
+}
+
+
+def render_index(reports: Sequence[Report], links: Sequence[str], lang: str = "vi") -> str:
+    """A summary table of many reports (file, pupil, verdict in colour, roles present,
+    levels), each row linking to that file's own report (``links``, same order)."""
+    from ground.vocab import Role
+
+    lang = lang if lang in _INDEX else "vi"
+    t, e = _INDEX[lang], escape
+    counts = {ind: sum(1 for r in reports if r.indication is ind) for ind in Indication}
+    rows = []
+    for r, link in zip(reports, links):
+        ind = r.indication
+        sigs = [s for s in r.signatures if not s.is_document_timestamp]
+        roles = []
+        for s in sigs:
+            try:
+                roles.append(Role(s.role).label(lang) if s.role else "?")
+            except ValueError:
+                roles.append(s.role or "?")
+        levels = sorted({s.level for s in sigs if s.level})
+        rows.append(
+            f"<tr><td><a href=\"{e(link)}\">{e(r.file)}</a></td>"
+            f"<td>{e((r.record or {}).get('student', '—'))}</td>"
+            f"<td><span class=\"v {ind.value}\">{e(INDICATION_LABELS[lang][ind])}</span></td>"
+            f"<td>{e(', '.join(roles) or '—')}</td><td>{e(', '.join(levels) or '—')}</td></tr>")
+    head = "".join(f"<th>{e(t[k])}</th>" for k in ("file", "student", "verdict", "roles", "level"))
+    summary = t["count"].format(n=len(reports), passed=counts[Indication.TOTAL_PASSED],
+                                failed=counts[Indication.TOTAL_FAILED],
+                                unknown=counts[Indication.INDETERMINATE])
+    return "\n".join([
+        f"<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
+        f"<title>{e(t['title'])}</title><style>{_CSS} th{{width:auto}}</style></head><body>",
+        f"<h1>{e(t['title'])}</h1><p>{e(summary)} — {e(fmt_time(datetime.now(timezone.utc)))}</p>",
+        f"<table><tr>{head}</tr>", *rows, "</table></body></html>"])

@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     from signer.batch import Progress, run_files
     from signer.keys import KeySource
     from verifier.core import Verifier
-    from verifier.html import render_html
+    from verifier.html import render_html, render_index
     from ground.policy import Policy
 
     if not 1 <= args.count <= 10000:
@@ -170,7 +170,9 @@ def run(args: argparse.Namespace) -> int:
     for rep in reports:
         (reports_dir / f"{rep.file}.html").write_text(render_html([rep], args.lang),
                                                        encoding="utf-8")
-    (reports_dir / "index.html").write_text(render_html(reports, args.lang), encoding="utf-8")
+    (reports_dir / "index.html").write_text(
+        render_index(reports, [f"{rep.file}.html" for rep in reports], args.lang),
+        encoding="utf-8")
 
     verdicts = Counter(r.indication for r in reports)
     by_format = Counter((r.format, r.indication) for r in reports)
