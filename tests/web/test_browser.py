@@ -82,9 +82,12 @@ def test_upload_signed_and_tampered_with_javascript(base_url: str, records: Reco
         driver.get(base_url + "/")
         assert driver.title == "Xác thực học bạ số"
         assert "js" in driver.find_element(By.TAG_NAME, "html").get_attribute("class")
+        # nothing to clear yet: no "Xóa kết quả" button on the empty page
+        assert not driver.find_element(By.ID, "clear").is_displayed()
         driver.find_element(By.ID, "file-input").send_keys(f"{good}\n{bad}")
         WebDriverWait(driver, 60).until(
             lambda d: len(d.find_elements(By.CSS_SELECTOR, "article.card[data-indication]")) == 2)
+        assert driver.find_element(By.ID, "clear").is_displayed()
         cards = driver.find_elements(By.CSS_SELECTOR, "article.card[data-indication]")
         by_file = {c.get_attribute("data-file"): c for c in cards}
         ok, ko = by_file[good.name], by_file[bad.name]
