@@ -48,3 +48,30 @@ def test_requested_port_in_use_is_one_clear_line(tmp_path: Path, busy_port: int,
     assert rc == 2
     assert f"port {busy_port} is in use" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_demo_serve_output_has_no_ansi_colours_when_redirected(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    log = tmp_path / "serve.log"
+    with log.open("wb") as f:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hocba", "demo", "--out", str(tmp_path / "d"), "--count", "1",
+             "--serve"], stdout=f, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and b"development server" not in log.read_bytes():
+                time.sleep(0.5)
+            time.sleep(0.5)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
+    out = log.read_bytes()
+    assert "Trang xác thực: http://127.0.0.1:".encode() in out, out[-2000:]
+    assert b"development server" in out  # werkzeug's warning, printed ...
+    assert b"\x1b[" not in out  # ... without colour codes

@@ -221,4 +221,9 @@ def _serve(config: Path, port: int, signed_dir: Path) -> None:
     app = create_app()
     _say(f"\nTrang xác thực: http://127.0.0.1:{port}/  — thả các tệp trong {signed_dir} vào trang."
          "\nCtrl+C để dừng.")
+    import werkzeug.serving
+
+    # ANSI colours only on a terminal (werkzeug colours its development-server warning
+    # unconditionally; redirected logs would carry escape codes).
+    werkzeug.serving._log_add_style = sys.stderr.isatty()
     run_simple("127.0.0.1", port, app, threaded=True)

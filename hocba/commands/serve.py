@@ -45,6 +45,9 @@ def _serve(args: argparse.Namespace) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log: URLs carry names
     app = create_app({"HOCBA_CONFIG_OBJ": cfg})
     _check_listen(args.host, args.port)
+    import werkzeug.serving
+
+    werkzeug.serving._log_add_style = sys.stderr.isatty()  # ANSI colours only on a terminal
     server = make_server(args.host, args.port, app, threaded=True)
     stop = threading.Event()
 
