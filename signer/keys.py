@@ -54,6 +54,9 @@ class KeySource:
                              "(exactly one key source: --key or --pkcs11-module)")
         if self.pkcs11_module is not None and not self.token_label:
             raise UsageError("--pkcs11-module cần --token-label (--token-label is required)")
+        if self.pkcs11_module is not None and not Path(self.pkcs11_module).is_file():
+            raise UsageError(f"không tìm thấy thư viện PKCS#11 {self.pkcs11_module} "
+                             f"(PKCS#11 module not found: {self.pkcs11_module})")
 
 
 def read_pin(source: KeySource) -> str:
@@ -170,8 +173,9 @@ def open_pkcs11_signer(source: KeySource, pin: str, config: Config) -> Pkcs11Han
     except pkcs11.PinIncorrect:
         raise HocbaError("sai mã PIN của thiết bị ký (wrong token PIN)") from None
     except pkcs11.PKCS11Error as e:
-        raise HocbaError(f"không mở được thiết bị ký {source.token_label!r} "
-                         f"(cannot open token): {type(e).__name__}") from None
+        raise HocbaError(f"không mở được thiết bị ký {source.token_label!r} qua thư viện "
+                         f"{source.pkcs11_module} (cannot open token {source.token_label!r} with "
+                         f"{source.pkcs11_module}): {type(e).__name__}") from None
     except (OSError, RuntimeError) as e:
         raise UsageError(f"không nạp được thư viện PKCS#11 {source.pkcs11_module} "
                          f"(cannot load module): {e}") from None

@@ -129,3 +129,14 @@ def test_out_directory_is_created_like_records_sample_does(
                          "--key", str(test_pki.p12("teacher")), "--out", str(out), str(p))
     assert rc == 0, err
     assert (out / p.name).read_bytes().startswith(b"%PDF") and p.read_bytes() == record_pdfs[0]
+
+
+def test_missing_pkcs11_module_is_named(hocba_sign: Runner, record_pdfs: list[bytes],
+                                        tmp_path: Path) -> None:
+    p = _write(tmp_path, record_pdfs[0])
+    lib = tmp_path / "no-such-pkcs11.so"
+    rc, err = hocba_sign("--role", "teacher", "--pkcs11-module", str(lib), "--token-label", "t",
+                         "--in-place", str(p))
+    assert rc == 2
+    assert str(lib) in err and "PKCS#11 module not found" in err
+    assert p.read_bytes() == record_pdfs[0]
