@@ -386,3 +386,26 @@ def test_uploads_use_in_memory_streams(app: Any) -> None:
 
         stream = request._get_file_stream(50 * 1024 * 1024, "application/pdf", "a.pdf")
     assert isinstance(stream, io.BytesIO)
+
+
+def test_docx_renamed_pdf_is_not_unpacked(client: Any) -> None:
+    """Issue 16 item 5: a ZIP is expanded only when sent as a ZIP; an OOXML document
+    renamed .pdf is 'not a PDF or XML record', as in the CLI."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        z.writestr("word/document.xml", '<?xml version="1.0"?><w:document xmlns:w="urn:w"/>')
+    docx = buf.getvalue()
+    r = client.post("/api/v1/verify?lang=en",
+                    data={"file": (io.BytesIO(docx), "hocba.pdf", "application/pdf")})
+    assert r.status_code == 200, r.data[:300]
+    [res] = r.get_json()["results"]
+    assert res["file"] == "hocba.pdf"
+    assert (res["indication"], res["subindication"]) == ("TOTAL_FAILED", "FORMAT_FAILURE")
+    assert not res["signatures"]
+    r = client.post("/api/v1/verify", data=docx, content_type="application/pdf")
+    [res] = r.get_json()["results"]
+    assert res["subindication"] == "FORMAT_FAILURE" and not res["signatures"]

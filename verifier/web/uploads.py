@@ -139,7 +139,7 @@ def collect(request: Request, limits: LimitsConfig) -> list[Item]:
         for n, part in enumerate(parts, 1):
             name = label(part.filename, f"file-{n}")
             data = part.stream.read()
-            kind = sniff(data) or declared(part.mimetype, part.filename)
+            kind = _kind(data, declared(part.mimetype, part.filename))
             if kind is None:
                 raise UnsupportedUpload(
                     f"part {n} ({name!r}) is neither PDF, XML nor ZIP")
@@ -158,13 +158,22 @@ def collect(request: Request, limits: LimitsConfig) -> list[Item]:
     check_complete(request)
     if not data and not mimetype:
         raise NoFile("no file: the request body is empty")
-    found = sniff(data)
-    kind = found or kind
+    kind = _kind(data, kind)
     if kind is None:
         raise UnsupportedUpload("the body is neither PDF, XML nor ZIP")
     ext = {"pdf": ".pdf", "xml": ".xml", "zip": ".zip"}.get(kind, "")
     name = label(request.args.get("name"), "upload" + ext)
     return list(_item(name, data, kind, budget))
+
+
+def _kind(data: bytes, declared_kind: str | None) -> str | None:
+    """The content decides, except that a ZIP is expanded only when it was sent as one
+    (``application/zip`` or a ``.zip`` name): a .docx, .xlsx or .odt (ZIP inside)
+    renamed .pdf is a file that is not a record, as ``hocba verify`` says."""
+    found = sniff(data)
+    if found == "zip" and declared_kind != "zip":
+        return "not_a_record"
+    return found or declared_kind
 
 
 def check_complete(request: Request) -> None:
