@@ -6,7 +6,7 @@ shared ground, so its vocabulary does too)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 
@@ -100,3 +100,17 @@ class RevocationInfo:
 
 def _iso(d: datetime | None) -> str | None:
     return d.isoformat() if d is not None else None
+
+
+_ICT = timezone(timedelta(hours=7))
+
+
+def fmt_time(d: datetime | None) -> str:
+    """The one way a moment is shown to people, in both languages: Vietnam time with the
+    offset spelled out, to the second (``dd/mm/yyyy HH:MM:SS (UTC+07:00)``)."""
+    if d is None:
+        return "—"
+    try:
+        return d.astimezone(_ICT).strftime("%d/%m/%Y %H:%M:%S (UTC+07:00)")
+    except OverflowError:  # e.g. notAfter 99991231235959Z (RFC 5280: no expiry date)
+        return d.strftime("%d/%m/%Y %H:%M:%S (UTC)")

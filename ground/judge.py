@@ -51,7 +51,8 @@ from ground.roles import role_from_certificate
 from ground.vocab import Indication, SubIndication
 from ground import messages
 from ground.policy import Policy
-from ground.findings import Finding, Foreign, RevocationInfo, SignerInfo, TimestampInfo
+from ground.findings import (Finding, Foreign, RevocationInfo, SignerInfo, TimestampInfo,
+                             fmt_time)
 
 __all__ = ["CachingFetcherBackend", "CertResult", "RevocationCache", "TimestampResult", "TrustEngine"]
 
@@ -381,9 +382,7 @@ def _first_attr(name: x509.Name, attr: str) -> str | None:
 
 
 def _fmt_time(d: datetime | None) -> str:
-    if d is None:
-        return "?"
-    return d.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return fmt_time(d) if d is not None else "?"
 
 
 def _run(coro: Any) -> Any:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Protocol
 
 from ground.vocab import Indication, Role, SubIndication
 from ground import messages
@@ -165,10 +165,9 @@ def _not_yet_signed(s: SignatureReport, validation_time: datetime) -> SignatureR
 
 
 def _vn_time(d: datetime) -> str:
-    """A moment as Vietnamese users read it (UTC+07:00, to the second)."""
-    from datetime import timedelta
+    from ground.findings import fmt_time
 
-    return d.astimezone(timezone(timedelta(hours=7))).strftime("%d/%m/%Y %H:%M:%S (UTC+07:00)")
+    return fmt_time(d)
 
 
 def _stamp(report: Report, validation_time: datetime) -> Report:

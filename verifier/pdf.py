@@ -27,6 +27,7 @@ from asn1crypto import cms, crl, ocsp, x509
 
 from ground.vocab import Coverage, Indication, Level, Modifications, SubIndication
 from ground import messages
+from ground.findings import fmt_time
 from verifier.report import Check, Finding, Foreign, SignatureReport, TimestampInfo
 from ground.declared_role import pdf_declared_role
 from ground.cms_sig import (SIGNATURE_VALIDATOR, UnsupportedAlgorithm,
@@ -470,7 +471,7 @@ def _evaluate_signature(s: _Sig, ctx: "EvalContext", dss_certs: list[x509.Certif
             findings.extend(doc_ts.findings)
         else:
             ind, sub = I.TOTAL_PASSED, None
-            findings.append(Finding.of("doc_timestamp_ok", time=info.time.isoformat() if info else "?"))
+            findings.append(Finding.of("doc_timestamp_ok", time=fmt_time(info.time) if info else "?"))
         return SignatureReport(
             id=s.name, indication=ind, subindication=sub, signer=signer,
             timestamp=info, integrity=integrity, coverage=coverage,
@@ -492,7 +493,7 @@ def _evaluate_signature(s: _Sig, ctx: "EvalContext", dss_certs: list[x509.Certif
     claimed = emb.self_reported_timestamp
     if tst is not None:
         if tst.valid and tst.info is not None:
-            findings.append(Finding.of("timestamp_ok", time=tst.info.time.isoformat(),
+            findings.append(Finding.of("timestamp_ok", time=fmt_time(tst.info.time),
                                        tsa=tst.info.tsa))
         else:
             findings.append(Finding.of("timestamp_invalid", detail=tuple(tst.findings) or "?"))

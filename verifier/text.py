@@ -7,9 +7,9 @@ could not be completed. "Không xác định" (indeterminate) is never shown as 
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 
 from ground.vocab import INDICATION_LABELS, Indication, Role
+from ground.findings import fmt_time as fmt_time
 from verifier.report import Report, SignatureReport
 
 LABELS: dict[str, dict[str, str]] = {
@@ -62,19 +62,6 @@ LABELS: dict[str, dict[str, str]] = {
         "src_ocsp": "OCSP", "src_crl": "CRL",
     },
 }
-
-
-def fmt_time(d: datetime | None) -> str:
-    if d is None:
-        return "—"
-    # Vietnam time (ICT, UTC+07:00), with the offset spelled out: what inspectors read.
-    try:
-        return d.astimezone(_ICT).strftime("%d/%m/%Y %H:%M:%S (UTC+07:00)")
-    except OverflowError:  # e.g. notAfter 99991231235959Z (RFC 5280: no expiry date)
-        return d.strftime("%d/%m/%Y %H:%M:%S (UTC)")
-
-
-_ICT = timezone(timedelta(hours=7))
 
 
 def role_label(role: str | None, lang: str) -> str:

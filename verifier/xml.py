@@ -29,6 +29,7 @@ from lxml import etree
 from ground.vocab import RECORD_NS, Coverage, Indication, Level, SubIndication
 from ground.xmlsafe import XmlFormatError, parse_xml
 from ground import messages
+from ground.findings import fmt_time
 from verifier.report import Check, Finding, Foreign, SignatureReport, TimestampInfo
 from verifier.xml_dsig import (DS, WEAK_DIGESTS, Document, DsigError, SignatureCore,
                                hash_bytes, key_size, load_cert, parse_signature, q,
@@ -477,7 +478,7 @@ def _judge_timestamps(doc: Document, j: _Judged, ctx: "EvalContext", emb_ocsp: l
             if res is not None and res.valid:
                 ats_times.append(res.time)
                 next_poe = res.time
-                ats_findings.append(Finding.of("archive_timestamp_ok", time=res.time.isoformat()))
+                ats_findings.append(Finding.of("archive_timestamp_ok", time=fmt_time(res.time)))
             else:
                 ats_findings.append(Finding.of("archive_timestamp_invalid",
                                                detail=_ts_detail(res, ts)))
@@ -490,7 +491,7 @@ def _judge_timestamps(doc: Document, j: _Judged, ctx: "EvalContext", emb_ocsp: l
                     ts_info = res.info
             if res is not None and res.valid:
                 sig_ts_times.append(res.time)
-                j.findings.append(Finding.of("sig_timestamp_ok", time=res.time.isoformat(),
+                j.findings.append(Finding.of("sig_timestamp_ok", time=fmt_time(res.time),
                                              tsa=res.info.tsa))
             else:
                 j.findings.append(Finding.of("sig_timestamp_invalid", detail=_ts_detail(res, ts)))
@@ -538,7 +539,7 @@ def _judge_trust(doc: Document, j: _Judged, ctx: "EvalContext", emb_certs: list[
     if other_poe is not None and (poe is None or other_poe < poe):
         # POE of this SignatureValue proven by another signature's valid timestamp.
         poe = other_poe
-        j.findings.append(Finding.of("poe_other_signature", time=other_poe.isoformat()))
+        j.findings.append(Finding.of("poe_other_signature", time=fmt_time(other_poe)))
 
     signer = role = None
     chain: tuple[str, ...] = ()
