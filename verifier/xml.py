@@ -102,10 +102,10 @@ _M("sig_timestamp_ok", "Dấu thời gian chữ ký hợp lệ: {time}, cấp b�
    "Valid signature timestamp: {time}, by {tsa}.")
 _M("sig_timestamp_invalid", "Dấu thời gian chữ ký không hợp lệ: {detail}",
    "The signature timestamp is not valid: {detail}")
-_M("archive_timestamp_ok", "Dấu thời gian lưu trữ hợp lệ: {time}.",
-   "Valid archive timestamp: {time}.")
-_M("archive_timestamp_invalid", "Dấu thời gian lưu trữ không hợp lệ: {detail}",
-   "The archive timestamp is not valid: {detail}")
+_M("archive_timestamp_ok", "Dấu thời gian lưu trữ thứ {n} hợp lệ: {time}.",
+   "Archive timestamp {n} is valid: {time}.")
+_M("archive_timestamp_invalid", "Dấu thời gian lưu trữ thứ {n} không hợp lệ: {detail}",
+   "Archive timestamp {n} is not valid: {detail}")
 _M("poe_other_signature",
    "Giá trị chữ ký được chứng minh tồn tại lúc {time} nhờ dấu thời gian hợp lệ của một chữ ký sau "
    "bao phủ nó (EN 319 102-1, trích xuất bằng chứng tồn tại).",
@@ -473,14 +473,17 @@ def _judge_timestamps(doc: Document, j: _Judged, ctx: "EvalContext", emb_ocsp: l
         # timestamps. Findings keep document order.
         ats_findings: list[Finding] = []
         next_poe: datetime | None = None
-        for ts in reversed([t for t in qual.timestamps if t.kind == "archive"]):
+        archives = [t for t in qual.timestamps if t.kind == "archive"]
+        # Numbered in document order: two renewals within one second stay two findings.
+        for n, ts in reversed(list(enumerate(archives, 1))):
             res = _validate_ts(doc, sig, qual, ts, ctx, emb_ocsp, emb_crl, next_poe)
             if res is not None and res.valid:
                 ats_times.append(res.time)
                 next_poe = res.time
-                ats_findings.append(Finding.of("archive_timestamp_ok", time=fmt_time(res.time)))
+                ats_findings.append(Finding.of("archive_timestamp_ok", n=n,
+                                               time=fmt_time(res.time)))
             else:
-                ats_findings.append(Finding.of("archive_timestamp_invalid",
+                ats_findings.append(Finding.of("archive_timestamp_invalid", n=n,
                                                detail=_ts_detail(res, ts)))
         j.findings.extend(reversed(ats_findings))
         ats_poe = min(ats_times) if ats_times else None
