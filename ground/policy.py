@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from asn1crypto import pem, x509
+from asn1crypto import x509
 
 from ground.certificates import load_certificates
 from ground.config import REVOCATION_MODES, Config, LimitsConfig, PolicyConfig

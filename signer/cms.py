@@ -26,7 +26,7 @@ from asn1crypto import algos, cms, core, tsp, x509
 from pyhanko.sign import signers
 from pyhanko.sign.ades.cades_asn1 import SignerAttributesV2
 
-from ground.declared_role import ROLE_URN_PREFIX, cades_role_attribute  # noqa: E402,F401
+from ground.declared_role import cades_role_attribute  # noqa: E402
 
 _OID_DATA = "1.2.840.113549.1.7.1"
 _OID_SIGNED_DATA = "1.2.840.113549.1.7.2"

@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import io
-import re
 from datetime import datetime, timezone
 from typing import Any
 
 import requests
-from asn1crypto import cms, tsp, x509
+from asn1crypto import tsp, x509
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -39,7 +38,7 @@ from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 
 from ground.errors import HocbaError
 from ground.roles import role_from_certificate
-from ground.vocab import ROLE_ORDER, Level, Role, nfc
+from ground.vocab import Level, Role, nfc
 from signer.appearance import AppearanceFactory, SignerText
 from ground.declared_role import pdf_declared_role
 from signer.cms import TemplateSigner

@@ -38,7 +38,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from asn1crypto import algos, pem
+from asn1crypto import algos
 from asn1crypto import x509 as asn1_x509
 
 from ground.config import Config

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from ground.vocab import Indication, Role, SubIndication
 from ground import messages
+from ground.findings import fmt_time
 from ground.formats import PDF, XML, sniff
 from verifier.context import EvalContext, FormatResult
 from verifier.formats import FORMATS
@@ -160,14 +161,11 @@ def _not_yet_signed(s: SignatureReport, validation_time: datetime) -> SignatureR
         return s
     return replace(s, indication=Indication.INDETERMINATE, subindication=SubIndication.NO_POE,
                    findings=(Finding.of("validation_time_before_signature",
-                                        when=_vn_time(validation_time),
-                                        made=_vn_time(made)),) + s.findings)
+                                        when=fmt_time(validation_time),
+                                        made=fmt_time(made)),) + s.findings)
 
 
-def _vn_time(d: datetime) -> str:
-    from ground.findings import fmt_time
 
-    return fmt_time(d)
 
 
 def _stamp(report: Report, validation_time: datetime) -> Report:

@@ -279,13 +279,12 @@ class RewritableDSSRule(DSSCompareRule):
             raise SuspiciousModification("/VRI is not a dictionary")
         if not isinstance(old_vri, generic.DictionaryObject):
             old_vri = generic.DictionaryObject()  # type: ignore[no-untyped-call]
+        updated = _updated_refs(new, old)  # once, not per VRI entry (a DSS has hundreds)
         for key in new_vri.keys():
             raw = new_vri.raw_get(key)
             try:
                 unchanged = key in old_vri and old_vri.raw_get(key) == raw and not (
-                    isinstance(raw, generic.IndirectObject)
-                    and new.revision > old.revision
-                    and raw.reference in _updated_refs(new, old))
+                    isinstance(raw, generic.IndirectObject) and raw.reference in updated)
             except Exception:  # noqa: BLE001
                 unchanged = False
             if unchanged:

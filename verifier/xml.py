@@ -29,13 +29,14 @@ from lxml import etree
 from ground.vocab import RECORD_NS, Coverage, Indication, Level, SubIndication
 from ground.xmlsafe import XmlFormatError, parse_xml
 from ground import messages
+from ground.declared_role import xades_claimed_role
 from ground.findings import fmt_time
 from verifier.report import Check, Finding, Foreign, SignatureReport, TimestampInfo
 from verifier.xml_dsig import (DS, WEAK_DIGESTS, Document, DsigError, SignatureCore,
                                hash_bytes, key_size, load_cert, parse_signature, q,
                                verify_signature_value)
-from verifier.xml_xades import (COUNTERSIGNED_TYPE_SUFFIX, SIGNED_PROPERTIES_TYPES, Qualifying,
-                                Timestamp, archive_timestamp_inputs, claimed_role_value,
+from verifier.xml_xades import (COUNTERSIGNED_TYPE_SUFFIX, Qualifying,
+                                Timestamp, archive_timestamp_inputs,
                                 find_qualifying, load_asn1_certs, load_crls, load_ocsps,
                                 signature_timestamp_input)
 
@@ -571,7 +572,7 @@ def _judge_trust(doc: Document, j: _Judged, ctx: "EvalContext", emb_certs: list[
     claimed = None
     if qual is not None:
         for text in qual.claimed_roles:
-            value = claimed_role_value(text)
+            value = xades_claimed_role(text)
             if value is not None:
                 claimed = value
                 break

@@ -15,7 +15,6 @@ from asn1crypto import cms, crl, ocsp
 from asn1crypto import x509 as asn1_x509
 from lxml import etree
 
-from ground.declared_role import xades_claimed_role
 from ground.vocab import SubIndication, nfc
 from verifier.xml_dsig import (C14N, C14N_10, DIGESTS, DS, Document, DsigError, NodeSet,
                                b64, c14n_element, canonicalize, inclusive_prefixes, q,
@@ -28,11 +27,6 @@ XADES_NAMESPACES = (
 )
 XADES141 = "http://uri.etsi.org/01903/v1.4.1#"
 ALL_XADES = (*XADES_NAMESPACES, XADES141)
-SIGNED_PROPERTIES_TYPES = frozenset({
-    "http://uri.etsi.org/01903#SignedProperties",
-    "http://uri.etsi.org/01903/v1.1.1#SignedProperties",
-    "http://uri.etsi.org/01903/v1.2.2#SignedProperties",
-})
 COUNTERSIGNED_TYPE_SUFFIX = "#CountersignedSignature"
 
 
@@ -216,7 +210,7 @@ def parse_time(text: str) -> datetime | None:
     return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
 
-claimed_role_value = xades_claimed_role
+
 
 
 # --- Time-stamp imprints (EN 319 132-1 5.3 and 5.5.2) ---------------------------------------

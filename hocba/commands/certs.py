@@ -56,7 +56,7 @@ def _serve(args: argparse.Namespace) -> int:
             f"{cfg.source or 'configuration'}: services.certomancer is not set;"
             " this command serves a PKI made by `hocba certs demo`"
         )
-    from hocba.commands.demo import port_free
+    from hocba.ports import port_free
 
     host, port = cfg.services.host, args.port or cfg.services.port
     if not 1 <= port <= 65535:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ground.errors import HocbaError, UsageError
+from hocba.ports import free_port, port_free
 
 STEPS = (("teacher", "B-T"), ("principal", "B-T"), ("seal", "B-LTA"))
 
@@ -40,25 +41,6 @@ def register(sub: Any) -> None:
     p.add_argument("--serve-port", type=int, default=None,
                    help="port for --serve (default 8080 if free, else any free port)")
     p.set_defaults(func=run)
-
-
-def port_free(port: int, host: str = "127.0.0.1") -> bool:
-    import socket
-
-    with socket.socket() as s:
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
 
 
 def _services_port(pki_dir: Path, requested: int | None, default: int) -> int:
