@@ -31,6 +31,8 @@ class TrustConfig:
     anchors: tuple[Path, ...] = ()
     # Untrusted intermediates offered to path building (e.g. VGCA sub-CAs).
     intermediates: tuple[Path, ...] = ()
+    # Shipped trust bundles (CONTRACT 9): "vn" = config/trust/vn (NEAC, VGCA, licensed CAs).
+    bundles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,18 @@ class PolicyConfig:
     principal_titles: tuple[str, ...] = DEFAULT_ROLE_TITLES["principal"]
     subject_teacher_titles: tuple[str, ...] = DEFAULT_ROLE_TITLES["subject_teacher"]
     teacher_titles: tuple[str, ...] = DEFAULT_ROLE_TITLES["teacher"]
+
+
+ROLE_SOURCES = ("certificate", "registry", "seal")
+
+
+@dataclass(frozen=True)
+class RolesConfig:
+    """Where a signer's role may come from (CONTRACT 8), tried in this order."""
+
+    sources: tuple[str, ...] = ROLE_SOURCES
+    # Role registry CSV (sha256,role,school_code,valid_from,valid_to), relative to this file.
+    registry: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +123,7 @@ class Config:
     revocation: RevocationConfig = field(default_factory=RevocationConfig)
     timestamp: TimestampConfig = field(default_factory=TimestampConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
+    roles: RolesConfig = field(default_factory=RolesConfig)
     signing: SigningConfig = field(default_factory=SigningConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     services: ServicesConfig = field(default_factory=ServicesConfig)
@@ -124,6 +139,7 @@ _SECTIONS: dict[str, type] = {
     "revocation": RevocationConfig,
     "timestamp": TimestampConfig,
     "policy": PolicyConfig,
+    "roles": RolesConfig,
     "signing": SigningConfig,
     "limits": LimitsConfig,
     "services": ServicesConfig,
@@ -224,8 +240,27 @@ def _check(cfg: Config, file: Path, explicit_trust: bool) -> None:
             f"{file}: revocation.mode must be one of {', '.join(REVOCATION_MODES)},"
             f" got {cfg.revocation.mode!r}"
         )
-    if explicit_trust and not cfg.trust.anchors:
-        raise ConfigError(f"{file}: trust.anchors is empty: the trust store needs at least one anchor")
+    if explicit_trust and not cfg.trust.anchors and not cfg.trust.bundles:
+        raise ConfigError(f"{file}: trust.anchors is empty: the trust store needs at least one anchor"
+                          " (or a shipped bundle: trust.bundles = [\"vn\"])")
+    from ground.bundles import UnknownBundle, bundle_files
+
+    for name in cfg.trust.bundles:
+        try:
+            bundle_files(name)
+        except UnknownBundle as e:
+            raise ConfigError(f"{file}: trust.bundles: {e}") from None
+    for src in cfg.roles.sources:
+        if src not in ROLE_SOURCES:
+            raise ConfigError(f"{file}: roles.sources: unknown source {src!r}"
+                              f" (known: {', '.join(ROLE_SOURCES)})")
+    if cfg.roles.registry is not None:
+        from ground.registry import RegistryError, load_registry
+
+        try:
+            load_registry(cfg.roles.registry)
+        except RegistryError as e:
+            raise ConfigError(f"{file}: roles.registry: {e}") from None
     for key, paths in (("anchors", cfg.trust.anchors), ("intermediates", cfg.trust.intermediates)):
         for p in paths:
             _check_certificate_file(p, f"trust.{key}", file)

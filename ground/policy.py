@@ -16,7 +16,9 @@ from typing import Iterable, Sequence
 from asn1crypto import x509
 
 from ground.certificates import load_certificates
-from ground.config import REVOCATION_MODES, Config, LimitsConfig, PolicyConfig
+from ground.bundles import UnknownBundle, bundle_certificates
+from ground.config import REVOCATION_MODES, ROLE_SOURCES, Config, LimitsConfig, PolicyConfig
+from ground.registry import RegistryError, RoleRegistry, load_registry
 from ground.errors import UsageError
 from ground.vocab import Role
 
@@ -40,6 +42,9 @@ class Policy:
     min_ec_bits: int = 256
     allowed_digests: frozenset[str] = ALLOWED_DIGESTS
     limits: LimitsConfig = LimitsConfig()
+    # Role evidence beyond the title (CONTRACT 8), tried in this order.
+    role_sources: tuple[str, ...] = ROLE_SOURCES
+    registry: RoleRegistry | None = None
 
     def __post_init__(self) -> None:
         if not self.trust_anchors:
@@ -56,6 +61,7 @@ class Policy:
         extra_anchors: Iterable[Path | str] = (),
         revocation_mode: str | None = None,
         required_roles: Sequence[Role | str] | None = None,
+        extra_bundles: Iterable[str] = (),
     ) -> "Policy":
         anchors: list[x509.Certificate] = []
         for p in (*cfg.trust.anchors, *(Path(a) for a in extra_anchors)):
@@ -63,6 +69,19 @@ class Policy:
         intermediates: list[x509.Certificate] = []
         for p in cfg.trust.intermediates:
             intermediates.extend(load_certificates(p))
+        for name in dict.fromkeys((*cfg.trust.bundles, *extra_bundles)):
+            try:
+                b_anchors, b_helpers = bundle_certificates(name)
+            except UnknownBundle as e:
+                raise UsageError(str(e)) from None
+            anchors.extend(b_anchors)
+            intermediates.extend(b_helpers)
+        registry = None
+        if cfg.roles.registry is not None and "registry" in cfg.roles.sources:
+            try:
+                registry = load_registry(cfg.roles.registry)
+            except RegistryError as e:
+                raise UsageError(f"roles.registry: {e}") from None
         # De-duplicate anchors given twice (config and command line).
         seen: set[bytes] = set()
         unique = []
@@ -87,6 +106,8 @@ class Policy:
             min_rsa_bits=cfg.policy.min_rsa_bits,
             min_ec_bits=cfg.policy.min_ec_bits,
             limits=cfg.limits,
+            role_sources=cfg.roles.sources,
+            registry=registry,
         )
 
     def replace(self, **changes: object) -> "Policy":

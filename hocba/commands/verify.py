@@ -29,6 +29,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                    help="hocba.toml (default: $HOCBA_CONFIG, else built-in defaults)")
     p.add_argument("--trust-anchor", action="append", default=[], metavar="PEM",
                    help="a trusted root certificate (repeatable), added to the config's trust.anchors")
+    p.add_argument("--trust-bundle", action="append", default=[], metavar="NAME",
+                   help="a shipped trust bundle (repeatable), e.g. vn: the Vietnamese national "
+                        "roots (NEAC, VGCA) and licensed CAs of config/trust/vn; see `hocba trust list`")
     p.add_argument("--revocation", choices=REVOCATION_MODES, default=None,
                    help="revocation checking: require (default: unknown status is never PASSED), "
                         "soft-fail, or off")
@@ -69,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
         if not Path(a).is_file():
             raise UsageError(f"--trust-anchor: file not found: {a}")
     policy = Policy.from_config(cfg, extra_anchors=args.trust_anchor,
-                                revocation_mode=args.revocation, required_roles=roles)
+                                revocation_mode=args.revocation, required_roles=roles,
+                                extra_bundles=args.trust_bundle)
     vtime = _parse_time(args.validation_time) if args.validation_time else None
     verifier = Verifier(policy)
 
