@@ -57,3 +57,15 @@ def services_down(trust_services: TrustServices) -> Iterator[None]:
         yield
     finally:
         trust_services.start()
+
+
+@pytest.fixture(scope="session")
+def vn_pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PkiLayout]:
+    """A test PKI of profile "vn" (CONTRACT 2: national root -> licensed CA -> personal
+    certificates without title, the school's seal, roles.csv), its OCSP, CRL and TSA served
+    on a free loopback port (``vn_pki.port``) for the whole session. Labels: teacher,
+    principal (both in roles.csv), substitute (not), seal, seal_other, teacher_titled."""
+    layout, _ = create_pki(tmp_path_factory.mktemp("pki_vn"), port=free_port(), kind="test",
+                           profile="vn")
+    with TrustServices(layout.certomancer, port=layout.port):
+        yield layout

@@ -17,6 +17,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     d.add_argument("--out", required=True, type=Path, help="directory to create it in")
     d.add_argument("--port", type=int, default=None,
                    help="port of the local trust services (default 8731)")
+    d.add_argument("--profile", choices=("default", "vn"), default="default",
+                   help="default: chứng thư số có chức danh (title) / certificates with a "
+                        "title; vn: giống PKI thật của Việt Nam — Root CA quốc gia → CA công "
+                        "cộng → chứng thư cá nhân không chức danh (UID=CCCD), con dấu trường "
+                        "(UID=MST), kèm roles.csv / shaped like the real Vietnamese PKI: "
+                        "national root → licensed CA → personal certificates without title, "
+                        "the school's organisation certificate, and a role registry roles.csv")
     d.set_defaults(func=_demo)
 
     s = csub.add_parser("serve", help="serve the demo PKI's TSA, OCSP and CRLs on 127.0.0.1")
@@ -28,19 +35,23 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from certs.pki import DEFAULT_PORT, DEMO_PIN, ROLE_CERTS, create_pki
+    from certs.pki import DEFAULT_PORT, DEMO_PIN, create_pki, key_labels
 
     port = args.port or DEFAULT_PORT
     if not 1 <= port <= 65535:
         raise UsageError(f"--port must be between 1 and 65535, got {port}")
-    layout, created = create_pki(args.out, port=port)
+    profile = getattr(args, "profile", "default")
+    layout, created = create_pki(args.out, port=port, profile=profile)
     if not created:
         print(f"Demo PKI already exists in {args.out}; nothing changed.", file=sys.stderr)
         return 0
-    print(f"Demo PKI created in {args.out}", file=sys.stderr)
+    what = "Demo PKI" if profile == "default" else f"Demo PKI (profile {profile})"
+    print(f"{what} created in {args.out}", file=sys.stderr)
     print(f"  trust anchor : {layout.anchor}", file=sys.stderr)
-    for role in ROLE_CERTS:
+    for role in key_labels(profile):
         print(f"  {role:<15}: {layout.p12(role)} (PIN {DEMO_PIN})", file=sys.stderr)
+    if profile == "vn":
+        print(f"  roles        : {layout.roles} (registry: teacher, principal)", file=sys.stderr)
     print(f"  config       : {layout.config}", file=sys.stderr)
     print(f"Start its services with: hocba certs serve --config {layout.config}", file=sys.stderr)
     return 0
