@@ -56,7 +56,8 @@ class Finding:
         return self.code.endswith("_ok") or self.code in _INFO_CODES
 
 
-_INFO_CODES = frozenset({"sig_intact", "signed_elements", "cert_ok_at_poe"})
+_INFO_CODES = frozenset({"sig_intact", "signed_elements", "cert_ok_at_poe",
+                         "role_from_registry", "role_vouched_by_seal"})
 
 
 @dataclass(frozen=True)
@@ -69,13 +70,15 @@ class SignerInfo:
     serial: str
     not_before: datetime
     not_after: datetime
+    # SHA-256 of the certificate (hex): what a role registry lists (CONTRACT 8).
+    sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "common_name": self.common_name, "organization": self.organization,
             "title": self.title, "subject": self.subject, "issuer": self.issuer,
             "serial": self.serial, "not_before": _iso(self.not_before),
-            "not_after": _iso(self.not_after),
+            "not_after": _iso(self.not_after), "sha256": self.sha256,
         }
 
 

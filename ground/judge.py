@@ -445,6 +445,7 @@ class TrustEngine:
             serial=format(cert.serial_number, "x"),
             not_before=v["not_before"].native,
             not_after=v["not_after"].native,
+            sha256=cert.sha256.hex(),
         )
 
     def role(self, cert: x509.Certificate) -> str | None:

@@ -56,6 +56,7 @@ INFO_SCHOOL = "/HocbaSchool"
 INFO_SCHOOL_YEAR = "/HocbaSchoolYear"
 INFO_YEAR_ID = "/HocbaYearId"
 INFO_VERSION = "/HocbaVersion"
+INFO_SCHOOL_CODE = "/HocbaSchoolCode"
 
 _FONT = "bvp"
 _MARGIN = 28.0
@@ -500,6 +501,7 @@ def render_pdf(record: RecordBook, school_year: str | None = None) -> bytes:
     info[generic.NameObject(INFO_RECORD_ID)] = _text(record.id)
     info[generic.NameObject(INFO_STUDENT)] = _text(ident.full_name)
     info[generic.NameObject(INFO_SCHOOL)] = _text(ident.school.name)
+    info[generic.NameObject(INFO_SCHOOL_CODE)] = _text(ident.school.code)
     info[generic.NameObject(INFO_SCHOOL_YEAR)] = _text(year.school_year)
     info[generic.NameObject(INFO_YEAR_ID)] = _text(year.id)
     info[generic.NameObject(INFO_VERSION)] = _text(str(year.version))
@@ -543,6 +545,9 @@ def read_pdf_record_meta(reader: PdfHandler) -> dict[str, str] | None:
         if not isinstance(value, (generic.TextStringObject, str)):
             return None
         out[k] = nfc(str(value))
+    code = info.get(INFO_SCHOOL_CODE)
+    if isinstance(code, (generic.TextStringObject, str)):
+        out["school_code"] = nfc(str(code)).strip()
     return out
 
 

@@ -275,10 +275,12 @@ def record_summary(
             latest = sy
     student = identity.findtext(_q("HoTen"))
     school = identity.findtext(f"{_q('Truong')}/{_q('TenTruong')}")
+    code = identity.findtext(f"{_q('Truong')}/{_q('MaTruong')}")
     return {
         "student": nfc(student.strip()) if student else None,
         "school": nfc(school.strip()) if school else None,
         "school_year": latest,
+        "school_code": code.strip() if code else None,
     }
 
 

@@ -61,4 +61,8 @@ class FormatResult:
     # coverage of earlier signature values, trusted timestamps). Pairs absent from it
     # are not ordered by any evidence.
     precedes: frozenset[tuple[int, int]] | None = None
+    # Coverage (CONTRACT 8, seal vouching): pairs (a, b) where signature b's signed
+    # content covers signature a. ``None``: every signature covers all earlier ones
+    # (PDF: a later revision's byte range covers the whole earlier file).
+    covers: frozenset[tuple[int, int]] | None = None
     extras: dict[str, Any] = field(default_factory=dict)

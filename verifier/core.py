@@ -50,6 +50,22 @@ messages.register("required_role_missing", "Thiếu chữ ký hợp lệ của: 
 messages.register("required_role_undetermined",
                   "Không xác định được chữ ký hợp lệ của: {roles} (có chữ ký chưa xác thực được).",
                   "Cannot establish a valid signature by: {roles} (some signatures could not be validated).")
+messages.register(
+    "required_role_unproven",
+    "Chưa xác định được chữ ký hợp lệ của: {roles} — vai trò này chỉ do người ký tự khai, "
+    "chưa có bằng chứng (chức danh trong chứng thư số, danh sách vai trò, hoặc con dấu nhà "
+    "trường ký sau xác nhận).",
+    "Cannot establish a valid signature by: {roles} — the role is only declared by the "
+    "signer, without evidence (a title in the certificate, the role registry, or a later "
+    "school seal confirming it).")
+messages.register(
+    "required_role_unproven_year",
+    "Năm học {year}: chưa xác định được chữ ký hợp lệ của: {roles} — vai trò này chỉ do "
+    "người ký tự khai, chưa có bằng chứng (chức danh trong chứng thư số, danh sách vai trò, "
+    "hoặc con dấu nhà trường ký sau xác nhận).",
+    "School year {year}: cannot establish a valid signature by: {roles} — the role is only "
+    "declared by the signer, without evidence (a title in the certificate, the role "
+    "registry, or a later school seal confirming it).")
 messages.register("required_role_missing_year",
                   "Năm học {year}: thiếu chữ ký hợp lệ (bao phủ năm học này và khối thông tin học sinh) "
                   "của: {roles}.",
@@ -145,6 +161,9 @@ class Verifier:
         if explicit:
             result = replace(result, signatures=tuple(
                 _not_yet_signed(s, validation_time) for s in result.signatures))
+        from verifier.roles import resolve_roles
+
+        result = resolve_roles(result, self.policy, validation_time)
         checks = tuple(result.checks) + record_checks(result, self.policy)
         return Report(file=name, sha256=sha, format=result.format,
                       signatures=result.signatures, checks=checks, record=result.record,
@@ -229,7 +248,10 @@ class RolesMatchCertificates:
 
     def check(self, scope: _Scope, policy: Policy, before: tuple[Check, ...]) -> Check:
         sigs = [s for s in scope.result.signatures if not s.is_document_timestamp]
-        mismatched = [s for s in sigs if s.claimed_role is not None and s.claimed_role != s.role]
+        # A declaration no evidence settles (role null) is not a mismatch: it does not
+        # count (verifier.roles), and required_roles says so.
+        mismatched = [s for s in sigs if s.claimed_role is not None and s.role is not None
+                      and s.claimed_role != s.role]
         if mismatched:
             s = mismatched[0]
             return Check("roles", False, Finding.of(
@@ -257,30 +279,43 @@ class RequiredRolesPerPart:
             else [("", scope.vouching)])
         unknown = [i for i in range(n) if _vouch(result, i) is None
                    and result.signatures[i].indication is Indication.INDETERMINATE]
-        short: list[tuple[str, list[Role], bool]] = []
+        # per part: (label, missing roles, kind) with kind "missing" (a definite gap),
+        # "unproven" (every missing role is declared by a valid signature that no
+        # evidence backs: no title, no registry entry, no seal) or "undetermined".
+        short: list[tuple[str, list[Role], str]] = []
         for label, idx in parts:
             members = [result.signatures[i] for i in idx
                        if not result.signatures[i].is_document_timestamp]
             missing = [r for r in policy.required_roles
                        if not any(s.role == r.value and s.indication is Indication.TOTAL_PASSED
                                   for s in members)]
-            if missing:
-                undetermined = bool(unknown) or any(
-                    s.indication is Indication.INDETERMINATE for s in members)
-                short.append((label, missing, undetermined))
+            if not missing:
+                continue
+            if all(any(s.role is None and s.claimed_role == r.value
+                       and s.indication is Indication.TOTAL_PASSED for s in members)
+                   for r in missing):
+                kind = "unproven"
+            elif unknown or any(s.indication is Indication.INDETERMINATE for s in members):
+                kind = "undetermined"
+            else:
+                kind = "missing"
+            short.append((label, missing, kind))
         if not short:
             names = ", ".join(r.value for r in policy.required_roles)
             return Check("required_roles", True, Finding.of("required_roles_ok", roles=names))
-        label, missing, undetermined = short[0]
-        failed = [p for p in short if not p[2]]
-        if failed:  # a definite gap wins over an undetermined one
-            label, missing, undetermined = failed[0]
+        rank = {"missing": 0, "unproven": 1, "undetermined": 2}
+        label, missing, kind = min(short, key=lambda p: rank[p[2]])  # a definite gap wins
         names = ", ".join(r.value for r in missing)
-        others = len(short) - 1
-        if undetermined:
+        if kind == "unproven":
+            finding = (Finding.of("required_role_unproven_year", year=label, roles=names)
+                       if label else Finding.of("required_role_unproven", roles=names))
+            return Check("required_roles", False, finding, Indication.INDETERMINATE,
+                         SubIndication.SIG_CONSTRAINTS_FAILURE)
+        if kind == "undetermined":
             finding = (Finding.of("required_role_undetermined_year", year=label, roles=names)
                        if label else Finding.of("required_role_undetermined", roles=names))
             return Check("required_roles", False, finding, Indication.INDETERMINATE, None)
+        others = len(short) - 1
         if not label:
             finding = Finding.of("required_role_missing", roles=names)
         elif others:

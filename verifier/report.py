@@ -27,6 +27,8 @@ class SignatureReport:
     subindication: SubIndication | None
     role: str | None = None
     claimed_role: str | None = None
+    # Where ``role`` came from (CONTRACT 8): certificate | registry | seal | None.
+    role_source: str | None = None
     signer: SignerInfo | None = None
     signing_time: datetime | None = None
     timestamp: TimestampInfo | None = None
@@ -45,6 +47,7 @@ class SignatureReport:
             "id": self.id,
             "role": self.role,
             "claimed_role": self.claimed_role,
+            "role_source": self.role_source,
             "signer": self.signer.to_dict() if self.signer else None,
             "signing_time": _iso(self.signing_time),
             "timestamp": self.timestamp.to_dict() if self.timestamp else None,

@@ -235,7 +235,7 @@ def evaluate_xml(data: bytes, ctx: "EvalContext") -> "FormatResult":
         checks.append(layout.check)
     record = _record(doc, covered, layout)
     groups, labels = _record_groups(doc, judged, vouches, layout)
-    precedes = _order_evidence(doc, judged)
+    precedes, covered_by = _order_evidence(doc, judged)
     # Report the signatures in an order the evidence allows (document order otherwise).
     perm = _topological(len(judged), precedes)
     inv = {old: new for new, old in enumerate(perm)}
@@ -244,10 +244,12 @@ def evaluate_xml(data: bytes, ctx: "EvalContext") -> "FormatResult":
         tuple(tuple(sorted(inv[i] for i in g)) for g in groups) if groups is not None else None,
         vouches=tuple(vouches[i] for i in perm), group_labels=labels,
         precedes=frozenset((inv[a], inv[b]) for a, b in precedes),
+        covers=frozenset((inv[a], inv[b]) for a, b in covered_by),
         extras={"covered": covered})
 
 
-def _order_evidence(doc: Document, judged: list[_Judged]) -> frozenset[tuple[int, int]]:
+def _order_evidence(doc: Document, judged: list[_Judged]
+                    ) -> tuple[frozenset[tuple[int, int]], frozenset[tuple[int, int]]]:
     """Which signature was made before which, from signed evidence only (CONTRACT 6).
 
     1. Coverage: an intact signature T whose valid reference covers the
@@ -257,7 +259,11 @@ def _order_evidence(doc: Document, judged: list[_Judged]) -> frozenset[tuple[int
        the earliest valid timestamp of each (EN 319 102-1 best-signature-time).
     Where a ``ds:Signature`` element stands in the file is never evidence. Returns the
     transitive closure; pairs in conflict (a cycle) are dropped, so the order of those
-    signatures is "not established" rather than either way."""
+    signatures is "not established" rather than either way.
+
+    Also returns the coverage relation alone, (a, b): b's signed content covers a's
+    signature value, directly or through signatures in between (what a school seal
+    vouches for, CONTRACT 8)."""
     n = len(judged)
     rel = [[False] * n for _ in range(n)]
     for si, sj in enumerate(judged):
@@ -271,6 +277,8 @@ def _order_evidence(doc: Document, judged: list[_Judged]) -> frozenset[tuple[int
             if any(r.valid and doc.contains_subtree(r.covered, value) for r in t.core.references):
                 rel[si][ti] = True
     _close(rel)
+    covered_by = frozenset((a, b) for a in range(n) for b in range(n)
+                           if rel[a][b] and not rel[b][a])
     times = [min(j.sig_ts_times) if j.sig_ts_times else None for j in judged]
     for a in range(n):
         for b in range(n):
@@ -280,7 +288,7 @@ def _order_evidence(doc: Document, judged: list[_Judged]) -> frozenset[tuple[int
                 rel[a][b] = True
     _close(rel)
     return frozenset((a, b) for a in range(n) for b in range(n)
-                     if rel[a][b] and not rel[b][a])
+                     if rel[a][b] and not rel[b][a]), covered_by
 
 
 def _close(rel: list[list[bool]]) -> None:

@@ -102,6 +102,7 @@ def test_record_summary_reads_only_the_blocks_given(primary_class: list[RecordBo
         "student": record.identity.full_name,
         "school": record.identity.school.name,
         "school_year": "2025-2026",
+        "school_code": record.identity.school.code,
     }
     # only the first two years signed: the summary says so
     assert record_summary(ident, years[:2])["school_year"] == "2024-2025"

@@ -189,6 +189,7 @@ def test_record_identity_in_the_document_info(one: tuple[RecordBook, bytes]) -> 
         "school": record.identity.school.name,
         "school_year": "2025-2026",
         "record_id": record.id,
+        "school_code": record.identity.school.code,
     }
     info = reader.trailer_view["/Info"]
     assert str(info["/Title"]) == f"Học bạ – {record.identity.full_name} – Năm học 2025-2026"

@@ -50,8 +50,10 @@ def test_good_record_passes_and_record_comes_from_signed_content(
     assert [s.role for s in r.signatures] == ["teacher", "principal"]
     assert [s.claimed_role for s in r.signatures] == ["teacher", "principal"]
     assert all(s.integrity and s.level == "B-B" for s in r.signatures)
-    assert r.record == {"student": "Nguyễn Văn An", "school": "Trường Tiểu học Lê Quý Đôn",
-                        "school_year": "2025-2026"}
+    assert r.record is not None and {k: r.record[k] for k in ("student", "school", "school_year")} \
+        == {"student": "Nguyễn Văn An", "school": "Trường Tiểu học Lê Quý Đôn",
+            "school_year": "2025-2026"}
+    assert [s.role_source for s in r.signatures] == ["certificate", "certificate"]
     assert check(r, "unsigned_content").passed and check(r, "duplicate_ids").passed
 
 

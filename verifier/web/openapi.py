@@ -30,6 +30,9 @@ SCHEMAS: dict[str, Any] = {
         "subject": {"type": "string"}, "issuer": {"type": "string"},
         "serial": {"type": "string", "pattern": "^[0-9a-fA-F]*$"},
         "not_before": _DATETIME, "not_after": _DATETIME,
+        "sha256": {"oneOf": [{"type": "string", "pattern": "^[0-9a-f]{64}$"}, {"type": "null"}],
+                   "description": "SHA-256 of the signer's certificate, as a role registry "
+                                  "lists it"},
     }),
     "Timestamp": _obj({"time": _DATETIME, "tsa": {"type": "string"},
                        "valid": {"type": "boolean"}}),
@@ -38,6 +41,10 @@ SCHEMAS: dict[str, Any] = {
     "Signature": _obj({
         "id": {"type": "string"},
         "role": _ROLE, "claimed_role": _ROLE,
+        "role_source": {"enum": ["certificate", "registry", "seal", None],
+                        "description": "where the role came from: the certificate's title "
+                                       "(or CN = O for a seal), the role registry, or a "
+                                       "declared role confirmed by the school's seal"},
         "signer": {"oneOf": [{"$ref": "#/components/schemas/Signer"}, {"type": "null"}]},
         "signing_time": _NULL_DATETIME,
         "timestamp": {"oneOf": [{"$ref": "#/components/schemas/Timestamp"}, {"type": "null"}]},
@@ -61,7 +68,8 @@ SCHEMAS: dict[str, Any] = {
     "Record": {"oneOf": [
         {"type": "object", "additionalProperties": {"type": "string"},
          "properties": {"student": {"type": "string"}, "school": {"type": "string"},
-                        "school_year": {"type": "string"}}},
+                        "school_year": {"type": "string"},
+                        "school_code": {"type": "string"}}},
         {"type": "null"}]},
     "Report": _obj({
         "file": {"type": "string", "description": "the name as given; for a ZIP entry "
