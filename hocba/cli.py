@@ -14,7 +14,7 @@ from typing import Sequence
 from hocba import __version__
 from ground.errors import HocbaError
 
-COMMANDS = ("certs", "records", "sign", "timestamp", "verify", "serve", "demo", "twostep")
+COMMANDS = ("certs", "records", "sign", "timestamp", "verify", "serve", "demo", "twostep", "trust")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -44,7 +44,8 @@ def _key(key: KeySource | str | os.PathLike[str] | None, cfg: Config, role: Role
 def sign_files(paths: Sequence[str | os.PathLike[str]], *, config: Config | str | None = None,
                role: Role | str, key: KeySource | str | None = None, pin: str,
                level: Level | str = Level.B_T, out_dir: str | os.PathLike[str] | None = None,
-               in_place: bool = False, jobs: int | None = None) -> list[FileResult]:
+               in_place: bool = False, jobs: int | None = None,
+               claim_role: bool = False) -> list[FileResult]:
     """Sign files to ``out_dir/<same name>`` or, with ``in_place=True``, replace them atomically."""
     cfg = _config(config)
     r = Role.parse(role) if isinstance(role, str) else role
@@ -52,7 +53,8 @@ def sign_files(paths: Sequence[str | os.PathLike[str]], *, config: Config | str 
     if (out_dir is None) == (not in_place):
         raise UsageError("chọn một: out_dir hoặc in_place — give exactly one of out_dir, in_place")
     return run_files(cfg, r, lv, _key(key, cfg, r), pin, [Path(p) for p in paths],
-                     Path(out_dir) if out_dir is not None else None, jobs=jobs)
+                     Path(out_dir) if out_dir is not None else None, jobs=jobs,
+                     claim_role=claim_role)
 
 
 def sign_bytes(items: Iterable[tuple[str, bytes]], *, config: Config | str | None = None,

@@ -61,7 +61,7 @@ class Batch:
     """Open with a key source; ``sign(data)`` per document; ``close()`` at the end."""
 
     def __init__(self, config: Config, role: Role, level: Level, key: KeySource, pin: str,
-                 *, precheck: bool = True) -> None:
+                 *, precheck: bool = True, claim_role: bool = False) -> None:
         key.check()
         self.config, self.role, self.level, self.key = config, role, level, key
         self._pkcs11: Any = None
@@ -74,7 +74,7 @@ class Batch:
             if precheck:
                 from signer.precheck import precheck_signer
 
-                vc = precheck_signer(signer, role, config)
+                vc = precheck_signer(signer, role, config, claim_role=claim_role)
             elif level.rank >= Level.B_LT.rank:
                 from signer.precheck import build_validation_context
 
@@ -241,7 +241,8 @@ def _worker_sign(args: tuple[str, str | None]) -> FileResult:
 
 def run_files(config: Config, role: Role, level: Level, key: KeySource, pin: str,
               paths: Sequence[Path], out_dir: Path | None, *, jobs: int | None = None,
-              on_result: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+              on_result: Callable[[FileResult], None] | None = None,
+              claim_role: bool = False) -> list[FileResult]:
     """Sign ``paths`` (``out_dir`` None = in place); the pre-check runs once, first."""
     if out_dir is not None:
         # Created like `hocba records sample --out` does; an existing file there is an error.
@@ -250,7 +251,7 @@ def run_files(config: Config, role: Role, level: Level, key: KeySource, pin: str
         except OSError as e:
             raise UsageError(f"không tạo được thư mục đích — cannot create the output "
                              f"directory {out_dir}: {e.strerror}") from None
-    batch = Batch(config, role, level, key, pin)
+    batch = Batch(config, role, level, key, pin, claim_role=claim_role)
     results: list[FileResult] = []
     try:
         n_jobs = jobs if jobs is not None else (os.cpu_count() or 1)

@@ -37,11 +37,17 @@ class PrecheckError(HocbaError):
 def build_validation_context(config: Config, *, extra_certs: list[x509.Certificate] | None = None,
                              fetch: bool | None = None,
                              moment: datetime | None = None) -> ValidationContext:
-    if not config.trust.anchors:
+    if not config.trust.anchors and not config.trust.bundles:
         raise UsageError("cấu hình không có điểm tin cậy (trust.anchors trống) — "
                          "no trust anchors configured")
     roots = load_all(config.trust.anchors)
     others = load_all(config.trust.intermediates)
+    from ground.bundles import bundle_certificates
+
+    for name in config.trust.bundles:  # shipped bundles (CONTRACT 9), as the verifier uses them
+        b_roots, b_helpers = bundle_certificates(name)
+        roots += list(b_roots)
+        others += list(b_helpers)
     others += list(extra_certs or ())
     allow = config.revocation.online if fetch is None else fetch
     return ValidationContext(
@@ -89,7 +95,7 @@ def _describe(cert: x509.Certificate) -> str:
 
 
 def precheck_certificate(cert: x509.Certificate, chain: list[x509.Certificate], role: Role,
-                         config: Config) -> ValidationContext:
+                         config: Config, *, claim_role: bool = False) -> ValidationContext:
     """Run the pre-signing checks; return the (warmed) validation context."""
     who = _describe(cert)
     now = datetime.now(timezone.utc)
@@ -109,13 +115,8 @@ def precheck_certificate(cert: x509.Certificate, chain: list[x509.Certificate], 
         raise PrecheckError("chứng thư số không có mục đích ký số (key usage: "
                             f"{', '.join(sorted(usages))}) — certificate is not for "
                             f"signing ({who})")
-    # Role from the certificate (CONTRACT 8).
-    cert_role = role_from_certificate(cert, config.policy)
-    if cert_role != role:
-        got = cert_role.label() if cert_role else "không xác định"
-        raise PrecheckError(f"chứng thư số thuộc vai trò «{got}», không phải «{role.label()}» "
-                            f"— role mismatch: certificate is "
-                            f"{cert_role.value if cert_role else 'no role'}, --role {role.value}")
+    # Role from the certificate, else the registry, else only declared (CONTRACT 8).
+    check_role(cert, role, config, now, claim_role=claim_role)
     # Chain, validity, revocation and algorithms: the one certificate judge, with the
     # revocation semantics the configuration gives verification too (ground.judge).
     res = _judge(config).validate_certificate(cert, other_certs=chain, validation_time=now,
@@ -126,7 +127,63 @@ def precheck_certificate(cert: x509.Certificate, chain: list[x509.Certificate], 
     return vc
 
 
-def precheck_signer(signer: Any, role: Role, config: Config) -> ValidationContext:
+def precheck_signer(signer: Any, role: Role, config: Config, *,
+                    claim_role: bool = False) -> ValidationContext:
     cert: x509.Certificate = signer.signing_cert
     chain = [c for c in (signer.cert_registry or ()) if c.dump() != cert.dump()]
-    return precheck_certificate(cert, chain, role, config)
+    return precheck_certificate(cert, chain, role, config, claim_role=claim_role)
+
+
+def check_role(cert: x509.Certificate, role: Role, config: Config, now: datetime, *,
+               claim_role: bool = False) -> str:
+    """May this certificate sign as ``role``? Returns the evidence ("certificate",
+    "registry" or "claimed"); raises :class:`PrecheckError` otherwise.
+
+    The certificate's title decides when it has one (a teacher's certificate never
+    signs as principal, ``--claim-role`` or not); a title-less certificate needs a role
+    registry entry valid now for that role, or ``--claim-role``: the role is then only
+    declared and counts when the school's seal signs after it (CONTRACT 8)."""
+    who = _describe(cert)
+    sources = config.roles.sources
+    cert_role = role_from_certificate(cert, config.policy) if "certificate" in sources else None
+    if cert_role is not None:
+        if cert_role != role:
+            raise PrecheckError(
+                f"chứng thư số thuộc vai trò «{cert_role.label()}», không phải «{role.label()}»"
+                f" — role mismatch: certificate is {cert_role.value}, --role {role.value}")
+        return "certificate"
+    listed = None
+    if config.roles.registry is not None and "registry" in sources:
+        from ground.registry import RegistryError, load_registry
+
+        try:
+            registry = load_registry(config.roles.registry)
+        except RegistryError as e:
+            raise PrecheckError(f"danh sách vai trò không đọc được — roles.registry: {e}") from None
+        fp = cert.sha256.hex()
+        entries = registry.entries_for(fp)
+        hit = registry.role_at(fp, now)
+        if hit is not None and hit.role == role:
+            return "registry"
+        if hit is not None:
+            raise PrecheckError(
+                f"danh sách vai trò ghi chứng thư số này là «{hit.role.label()}», không phải "
+                f"«{role.label()}» — the role registry lists this certificate as "
+                f"{hit.role.value}, not {role.value} ({who})")
+        listed = entries[0] if entries else None
+    if claim_role and role is not Role.SEAL:
+        return "claimed"
+    if role is Role.SEAL:
+        raise PrecheckError(
+            "chứng thư số không phải của tổ chức (CN khác O) — a seal certificate is an "
+            f"organisation certificate whose commonName equals its organizationName ({who})")
+    why = (f"danh sách vai trò chỉ ghi chứng thư này trong thời gian {listed.describe()} — the "
+           f"registry entry is not valid today" if listed is not None else
+           "danh sách vai trò không có chứng thư này — not in the role registry"
+           if config.roles.registry is not None else "chưa cấu hình danh sách vai trò "
+           "([roles] registry) — no role registry configured")
+    raise PrecheckError(
+        f"chứng thư số không ghi chức danh nên không xác định được vai trò «{role.label()}»; "
+        f"{why}. Dùng --claim-role để chỉ khai báo vai trò (chỉ được công nhận khi con dấu "
+        f"nhà trường ký sau xác nhận) — the certificate has no title; use --claim-role to "
+        f"declare the role ({who})")

@@ -37,7 +37,7 @@ from asn1crypto import x509 as asn1_x509
 from lxml import etree
 
 from signer.pades import OrderError, missing_earlier_roles, order_missing_message
-from ground.errors import HocbaError
+from ground.errors import HocbaError, UsageError
 from ground.vocab import RECORD_NS, Level, Role
 from ground.xmlsafe import parse_xml
 from signer.context import SigningContext
@@ -602,15 +602,13 @@ class XadesSigner:
 
     def _validation_context(self) -> Any:
         if self._vc is None:
-            from pyhanko_certvalidator import ValidationContext
-            from pyhanko.keys import load_certs_from_pemder
+            from signer.precheck import build_validation_context
 
-            anchors = list(load_certs_from_pemder(  # type: ignore[no-untyped-call]
-                [str(p) for p in self.ctx.config.trust.anchors]))
-            if not anchors:
-                raise HocbaError("cấp B-LT cần điểm tin cậy (B-LT needs trust anchors: trust.anchors)")
-            self._vc = ValidationContext(trust_roots=anchors, allow_fetching=True,
-                                         revocation_mode="hard-fail")
+            try:  # the configured anchors and shipped bundles (CONTRACT 9)
+                self._vc = build_validation_context(self.ctx.config, fetch=True)
+            except UsageError:
+                raise HocbaError("cấp B-LT cần điểm tin cậy (B-LT needs trust anchors: "
+                                 "trust.anchors or trust.bundles)") from None
         return self._vc
 
     # -- B-LTA: ArchiveTimeStamp (EN 319 132-1 clause 5.5.2, XAdES 1.4.1 namespace) --

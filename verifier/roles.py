@@ -11,7 +11,8 @@ from, in this order (each switchable in ``[roles] sources``):
 3. ``seal``: the role the signature declares, counted only when a later, TOTAL_PASSED
    signature by the record's school seal covers it (PDF: a later revision; XML: the
    seal's references cover its ``ds:SignatureValue``) and nothing above gave it
-   another role.
+   another role; a registry that lists the certificate, but not for that time or school,
+   speaks against the declaration and is not overridden by a seal.
 
 Nothing else makes a declared role count: an unproven declaration leaves ``role``
 null with a finding that says why, and the record checks then say INDETERMINATE.
@@ -55,9 +56,9 @@ messages.register(
     "include the signing time ({when}).")
 messages.register(
     "registry_other_school",
-    "Danh sách vai trò ghi chứng thư này là {role} của trường mã {code}, không phải trường "
+    "Danh sách vai trò ghi chứng thư này là {role} của trường mã {school}, không phải trường "
     "của học bạ{record_code}.",
-    "The role registry lists this certificate as {role} of school {code}, not of the "
+    "The role registry lists this certificate as {role} of school {school}, not of the "
     "record's school{record_code}.")
 messages.register(
     "seal_other_school",
@@ -131,7 +132,7 @@ def resolve_roles(result: FormatResult, policy: Policy, validation_time: datetim
                 continue
             e = entries[0]
             if all(e.valid_at(m) for m in moments) and e.school_code:
-                note = Finding.of("registry_other_school", role=e.role.value, code=e.school_code,
+                note = Finding.of("registry_other_school", role=e.role.value, school=e.school_code,
                                   record_code=f" ({school_code})" if school_code else "")
             else:
                 note = Finding.of("registry_out_of_dates", role=e.role.value,
@@ -147,7 +148,11 @@ def resolve_roles(result: FormatResult, policy: Policy, validation_time: datetim
             continue
         notes: list[Finding] = []
         vouched_by: SignatureReport | None = None
-        if "seal" in sources and s.claimed_role != Role.SEAL.value:
+        # The registry speaks about this certificate but not for this moment or school:
+        # evidence against the declaration, which a seal does not override.
+        contradicted = registry is not None and s.signer is not None and bool(
+            s.signer.sha256 and registry.entries_for(s.signer.sha256))
+        if "seal" in sources and s.claimed_role != Role.SEAL.value and not contradicted:
             for j in seals:
                 if j == i or not _covers(result, i, j):
                     continue
