@@ -103,6 +103,19 @@ messages.register("cert_not_yet_valid", "Chứng thư số chưa có hiệu lự
                   "The certificate is not yet valid (valid from {time}).")
 messages.register("weak_algorithm", "Thuật toán yếu không được chấp nhận: {detail}.",
                   "Weak algorithm not accepted: {detail}.")
+messages.register("weak_algorithm_cert",
+                  "Chứng thư «{subject}» được ký bằng thuật toán yếu {algo}, không còn được "
+                  "chấp nhận (cần SHA-256 trở lên).",
+                  "The certificate «{subject}» is signed with the weak algorithm {algo}, no "
+                  "longer accepted (SHA-256 or stronger is required).")
+messages.register("chain_to_anchor_ok",
+                  "Chuỗi chứng thư được dựng đến chứng thư gốc tin cậy «{root}».",
+                  "The certificate chain leads to the trust anchor «{root}».")
+messages.register("cert_expired_since", "Chứng thư số đã hết hạn ngày {time}.",
+                  "The certificate expired on {time}.")
+messages.register("tsa_cert_unverified",
+                  "Chứng thư của đơn vị cấp dấu thời gian chưa xác thực được ({detail}).",
+                  "The time-stamping authority's certificate could not be validated ({detail}).")
 messages.register("revocation_unknown",
                   "Không xác định được tình trạng thu hồi của chứng thư số ({detail}).",
                   "The revocation status of the certificate cannot be established ({detail}).")
@@ -800,7 +813,11 @@ class TrustEngine:
                    validation_time: datetime, *, expired: datetime | None = None) -> CertResult:
         """EN 319 102-1 indication for a failed validation. Messages name a timestamp
         only as it is: absent, or proving a time (never "no timestamp" beside a valid one)."""
-        chain = (_subject_string(cert),)
+        # The path certvalidator built, when it got that far (e.g. a weak algorithm in
+        # it): the report shows the chain to the anchor, not just the signer.
+        built = getattr(err, "original_path", None)
+        chain = (_chain(built) or (_subject_string(cert),)) if built is not None \
+            else (_subject_string(cert),)
         detail = Foreign(str(getattr(err, "failure_msg", None) or err)[:200])
         if isinstance(err, cv_errors.PathBuildingError):
             return CertResult(I.INDETERMINATE, S.NO_CERTIFICATE_CHAIN_FOUND, chain=chain,
@@ -846,8 +863,16 @@ class TrustEngine:
             return CertResult(I.TOTAL_FAILED, S.NOT_YET_VALID, chain=chain,
                               findings=(Finding.of("cert_not_yet_valid", time=_fmt_time(vf)),))
         if isinstance(err, cv_errors.DisallowedAlgorithmError):
+            weak = _weak_in_path(built)
+            notes: list[Finding] = []
+            if built is not None and len(chain) > 1:
+                notes.append(Finding.of("chain_to_anchor_ok", root=chain[-1]))
+            na = cert["tbs_certificate"]["validity"]["not_after"].native
+            if na < validation_time:
+                notes.append(Finding.of("cert_expired_since", time=_fmt_time(na)))
             return CertResult(I.INDETERMINATE, S.CRYPTO_CONSTRAINTS_FAILURE, chain=chain,
-                              findings=(Finding.of("weak_algorithm", detail=detail),))
+                              findings=(weak or (Finding.of("weak_algorithm", detail=detail),))
+                              + tuple(notes))
         if isinstance(err, cv_errors.InsufficientRevinfoError):
             sub = S.REVOCATION_OUT_OF_BOUNDS_NO_POE if isinstance(
                 err, cv_errors.StaleRevinfoError) else S.TRY_LATER
@@ -926,12 +951,36 @@ class TrustEngine:
             # the token's signature and imprint verify.
             used_at=gen_time if (intact and valid and imprint_ok) else None)
         if not cert_res.passed:
-            findings.append(Finding.of("tsa_not_trusted", detail=cert_res.findings[0]
+            findings.append(Finding.of(
+                "tsa_not_trusted" if cert_res.subindication is S.NO_CERTIFICATE_CHAIN_FOUND
+                else "tsa_cert_unverified", detail=cert_res.findings[0]
                                        if cert_res.findings else "?"))
         ok = imprint_ok and intact and valid and cert_res.passed and not self.check_algorithms(
             None, digest=algo)
         return TimestampResult(TimestampInfo(gen_time, tsa_name, ok), imprint_ok and intact and valid,
                                cert_res, tuple(findings))
+
+
+_WEAK_HASHES = frozenset({"md2", "md5", "sha1"})
+
+
+def _weak_in_path(path: Any) -> tuple[Finding, ...]:
+    """Which certificate of a built path is signed with a weak hash (the anchor's own
+    self-signature does not count: an anchor is trusted as configured)."""
+    out: list[Finding] = []
+    try:
+        certs = list(path)
+    except Exception:
+        return ()
+    for c in certs[1:]:
+        try:
+            algo = c["signature_algorithm"].hash_algo
+        except (ValueError, KeyError):
+            continue
+        if algo in _WEAK_HASHES:
+            out.append(Finding.of("weak_algorithm_cert", subject=_subject_string(c),
+                                  algo=algo.upper().replace("SHA", "SHA-")))
+    return tuple(out)
 
 
 def _chain(path: Any) -> tuple[str, ...]:

@@ -235,12 +235,6 @@ def test_real_samples_are_intact_vgca_signatures_never_called_forgeries(
             assert word not in text, word
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ground/judge.py TrustEngine._map_error (line ~803) reports chain=(leaf,) for every failed path "
-    "validation: certvalidator builds leaf -> 'Co quan chung thuc so Chinh phu' -> VGCA G1 "
-    "root from the bundle, then refuses it with DisallowedAlgorithmError (SHA-1 signatures), "
-    "and the path it built (err.original_path) is dropped, so the report's chain has only "
-    "the signer"))
 def test_real_samples_chain_to_the_shipped_vgca_g1_root(
         sample_reports: list[tuple[int, dict[str, Any]]]) -> None:
     for _, rep in sample_reports:
@@ -248,6 +242,11 @@ def test_real_samples_chain_to_the_shipped_vgca_g1_root(
         chain = sig["chain"]
         assert chain[-1] == VGCA_G1_ROOT, chain
         assert chain[-2] == VGCA_G1_CP, chain
+        # what it really is, in words: the chain to the shipped anchor, SHA-1, expired
+        text = " ".join(sig["findings"])
+        assert "Co quan chung thuc so chuyen dung Chinh phu (RootCA)" in text, text
+        assert "SHA-1" in text and "hết hạn ngày 14/01/2019" in text, text
+        assert rep["indication"] == "INDETERMINATE", rep["indication"]
 
 
 # -- gunicorn -----------------------------------------------------------------------------

@@ -70,8 +70,8 @@ messages.register("coverage_failed", "Có chữ ký không bao phủ đúng ph�
                   "A signature does not cover the file as it should ({id}).")
 messages.register("unsigned_tail", "Phần cuối tệp nằm ngoài mọi chữ ký và không phải cập nhật hợp lệ.",
                   "The end of the file lies outside every signature and is not a valid update.")
-messages.register("weak_digest_sig", "Chữ ký {id} dùng thuật toán yếu: {detail}.",
-                  "Signature {id} uses a weak algorithm: {detail}.")
+messages.register("weak_digest_sig", "Chữ ký {id}: {detail}.",
+                  "Signature {id}: {detail}.")
 messages.register("signing_cert_mismatch", "Không xác định được chứng thư ký của chữ ký {id} ({detail}).",
                   "The signing certificate of {id} cannot be identified ({detail}).")
 messages.register("timestamp_ok", "Dấu thời gian hợp lệ: {time}, do {tsa} cấp.",

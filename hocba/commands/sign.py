@@ -23,6 +23,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                    help="hocba.toml (default: $HOCBA_CONFIG)")
     p.add_argument("--role", required=True, choices=[r.value for r in Role],
                    help="vai trò người ký — the signer's role")
+    p.add_argument("--claim-role", action="store_true",
+                   help="chứng thư số không ghi chức danh và không có trong danh sách vai trò: "
+                        "chỉ khai báo vai trò --role trong chữ ký; vai trò được công nhận khi "
+                        "con dấu nhà trường ký sau xác nhận — the certificate has no title and "
+                        "no registry entry: only declare the role (it counts once the school's "
+                        "seal signs after it; CONTRACT 8). A certificate whose title or registry "
+                        "entry names another role is still refused.")
     p.add_argument("--key", type=Path, default=None,
                    help="PKCS#12 file (.p12). Default: signing.<role>_key from the config")
     p.add_argument("--pkcs11-module", default=None, metavar="LIB",
@@ -81,7 +88,8 @@ def _sign(args: argparse.Namespace) -> int:
             print(f"hocba: {r.name}: {r.error}", file=sys.stderr)
 
     results = run_files(cfg, role, Level(args.level), key, pin, args.files,
-                        None if args.in_place else args.out, jobs=args.jobs, on_result=report)
+                        None if args.in_place else args.out, jobs=args.jobs, on_result=report,
+                        claim_role=args.claim_role)
     progress.finish()
     ok = sum(1 for r in results if r.ok)
     failed = len(results) - ok

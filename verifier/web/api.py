@@ -69,7 +69,7 @@ def verify() -> Any:
 def healthz() -> Any:
     cfg = service()["config"]
     return jsonify({"status": "ok", "version": __version__,
-                    "trust_anchors": len(cfg.trust.anchors),
+                    "trust_anchors": len(service()["verifier"].policy.trust_anchors),
                     "revocation_mode": cfg.revocation.mode})
 
 
