@@ -41,3 +41,34 @@ def test_demo_signs_and_verifies_every_record_offline(tmp_path: Path) -> None:
         roles = [s["role"] for s in rep["signatures"] if not s.get("document_timestamp")]
         assert roles == ["teacher", "principal", "seal"], roles
         assert rep["record"] and rep["record"]["student"]
+
+
+def test_demo_vn_profile_registry_seal_and_neither(tmp_path: Path) -> None:
+    """Issue 13: title-less certificates; roles by registry, by seal vouching, or neither
+    (then INDETERMINATE with the reason in plain Vietnamese, never TOTAL_PASSED)."""
+    out = tmp_path / "demo"
+    r = subprocess.run([sys.executable, "-m", "hocba", "demo", "--profile", "vn", "--out",
+                        str(out), "--count", "3", "--port", str(free_port())],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+    signed = sorted((out / "signed-vn").iterdir())
+    assert len(signed) == 6
+    v = subprocess.run([sys.executable, "-m", "hocba", "verify", "--config",
+                        str(out / "pki-vn" / "hocba.toml"), "--format", "json",
+                        *map(str, signed)], capture_output=True, text=True, timeout=300)
+    assert v.returncode == 3, v.stdout + v.stderr  # nothing failed, the "neither" group is INDETERMINATE
+    reports = {Path(rep["file"]).name: rep for rep in map(json.loads, v.stdout.splitlines())}
+    sources = {}
+    for name, rep in reports.items():
+        sigs = [s for s in rep["signatures"] if not s.get("document_timestamp")]
+        assert all(s["signer"]["title"] is None for s in sigs), name
+        sources[name] = tuple(s["role_source"] for s in sigs)
+        if rep["indication"] == "INDETERMINATE":
+            assert "tự khai" in rep["message"], rep["message"]
+    # pupils 1..3: one per group, each with its PDF and XML
+    kinds = set(sources.values())
+    assert kinds == {(None, "registry"), ("registry", "registry", "certificate"),
+                     ("seal", "registry", "certificate")}, kinds
+    passed = [n for n, rep in reports.items() if rep["indication"] == "TOTAL_PASSED"]
+    assert len(passed) == 4 and all(sources[n][0] in ("registry", "seal") for n in passed)

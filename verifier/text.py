@@ -64,6 +64,19 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+ROLE_SOURCE_LABELS: dict[str, dict[str, str]] = {
+    "vi": {"certificate": "theo chứng thư số", "registry": "theo danh sách vai trò",
+           "seal": "tự khai, con dấu nhà trường xác nhận"},
+    "en": {"certificate": "from the certificate", "registry": "from the role registry",
+           "seal": "declared, confirmed by the school seal"},
+}
+
+
+def role_source_label(source: str | None, lang: str) -> str | None:
+    """Where a role came from, in words (CONTRACT 8 ``role_source``)."""
+    return ROLE_SOURCE_LABELS.get(lang, ROLE_SOURCE_LABELS["vi"]).get(source or "")
+
+
 def role_label(role: str | None, lang: str) -> str:
     if role is None:
         return LABELS[lang]["unknown_role"]
@@ -86,6 +99,9 @@ def signature_rows(s: SignatureReport, lang: str) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     if not s.is_document_timestamp:
         role = role_label(s.role, lang)
+        src = role_source_label(s.role_source, lang)
+        if src and s.role is not None:
+            role += f" ({src})"
         if s.claimed_role and s.claimed_role != s.role:
             role += f" ({L['claimed']}: {role_label(s.claimed_role, lang)})"
         rows.append((L["role"], role))

@@ -22,6 +22,28 @@ from hocba.ports import free_port, port_free
 
 STEPS = (("teacher", "B-T"), ("principal", "B-T"), ("seal", "B-LTA"))
 
+# A signing step: (key label, role, level, --claim-role)
+Step = tuple[str, str, str, bool]
+# A group of the class: (name, how its roles are proven, steps, expected verdict)
+DEFAULT_GROUPS: tuple[tuple[str, str, tuple[Step, ...], str], ...] = (
+    ("class", "chức danh trong chứng thư số (title)",
+     tuple((r, r, lv, False) for r, lv in STEPS), "TOTAL_PASSED"),
+)
+# The VN profile (issue 13): personal certificates without title. The class is split
+# in three: roles from the registry; a substitute teacher's declared role vouched for
+# by the school's seal; the same declaration without the seal (never TOTAL_PASSED).
+VN_GROUPS: tuple[tuple[str, str, tuple[Step, ...], str], ...] = (
+    ("registry", "danh sách vai trò roles.csv (registry)",
+     (("teacher", "teacher", "B-T", False), ("principal", "principal", "B-T", False),
+      ("seal", "seal", "B-LTA", False)), "TOTAL_PASSED"),
+    ("seal", "vai trò tự khai, con dấu nhà trường xác nhận (seal-vouched)",
+     (("substitute", "teacher", "B-T", True), ("principal", "principal", "B-T", False),
+      ("seal", "seal", "B-LTA", False)), "TOTAL_PASSED"),
+    ("neither", "vai trò tự khai, không có bằng chứng (neither)",
+     (("substitute", "teacher", "B-T", True), ("principal", "principal", "B-LTA", False)),
+     "INDETERMINATE"),
+)
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -32,6 +54,10 @@ def register(sub: Any) -> None:
     p.add_argument("--out", type=Path, default=Path("demo-out"),
                    help="working directory (default ./demo-out)")
     p.add_argument("--count", type=int, default=40, help="pupils in the class (default 40)")
+    p.add_argument("--profile", choices=("default", "vn"), default="default",
+                   help="default: certificates with a job title; vn: a PKI shaped like the "
+                        "real Vietnamese one (no title; roles from roles.csv, or declared and "
+                        "vouched for by the school's seal, or neither: then INDETERMINATE)")
     p.add_argument("--port", type=int, default=None,
                    help="port of the demo trust services on 127.0.0.1 (default: the demo "
                         "PKI's port if free, else any free port)")
@@ -87,12 +113,15 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.count <= 10000:
         raise UsageError(f"--count must be between 1 and 10000, not {args.count}")
     out: Path = args.out.resolve()
-    pki_dir, unsigned_dir, signed_dir, reports_dir = (
-        out / "pki", out / "records", out / "signed", out / "reports")
+    vn = args.profile == "vn"
+    pki_dir = out / ("pki-vn" if vn else "pki")
+    unsigned_dir, signed_dir, reports_dir = (
+        out / "records", out / ("signed-vn" if vn else "signed"),
+        out / ("reports-vn" if vn else "reports"))
     t0 = time.perf_counter()
 
     port = _services_port(pki_dir, args.port, DEFAULT_PORT)
-    layout, created = create_pki(pki_dir, port=port)
+    layout, created = create_pki(pki_dir, port=port, profile=args.profile)
     _say(f"[1/5] PKI mẫu {'đã tạo' if created else 'đã có sẵn'}: {pki_dir}")
     cfg = load_config(layout.config)
 
@@ -110,6 +139,12 @@ def run(args: argparse.Namespace) -> int:
     for f in files:
         shutil.copyfile(f, signed_dir / f.name)
     targets = [signed_dir / f.name for f in files]
+    groups = VN_GROUPS if vn else DEFAULT_GROUPS
+    # Pupils are split into the groups (a pupil's PDF and XML stay together).
+    ids = [rec.id for rec in records]
+    member = {rid: groups[min(len(groups) - 1, i * len(groups) // len(ids))][0]
+              for i, rid in enumerate(ids)}
+    group_of = {t: member.get(t.stem, groups[0][0]) for t in targets}
 
     services = TrustServices(layout.certomancer, host=cfg.services.host, port=cfg.services.port)
     try:
@@ -122,23 +157,15 @@ def run(args: argparse.Namespace) -> int:
     signatures = 0
     try:
         _say(f"[3/5] Dịch vụ tin cậy (OCSP, CRL, TSA) chạy tại {services.base_url}")
-        for role, level in STEPS:
-            key = getattr(cfg.signing, f"{role}_key")
-            progress = Progress(len(targets))
-            progress.enabled = sys.stderr.isatty()
-            label = Role(role).label("vi")
-            _say(f"      Ký với vai trò {label} ({level}) ...")
-            started = time.perf_counter()
-            results = run_files(cfg, Role(role), Level(level), KeySource(p12=key), DEMO_PIN,
-                                targets, None, on_result=lambda r: progress.update(r.ok))
-            progress.finish()
-            sign_seconds += time.perf_counter() - started
-            failed = [r for r in results if not r.ok]
-            signatures += len(results) - len(failed)
-            if failed:
-                for r in failed[:5]:
-                    _say(f"      lỗi: {r.name}: {r.error}")
-                raise HocbaError(f"{len(failed)} file(s) failed to sign as {role}")
+        for gname, how, steps, _ in groups:
+            group_targets = [t for t in targets if group_of[t] == gname]
+            if vn:
+                _say(f"      Nhóm «{gname}»: {len(group_targets)} tệp — bằng chứng vai trò: {how}")
+            for label_key, role, level, claim in steps:
+                seconds, count = _sign_step(cfg, layout.p12(label_key), Role(role), Level(level),
+                                            claim, group_targets)
+                sign_seconds += seconds
+                signatures += count
     finally:
         services.stop()
     _say("[4/5] Đã dừng dịch vụ tin cậy; xác thực ngoại tuyến (chỉ dùng dữ liệu nhúng) ...")
@@ -178,8 +205,19 @@ def run(args: argparse.Namespace) -> int:
         f"  Tệp đã ký                 : {signed_dir}",
         f"  Tổng thời gian            : {time.perf_counter() - t0:.1f} s",
     ]
+    expected = {g[0]: g[3] for g in groups}
+    by_name = {t.name: group_of[t] for t in targets}
+    if vn:
+        lines.append("  Theo nhóm (by group)      :")
+        for gname, how, _, want in groups:
+            got = Counter(r.indication.value for r in reports if by_name[r.file] == gname)
+            lines.append(f"    {gname:<9} {how}: " + ", ".join(
+                f"{k} {v}" for k, v in sorted(got.items())) + f" (mong đợi / expected {want})")
+        sample = next((r for r in reports if by_name[r.file] == "neither"), None)
+        if sample is not None:
+            lines.append(f"    ví dụ nhóm «neither»: {sample.message(args.lang)}")
     print("\n".join(lines))
-    bad = [rep for rep in reports if rep.indication is not Indication.TOTAL_PASSED]
+    bad = [rep for rep in reports if rep.indication.value != expected[by_name[rep.file]]]
     for rep in bad[:5]:
         sub = rep.subindication.value if rep.subindication else ""
         _say(f"  {rep.file}: {rep.indication.value} {sub} — {rep.message(args.lang)}")
@@ -192,6 +230,30 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"cổng {serve_port} đang được dùng — port {serve_port} is in use")
         _serve(layout.config, serve_port, signed_dir)
     return 0 if not bad else 1
+
+
+def _sign_step(cfg: Any, key: Path, role: Any, level: Any, claim: bool,
+               targets: list[Path]) -> tuple[float, int]:
+    """Sign ``targets`` in place as ``role``; (seconds, signatures made). A failure ends the demo."""
+    from certs.pki import DEMO_PIN
+    from signer.batch import Progress, run_files
+    from signer.keys import KeySource
+
+    progress = Progress(len(targets))
+    progress.enabled = sys.stderr.isatty()
+    _say(f"      Ký với vai trò {role.label('vi')} ({level.value}"
+         f"{', --claim-role' if claim else ''}) ...")
+    started = time.perf_counter()
+    results = run_files(cfg, role, level, KeySource(p12=key), DEMO_PIN, targets, None,
+                        on_result=lambda r: progress.update(r.ok), claim_role=claim)
+    progress.finish()
+    seconds = time.perf_counter() - started
+    failed = [r for r in results if not r.ok]
+    if failed:
+        for r in failed[:5]:
+            _say(f"      lỗi: {r.name}: {r.error}")
+        raise HocbaError(f"{len(failed)} file(s) failed to sign as {role.value}")
+    return seconds, len(results)
 
 
 def _serve(config: Path, port: int, signed_dir: Path) -> None:

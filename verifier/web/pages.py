@@ -78,6 +78,7 @@ class Sig:
     step: int
     role: str
     claimed_role: str | None
+    role_source: str | None
     verdict: str
     css: str
     reason: str | None
@@ -143,12 +144,15 @@ def _sig(s: SignatureReport, step: int, lang: str, at: datetime) -> Sig:
         elif at < s.signer.not_before:
             note = t["not_yet_valid_now"]
     role = t["doc_timestamp"] if s.is_document_timestamp else i18n.role_label(s.role, lang)
+    from verifier.text import role_source_label
+
+    source = role_source_label(s.role_source, lang) if s.role is not None else None
     claimed = None
     if s.claimed_role and s.claimed_role != s.role:
         claimed = i18n.role_label(s.claimed_role, lang)
     passed = s.indication is Indication.TOTAL_PASSED
     return Sig(
-        s=s, step=step, role=role, claimed_role=claimed,
+        s=s, step=step, role=role, claimed_role=claimed, role_source=source,
         verdict=i18n.verdict(s.indication, lang), css=VERDICT_CLASS[s.indication],
         reason=None if passed else i18n.reason(s.subindication, lang),
         findings=[f.render(lang) for f in s.findings],
