@@ -101,8 +101,16 @@ def pdf_signed_unchanged(original: bytes, mutant: bytes) -> bool:
     if len(mutant) < len(original):
         return False
     gaps = pdf_gaps(original)
-    diff = [i for i in range(len(original)) if original[i] != mutant[i]]
+    # Bytes after the end of the last signed range (an unsigned update such as a DSS
+    # added after the last signature) are covered by no signature.
+    covered_end = max((c + d for c, d in _byte_range_tails(original)), default=len(original))
+    diff = [i for i in range(min(len(original), covered_end)) if original[i] != mutant[i]]
     return all(any(s <= i < e for s, e in gaps) for i in diff)
+
+
+def _byte_range_tails(data: bytes) -> list[tuple[int, int]]:
+    return [(int(m.group(3)), int(m.group(4))) for m in re.finditer(
+        rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", data)]
 
 
 # --- XML ----------------------------------------------------------------------------------

@@ -35,7 +35,8 @@ def test_pdf_names_the_same_pupil_as_the_xml(sample_dir: Path) -> None:
             xml.with_suffix(".pdf").read_bytes())))
         assert meta == {"student": record.identity.full_name,
                         "school": record.identity.school.name,
-                        "school_year": record.latest.school_year, "record_id": record.id}
+                        "school_year": record.latest.school_year, "record_id": record.id,
+                        "school_code": record.identity.school.code}
 
 
 def test_summary_line_and_determinism(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
