@@ -186,6 +186,14 @@ def _ku(*usages: str) -> dict[str, Any]:
             "smart-value": {"schema": "key-usage", "params": list(usages)}}
 
 
+# Signers' certificates carry the extended key usages real Vietnamese personal and
+# organisation certificates carry (VNPT-CA, Viettel-CA, ...): emailProtection, which is
+# what NSS (poppler's pdfsig, Evince, Okular, Thunderbird) checks for a signer, and
+# clientAuth.
+SIGNER_EKU: dict[str, Any] = {"id": "extended_key_usage", "critical": False,
+                              "value": ["email_protection", "client_auth"]}
+
+
 def _serial() -> int:
     return secrets.randbits(63) | (1 << 62)
 
@@ -272,6 +280,7 @@ def _default_parts(day: datetime, kind: str) -> Parts:
         certs[label] = {
             "subject": label, "issuer": "interm", "serial": _serial(),
             "validity": leaf_validity, "profiles": ["digsig-commitment"],
+            "extensions": [SIGNER_EKU],
         }
 
     if kind == "test":
@@ -362,6 +371,7 @@ def _vn_parts(day: datetime, kind: str) -> Parts:
         certs[label] = {
             "subject": label, "issuer": "interm", "serial": _serial(),
             "validity": leaf_validity, "profiles": ["digsig-commitment"],
+            "extensions": [SIGNER_EKU],
         }
     keys = {label: "rsa" for label in certs}
     return keys, entities, certs, {"country-name": "VN"}
