@@ -118,6 +118,20 @@ class TwostepConfig:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    """ETSI TS 119 102-2 validation reports (issue 17): signed by the verifier when a
+    key is configured (PKCS#12 file, or a PKCS#11 token like `hocba sign`). PIN from
+    $HOCBA_REPORT_PIN, else $HOCBA_PIN."""
+
+    signing_key: Path | None = None
+    pkcs11_module: str | None = None
+    token_label: str | None = None
+    key_label: str | None = None
+    # B-T (a signature timestamp from timestamp.url, the default) or B-B.
+    level: str = "B-T"
+
+
+@dataclass(frozen=True)
 class Config:
     trust: TrustConfig = field(default_factory=TrustConfig)
     revocation: RevocationConfig = field(default_factory=RevocationConfig)
@@ -128,6 +142,7 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     services: ServicesConfig = field(default_factory=ServicesConfig)
     twostep: TwostepConfig = field(default_factory=TwostepConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     source: Path | None = None
 
     def with_overrides(self, **sections: Any) -> "Config":
@@ -144,6 +159,7 @@ _SECTIONS: dict[str, type] = {
     "limits": LimitsConfig,
     "services": ServicesConfig,
     "twostep": TwostepConfig,
+    "report": ReportConfig,
 }
 
 
@@ -269,6 +285,13 @@ def _check(cfg: Config, file: Path, explicit_trust: bool) -> None:
             Role.parse(role)
         except ValueError as e:
             raise ConfigError(f"{file}: policy.required_roles: {e}") from None
+    if cfg.report.level not in ("B-B", "B-T"):
+        raise ConfigError(f"{file}: report.level must be 'B-B' or 'B-T', got {cfg.report.level!r}")
+    if cfg.report.signing_key is not None and not cfg.report.signing_key.is_file():
+        raise ConfigError(f"{file}: report.signing_key: file not found: {cfg.report.signing_key}")
+    if cfg.report.level == "B-T" and (cfg.report.signing_key or cfg.report.pkcs11_module) \
+            and not cfg.timestamp.url:
+        raise ConfigError(f"{file}: report.level B-T needs timestamp.url (or report.level = 'B-B')")
     if cfg.signing.rsa_padding not in ("pkcs1v15", "pss"):
         raise ConfigError(f"{file}: signing.rsa_padding must be 'pkcs1v15' or 'pss'")
     if cfg.signing.digest not in ("sha256", "sha384", "sha512"):

@@ -155,6 +155,9 @@ class CertResult:
     findings: tuple[Finding, ...] = ()
     path: Any = None  # pyhanko_certvalidator ValidationPath when a path was found
     validated_at: datetime | None = None  # the moment the certificate was found valid
+    # The OCSP responses and CRLs (asn1crypto) about the path's certificates that were
+    # at hand (embedded or fetched): the validation objects of an ETSI report.
+    revinfo: tuple[Any, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -603,7 +606,8 @@ class TrustEngine:
             if post is not None:
                 return post
             result = CertResult(I.TOTAL_PASSED, None, chain=_chain(path), revocation=rev,
-                                findings=tuple(findings), path=path, validated_at=validation_time)
+                                findings=tuple(findings), path=path, validated_at=validation_time,
+                                revinfo=_relevant_revinfo(path, embedded_o, embedded_c, fetched))
             if memo_key is not None and not vc.soft_fail_exceptions:
                 self._memo_put(memo_key, result, path, [*embedded_o, *fetched.ocsps],
                                [*embedded_c, *fetched.crls])
@@ -637,7 +641,8 @@ class TrustEngine:
                         findings=(Finding.of("cert_ok", root=_subject_string(a_path.first)),
                                   Finding.of("cert_revinfo_at_use_ok",
                                              time=_fmt_time(use_time))),
-                        path=a_path, validated_at=validation_time)
+                        path=a_path, validated_at=validation_time,
+                        revinfo=_relevant_revinfo(a_path, embedded_o, embedded_c, fetched))
                 if isinstance(r_err, cv_errors.RevokedError):
                     err = r_err
             elif not isinstance(a_err, cv_errors.InsufficientRevinfoError):
@@ -664,7 +669,9 @@ class TrustEngine:
                 if post is not None:
                     return post
                 return CertResult(I.TOTAL_PASSED, None, chain=_chain(p_path), revocation=rev,
-                                  findings=tuple(findings), path=p_path, validated_at=poe_time)
+                                  findings=tuple(findings), path=p_path, validated_at=poe_time,
+                                  revinfo=_relevant_revinfo(p_path, embedded_o, embedded_c,
+                                                            fetched))
             if isinstance(p_err, cv_errors.RevokedError) or not isinstance(
                     p_err, cv_errors.InsufficientRevinfoError):
                 err = p_err
@@ -763,7 +770,8 @@ class TrustEngine:
                                     Finding.of("cert_revoked_after_poe_ok",
                                                poe=_fmt_time(poe_time), time=_fmt_time(rdt),
                                                reason=reason)),
-                          path=p_path, validated_at=poe_time)
+                          path=p_path, validated_at=poe_time,
+                          revinfo=_relevant_revinfo(p_path, embedded_o, [], fetched))
 
     def _post_chain(self, cert: x509.Certificate, usage: str, path: Any) -> CertResult | None:
         """Constraints judged once the chain is trusted: key usage, then key size."""
@@ -820,7 +828,7 @@ class TrustEngine:
             else (_subject_string(cert),)
         detail = Foreign(str(getattr(err, "failure_msg", None) or err)[:200])
         if isinstance(err, cv_errors.PathBuildingError):
-            return CertResult(I.INDETERMINATE, S.NO_CERTIFICATE_CHAIN_FOUND, chain=chain,
+            return CertResult(I.INDETERMINATE, S.NO_CERTIFICATE_CHAIN_FOUND, chain=chain, path=built,
                               findings=(Finding.of("no_chain", detail=detail),))
         if isinstance(err, cv_errors.RevokedError):
             rdt = getattr(err, "revocation_dt", None)
@@ -828,39 +836,39 @@ class TrustEngine:
             reason = _reason(err)
             if not _is_signer_revocation(err):
                 # A CA in the path (or an OCSP responder / CRL issuer) is revoked.
-                return CertResult(I.INDETERMINATE, S.REVOKED_CA_NO_POE, chain=chain,
+                return CertResult(I.INDETERMINATE, S.REVOKED_CA_NO_POE, chain=chain, path=built,
                                   revocation=RevocationInfo("unknown", None),
                                   findings=(Finding.of("chain_invalid", detail=detail),))
             # 5.2.6 / 5.6.2.1: revoked before the proven (or the signer's own claimed)
             # signing time -> the signature was made with a revoked certificate.
             if poe_time is not None and rdt is not None and rdt <= poe_time:
-                return CertResult(I.TOTAL_FAILED, S.REVOKED, chain=chain, revocation=rev,
+                return CertResult(I.TOTAL_FAILED, S.REVOKED, chain=chain, path=built, revocation=rev,
                                   findings=(Finding.of("cert_revoked_before_poe",
                                                        time=_fmt_time(rdt),
                                                        poe=_fmt_time(poe_time),
                                                        reason=reason),))
             if poe_time is None and claimed_time is not None and rdt is not None \
                     and rdt <= claimed_time:
-                return CertResult(I.TOTAL_FAILED, S.REVOKED, chain=chain, revocation=rev,
+                return CertResult(I.TOTAL_FAILED, S.REVOKED, chain=chain, path=built, revocation=rev,
                                   findings=(Finding.of("cert_revoked", time=_fmt_time(rdt)),))
             if poe_time is not None:
-                return CertResult(I.INDETERMINATE, S.REVOKED_NO_POE, chain=chain, revocation=rev,
+                return CertResult(I.INDETERMINATE, S.REVOKED_NO_POE, chain=chain, path=built, revocation=rev,
                                   findings=(Finding.of("cert_revoked_after_poe_unverified",
                                                        time=_fmt_time(rdt),
                                                        poe=_fmt_time(poe_time),
                                                        detail=detail),))
-            return CertResult(I.INDETERMINATE, S.REVOKED_NO_POE, chain=chain, revocation=rev,
+            return CertResult(I.INDETERMINATE, S.REVOKED_NO_POE, chain=chain, path=built, revocation=rev,
                               findings=(Finding.of("cert_revoked_no_poe", time=_fmt_time(rdt)),))
         if isinstance(err, cv_errors.ExpiredError):
             exp = getattr(err, "expired_dt", None)
             if poe_time is not None and exp is not None and poe_time > exp:
-                return CertResult(I.TOTAL_FAILED, S.EXPIRED, chain=chain,
+                return CertResult(I.TOTAL_FAILED, S.EXPIRED, chain=chain, path=built,
                                   findings=(Finding.of("cert_expired", time=_fmt_time(exp)),))
-            return CertResult(I.INDETERMINATE, S.OUT_OF_BOUNDS_NO_POE, chain=chain,
+            return CertResult(I.INDETERMINATE, S.OUT_OF_BOUNDS_NO_POE, chain=chain, path=built,
                               findings=(Finding.of("cert_expired_no_poe", time=_fmt_time(exp)),))
         if isinstance(err, cv_errors.NotYetValidError):
             vf = getattr(err, "valid_from", None)
-            return CertResult(I.TOTAL_FAILED, S.NOT_YET_VALID, chain=chain,
+            return CertResult(I.TOTAL_FAILED, S.NOT_YET_VALID, chain=chain, path=built,
                               findings=(Finding.of("cert_not_yet_valid", time=_fmt_time(vf)),))
         if isinstance(err, cv_errors.DisallowedAlgorithmError):
             weak = _weak_in_path(built)
@@ -870,7 +878,7 @@ class TrustEngine:
             na = cert["tbs_certificate"]["validity"]["not_after"].native
             if na < validation_time:
                 notes.append(Finding.of("cert_expired_since", time=_fmt_time(na)))
-            return CertResult(I.INDETERMINATE, S.CRYPTO_CONSTRAINTS_FAILURE, chain=chain,
+            return CertResult(I.INDETERMINATE, S.CRYPTO_CONSTRAINTS_FAILURE, chain=chain, path=built,
                               findings=(weak or (Finding.of("weak_algorithm", detail=detail),))
                               + tuple(notes))
         if isinstance(err, cv_errors.InsufficientRevinfoError):
@@ -879,12 +887,12 @@ class TrustEngine:
             finding = Finding.of("revocation_unknown", detail=detail) if expired is None else \
                 Finding.of("cert_expired_revinfo_missing", time=_fmt_time(expired),
                            poe=_fmt_time(poe_time), detail=detail)
-            return CertResult(I.INDETERMINATE, sub, chain=chain,
+            return CertResult(I.INDETERMINATE, sub, chain=chain, path=built,
                               revocation=RevocationInfo("unknown", None), findings=(finding,))
         if isinstance(err, cv_errors.InvalidCertificateError):
-            return CertResult(I.INDETERMINATE, S.CHAIN_CONSTRAINTS_FAILURE, chain=chain,
+            return CertResult(I.INDETERMINATE, S.CHAIN_CONSTRAINTS_FAILURE, chain=chain, path=built,
                               findings=(Finding.of("chain_invalid", detail=detail),))
-        return CertResult(I.INDETERMINATE, S.CERTIFICATE_CHAIN_GENERAL_FAILURE, chain=chain,
+        return CertResult(I.INDETERMINATE, S.CERTIFICATE_CHAIN_GENERAL_FAILURE, chain=chain, path=built,
                           findings=(Finding.of("chain_invalid", detail=detail),))
 
     # -- timestamps (RFC 3161; EN 319 102-1 5.4 time-stamp validation) ------------------
@@ -959,6 +967,38 @@ class TrustEngine:
             None, digest=algo)
         return TimestampResult(TimestampInfo(gen_time, tsa_name, ok), imprint_ok and intact and valid,
                                cert_res, tuple(findings))
+
+
+def _relevant_revinfo(path: Any, ocsps: Sequence[Any], crls: Sequence[Any],
+                      fetched: "_Fetched") -> tuple[Any, ...]:
+    """The OCSP responses and CRLs about certificates of ``path`` (by serial number and
+    issuer): the revocation validation objects the judgement could rest on."""
+    try:
+        certs = list(path)
+    except Exception:
+        return ()
+    serials = {c.serial_number for c in certs}
+    issuers = {c.issuer.dump() for c in certs}
+    out: list[Any] = []
+    seen: set[bytes] = set()
+    for r in (*ocsps, *fetched.ocsps):
+        try:
+            basic = r["response_bytes"]["response"].parsed["tbs_response_data"]
+            ids = {single["cert_id"]["serial_number"].native for single in basic["responses"]}
+        except Exception:
+            continue
+        if ids & serials and r.dump() not in seen:
+            seen.add(r.dump())
+            out.append(r)
+    for cl in (*crls, *fetched.crls):
+        try:
+            issuer = cl.issuer.dump()
+        except Exception:
+            continue
+        if issuer in issuers and cl.dump() not in seen:
+            seen.add(cl.dump())
+            out.append(cl)
+    return tuple(out)
 
 
 _WEAK_HASHES = frozenset({"md2", "md5", "sha1"})

@@ -423,6 +423,7 @@ def _evaluate_signature(s: _Sig, ctx: "EvalContext", dss_certs: list[x509.Certif
     # ``integrity`` is False only when a digest or the value provably does not match;
     # None when it cannot be established (an algorithm this verifier cannot run).
     unsupported: str | None = None
+    digest: bytes | None = None
     try:
         digest = emb.compute_digest()
         unknown = (None if s.is_doc_ts else
@@ -478,11 +479,16 @@ def _evaluate_signature(s: _Sig, ctx: "EvalContext", dss_certs: list[x509.Certif
             chain=doc_ts.cert.chain if doc_ts.cert else (),
             revocation=doc_ts.cert.revocation if doc_ts.cert else None,
             findings=tuple(findings), is_document_timestamp=True,
-            signing_time=info.time if info else None, level=None)
+            signing_time=info.time if info else None, level=None,
+            evidence=_evidence(emb, cert, doc_ts.cert, digest,
+                               [(emb.signed_data, info.time if info else None, "document",
+                                 doc_ts)]))
 
     # Signature timestamp (5.4): its time, when the token is valid, is the best signature time.
     tst: TimestampResult | None = None
+    tst_token: Any = None
     for tst_sd in extract_tst_data_iter(emb.signer_info, signed=False):
+        tst_token = tst_sd
         tst = trust.validate_timestamp_token(
             tst_sd, message_imprint_checker(emb.signer_info), ctx.validation_time,
             embedded_ocsps=dss_ocsps, embedded_crls=dss_crls, poe_time=poe_for_tst,
@@ -553,7 +559,26 @@ def _evaluate_signature(s: _Sig, ctx: "EvalContext", dss_certs: list[x509.Certif
         role=trust.role(cert), claimed_role=pdf_declared_role(emb), signer=signer,
         signing_time=claimed, timestamp=tst.info if tst is not None else None,
         level=level.value, integrity=integrity, coverage=coverage,
-        chain=cert_res.chain, revocation=cert_res.revocation, findings=tuple(findings))
+        chain=cert_res.chain, revocation=cert_res.revocation, findings=tuple(findings),
+        evidence=_evidence(emb, cert, cert_res, digest,
+                           [(tst_token, tst.time, "signature", tst)] if tst is not None else []))
+
+
+def _evidence(emb: Any, cert: Any, cert_res: Any, signed_digest: bytes | None,
+              timestamps: list[tuple[Any, Any, str, Any]]) -> Any:
+    """The ETSI report's validation objects of one PDF signature (verifier.evidence)."""
+    from verifier import evidence
+
+    try:
+        attrs = emb.signer_info["signed_attrs"]
+        dtbs = evidence.digest(emb.md_algorithm, attrs.dump()) if attrs else None
+        value = bytes(emb.signer_info["signature"].native)
+        algo = emb.md_algorithm
+    except Exception:  # noqa: BLE001 - a malformed signature still gets its objects
+        dtbs, value, algo = None, None, None
+    return evidence.build(cert, cert_res, signature_value=value, dtbs_digest=dtbs,
+                          signers_document=(algo, signed_digest) if algo and signed_digest
+                          else None, timestamps=timestamps)
 
 
 def sha256_hex(data: bytes) -> str:

@@ -21,6 +21,31 @@ from ground.vocab import Coverage, Indication, Modifications, SubIndication
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """What a signature's judgement rested on, for the ETSI TS 119 102-2 report
+    (verifier.etsi): the signature's identity, what it signs, and every validation
+    object used (certificates, OCSP responses, CRLs, timestamp tokens), as DER. Not
+    part of the JSON report (CONTRACT 6), which names these in words."""
+
+    # The signature value and the digest of the data to be signed (CMS signed
+    # attributes / canonical ds:SignedInfo), with its algorithm name ("sha256").
+    signature_value: bytes | None = None
+    dtbs_digest: tuple[str, bytes] | None = None
+    # The digest of the signer's document (PDF: the /ByteRange; XML: the first reference).
+    signers_document: tuple[str, bytes] | None = None
+    # The signer's certificate first, then its path towards the anchor (anchor last
+    # when a path was built); DER.
+    certificates: tuple[bytes, ...] = ()
+    anchor_found: bool = False
+    ocsps: tuple[bytes, ...] = ()
+    crls: tuple[bytes, ...] = ()
+    # (token DER, genTime, kind: "signature" | "archive" | "document", valid)
+    timestamps: tuple[tuple[bytes, datetime | None, str, bool], ...] = ()
+    # Certificates of the TSAs' paths; DER.
+    tsa_certificates: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
 class SignatureReport:
     id: str
     indication: Indication
@@ -41,6 +66,8 @@ class SignatureReport:
     findings: tuple[Finding, ...] = ()
     # True for PDF document timestamps (they are reported, not role-bearing).
     is_document_timestamp: bool = False
+    # For the ETSI report only (not in to_dict).
+    evidence: Evidence | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self, lang: str = "vi") -> dict[str, Any]:
         return {

@@ -17,6 +17,7 @@ certvalidator), never by signxml's chain check.
 """
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 from dataclasses import dataclass, field
@@ -165,6 +166,8 @@ class _Judged:
     ts_info: TimestampInfo | None = None
     sig_ts_times: list[datetime] = field(default_factory=list)
     ats_times: list[datetime] = field(default_factory=list)
+    # (token, genTime, kind, result) of every timestamp judged: ETSI validation objects
+    ts_objects: list[tuple[Any, datetime | None, str, Any]] = field(default_factory=list)
 
 
 def _fail(j: _Judged, ind: Indication, sub: SubIndication | None, finding: Finding) -> None:
@@ -486,6 +489,9 @@ def _judge_timestamps(doc: Document, j: _Judged, ctx: "EvalContext", emb_ocsp: l
         # Numbered in document order: two renewals within one second stay two findings.
         for n, ts in reversed(list(enumerate(archives, 1))):
             res = _validate_ts(doc, sig, qual, ts, ctx, emb_ocsp, emb_crl, next_poe)
+            if ts.token is not None:
+                j.ts_objects.append((ts.token, res.time if res is not None else None,
+                                     "archive", res))
             if res is not None and res.valid:
                 ats_times.append(res.time)
                 next_poe = res.time
@@ -498,6 +504,9 @@ def _judge_timestamps(doc: Document, j: _Judged, ctx: "EvalContext", emb_ocsp: l
         ats_poe = min(ats_times) if ats_times else None
         for ts in [t for t in qual.timestamps if t.kind == "signature"]:
             res = _validate_ts(doc, sig, qual, ts, ctx, emb_ocsp, emb_crl, ats_poe)
+            if ts.token is not None:
+                j.ts_objects.append((ts.token, res.time if res is not None else None,
+                                     "signature", res))
             if res is not None and res.info is not None and (ts_info is None or res.valid):
                 if ts_info is None or not ts_info.valid:
                     ts_info = res.info
@@ -556,6 +565,7 @@ def _judge_trust(doc: Document, j: _Judged, ctx: "EvalContext", emb_certs: list[
     signer = role = None
     chain: tuple[str, ...] = ()
     revocation = None
+    cr = None
     if j.cert is not None:
         signer = trust.signer_info(j.cert)
         role = trust.role(j.cert)
@@ -615,7 +625,32 @@ def _judge_trust(doc: Document, j: _Judged, ctx: "EvalContext", emb_certs: list[
         level=level, integrity=j.integrity,
         coverage=_coverage(doc, j) if j.integrity else None,
         modifications_after=None, chain=chain, revocation=revocation,
-        findings=tuple(_dedupe(findings)))
+        findings=tuple(_dedupe(findings)), evidence=_evidence(j, cr))
+
+
+def _evidence(j: _Judged, cr: Any) -> Any:
+    """The ETSI report's validation objects of one XML signature (verifier.evidence)."""
+    from verifier import evidence
+    from verifier.xml_dsig import DIGESTS
+
+    core = j.core
+    dtbs = None
+    if core.c14n_signed_info and core.algorithm is not None:
+        dtbs = evidence.digest(core.algorithm[1], core.c14n_signed_info)
+    signers_doc = None
+    for r in core.references:
+        dv = r.element.find(q(DS, "DigestValue"))
+        dm = r.element.find(q(DS, "DigestMethod"))
+        name = DIGESTS.get(dm.get("Algorithm") or "") if dm is not None else None
+        if r.valid and dv is not None and name:
+            try:
+                signers_doc = (name, base64.b64decode("".join((dv.text or "").split())))
+            except ValueError:
+                continue
+            break
+    return evidence.build(j.cert, cr, signature_value=core.signature_value or None,
+                          dtbs_digest=dtbs, signers_document=signers_doc,
+                          timestamps=j.ts_objects)
 
 
 def _dedupe(items: list[Finding]) -> list[Finding]:

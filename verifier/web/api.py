@@ -60,8 +60,21 @@ def verify_request(validation_time: datetime | None) -> list[Report]:
 @bp.post("/api/v1/verify")
 def verify() -> Any:
     lang = parse_lang(request.args.get("lang"), strict=True)
+    fmt = request.args.get("format") or "json"
+    if fmt not in ("json", "etsi"):
+        raise BadRequest(f"format must be 'json' or 'etsi', got {_echo(fmt)}")
     vt = parse_validation_time(request.args.get("validation_time"))
     reports = verify_request(vt)
+    if fmt == "etsi":
+        # CONTRACT 7: one file -> its ETSI TS 119 102-2 validation report.
+        if len(reports) != 1:
+            raise BadRequest(f"format=etsi takes exactly one file, got {len(reports)}")
+        from flask import Response
+
+        from verifier.etsi import render_report
+
+        return Response(render_report(reports[0], lang), status=200,
+                        mimetype="application/xml")
     return jsonify({"results": [r.to_dict(lang) for r in reports]})
 
 
