@@ -545,11 +545,13 @@ def _evaluate_signature(s: _Sig, ctx: "EvalContext", dss_certs: list[x509.Certif
         ind, sub = I.TOTAL_PASSED, None
         findings[:0] = cert_res.findings
 
-    # Level (EN 319 142-1 6): what the file carries for this signature.
+    # Level (EN 319 142-1 6; one definition for both formats, see verifier.xml
+    # _protected_levels): what the file provides for validating this signature. B-LT
+    # needs revocation data about this signer's certificate in the DSS or the CMS.
     level = Level.B_B
     if tst is not None:
         level = Level.B_T
-        if has_dss_revinfo or cms_o or cms_c:
+        if (has_dss_revinfo and _revinfo_about(cert, dss_ocsps, dss_crls)) or cms_o or cms_c:
             level = Level.B_LT
             if has_later_doc_ts:
                 level = Level.B_LTA
@@ -562,6 +564,21 @@ def _evaluate_signature(s: _Sig, ctx: "EvalContext", dss_certs: list[x509.Certif
         chain=cert_res.chain, revocation=cert_res.revocation, findings=tuple(findings),
         evidence=_evidence(emb, cert, cert_res, digest,
                            [(tst_token, tst.time, "signature", tst)] if tst is not None else []))
+
+
+def _revinfo_about(cert: x509.Certificate, ocsps: list[ocsp.OCSPResponse],
+                   crls: list[crl.CertificateList]) -> bool:
+    """Revocation data about ``cert``: an OCSP response for its serial number, or a CRL
+    from its issuer."""
+    for r in ocsps:
+        try:
+            tbs = r["response_bytes"]["response"].parsed["tbs_response_data"]
+            if any(single["cert_id"]["serial_number"].native == cert.serial_number
+                   for single in tbs["responses"]):
+                return True
+        except Exception:  # noqa: BLE001 - a malformed response is about nothing
+            continue
+    return any(cl.issuer == cert.issuer for cl in crls)
 
 
 def _evidence(emb: Any, cert: Any, cert_res: Any, signed_digest: bytes | None,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -239,6 +239,7 @@ def evaluate_xml(data: bytes, ctx: "EvalContext") -> "FormatResult":
     record = _record(doc, covered, layout)
     groups, labels = _record_groups(doc, judged, vouches, layout)
     precedes, covered_by = _order_evidence(doc, judged)
+    reports = _protected_levels(judged, reports, covered_by)
     # Report the signatures in an order the evidence allows (document order otherwise).
     perm = _topological(len(judged), precedes)
     inv = {old: new for new, old in enumerate(perm)}
@@ -292,6 +293,35 @@ def _order_evidence(doc: Document, judged: list[_Judged]
     _close(rel)
     return frozenset((a, b) for a in range(n) for b in range(n)
                      if rel[a][b] and not rel[b][a]), covered_by
+
+
+_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+
+
+def _protected_levels(judged: list[_Judged], reports: list[SignatureReport],
+                      covered_by: frozenset[tuple[int, int]]) -> list[SignatureReport]:
+    """One definition of a signature's level for both formats (issue 16 item 8): what
+    the file provides for validating it. B-T: its own valid signature timestamp. B-LT:
+    also validation data for its signing certificate in the file - its own
+    CertificateValues/RevocationValues, or those of a later intact signature that covers
+    it (as a PAdES DSS serves every signature of the PDF). B-LTA: also a valid archive
+    timestamp over that data and this signature (its own, or that covering signature's,
+    as a later document timestamp does in a PDF)."""
+    out = list(reports)
+    for s, (j, rep) in enumerate(zip(judged, reports)):
+        if rep.level not in ("B-T", "B-LT") or j.cert is None:
+            continue
+        der = j.cert.dump()
+        best = _LEVELS.index(rep.level)
+        for t, other in enumerate(judged):
+            if (s, t) not in covered_by or other.qual is None or not other.integrity:
+                continue
+            if not (other.qual.has_lt_values and der in other.qual.certificate_values):
+                continue
+            best = max(best, _LEVELS.index("B-LTA" if other.ats_times else "B-LT"))
+        if best != _LEVELS.index(rep.level):
+            out[s] = replace(rep, level=_LEVELS[best])
+    return out
 
 
 def _close(rel: list[list[bool]]) -> None:
