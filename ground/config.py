@@ -132,6 +132,15 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class JobsConfig:
+    """Bulk verification jobs (CONTRACT 10): Celery on a Redis broker; no broker = disabled."""
+
+    broker: str | None = None
+    # Uploaded files and their results are deleted after this many hours.
+    result_ttl_hours: float = 24.0
+
+
+@dataclass(frozen=True)
 class Config:
     trust: TrustConfig = field(default_factory=TrustConfig)
     revocation: RevocationConfig = field(default_factory=RevocationConfig)
@@ -143,6 +152,7 @@ class Config:
     services: ServicesConfig = field(default_factory=ServicesConfig)
     twostep: TwostepConfig = field(default_factory=TwostepConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    jobs: JobsConfig = field(default_factory=JobsConfig)
     source: Path | None = None
 
     def with_overrides(self, **sections: Any) -> "Config":
@@ -160,6 +170,7 @@ _SECTIONS: dict[str, type] = {
     "services": ServicesConfig,
     "twostep": TwostepConfig,
     "report": ReportConfig,
+    "jobs": JobsConfig,
 }
 
 
