@@ -47,6 +47,11 @@ class RevocationConfig:
 class TimestampConfig:
     url: str | None = None
     timeout: float = 10.0
+    # Requests of a signing batch in flight at once (CONTRACT 10), retries after a timeout,
+    # a connection error or a 5xx answer, and the first retry's delay (doubled each time).
+    concurrency: int = 8
+    retries: int = 3
+    backoff: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,9 @@ class TwostepConfig:
     # "hocba-twostep" directory next to this configuration file).
     state_dir: Path | None = None
     batch_ttl_minutes: float = 1440.0
+    # Where the state lives: None = the filesystem (state_dir); "redis://host:port/db" lets
+    # several service instances share prepared batches.
+    store: str | None = None
 
 
 @dataclass(frozen=True)
