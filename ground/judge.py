@@ -37,16 +37,14 @@ from asn1crypto import cms, crl, ocsp, tsp, x509
 from cryptography import x509 as cx509
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as cv_errors
-from pyhanko_certvalidator.fetchers.api import FetcherBackend, Fetchers, FetchLimits
-from pyhanko_certvalidator.fetchers.common_utils import FetchBudget
-from pyhanko_certvalidator.fetchers.requests_fetchers.cert_fetch_client import (
-    RequestsCertificateFetcher)
-from pyhanko_certvalidator.fetchers.requests_fetchers.crl_client import RequestsCRLFetcher
-from pyhanko_certvalidator.fetchers.requests_fetchers.ocsp_client import RequestsOCSPFetcher
+from pyhanko_certvalidator.fetchers.api import Fetchers
 from pyhanko_certvalidator.policy_decl import (
     LEGACY_POLICY_MAP, NO_REVOCATION, REQUIRE_REVINFO, CertRevTrustPolicy,
     DisallowWeakAlgorithmsPolicy, RevocationCheckingPolicy, RevocationCheckingRule)
 
+from ground.fetch_cache import CachingFetcherBackend, RevocationCache
+from ground.fetch_cache import crl_expiry as _crl_expiry
+from ground.fetch_cache import ocsp_meta as _ocsp_meta
 from ground.roles import role_from_certificate
 from ground.vocab import Indication, SubIndication
 from ground import messages
@@ -182,149 +180,7 @@ class TimestampResult:
         return self.info.time if self.info else None
 
 
-# -- revocation cache: what was fetched online, shared across files ------------------------
-#
-# The cache sits *inside the fetchers*: a cached OCSP response, CRL or AIA certificate is
-# handed to pyhanko-certvalidator exactly where a network fetch would have returned it, and
-# only when the validation would fetch. A verdict therefore depends on (bytes, policy,
-# validation time, the revocation data the CA publishes) and never on which files the
-# process judged before. Nothing else (no verdict, no path) is kept across validations.
-
-_NO_NEXT_UPDATE_TTL = timedelta(minutes=5)  # OCSP/CRL without nextUpdate
-_CERT_TTL = timedelta(hours=1)  # issuer certificates fetched through AIA caIssuers
-_CACHE_MAX = 20000
-
-
-def _ocsp_meta(resp: ocsp.OCSPResponse) -> tuple[list[int], datetime] | None:
-    """(serials the response speaks about, the moment it goes stale) or None if unreadable."""
-    try:
-        basic = resp["response_bytes"]["response"].parsed
-        single = basic["tbs_response_data"]["responses"]
-        serials = [int(s["cert_id"]["serial_number"].native) for s in single]
-        nu = single[0]["next_update"].native
-        tu = single[0]["this_update"].native
-        return serials, nu or (tu + _NO_NEXT_UPDATE_TTL)
-    except Exception:
-        return None
-
-
-def _crl_expiry(c: crl.CertificateList) -> datetime | None:
-    try:
-        tbs = c["tbs_cert_list"]
-        nu = tbs["next_update"].native
-        return nu or (tbs["this_update"].native + _NO_NEXT_UPDATE_TTL)  # type: ignore[no-any-return]
-    except Exception:
-        return None
-
-
-class RevocationCache:
-    """Thread-safe store of fetched OCSP responses, CRLs and AIA certificates.
-
-    Keyed like pyhanko-certvalidator's own per-validation fetch cache (OCSP: certificate
-    and issuer; CRL and certificates: URL); an entry lives until its nextUpdate
-    (certificates: :data:`_CERT_TTL`). Failed fetches are never cached.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: dict[tuple[str, Any], tuple[Any, datetime]] = {}
-
-    def get(self, kind: str, tag: Any, now: datetime | None = None) -> Any:
-        now = now or datetime.now(timezone.utc)
-        with self._lock:
-            hit = self._items.get((kind, tag))
-            if hit is None:
-                return None
-            if hit[1] <= now:
-                del self._items[(kind, tag)]
-                return None
-            return hit[0]
-
-    def put(self, kind: str, tag: Any, value: Any, now: datetime | None = None) -> None:
-        now = now or datetime.now(timezone.utc)
-        expiry: datetime | None
-        if kind == "ocsp":
-            meta = _ocsp_meta(value) if isinstance(value, ocsp.OCSPResponse) else None
-            expiry = meta[1] if meta else None
-        elif kind == "crl":
-            expiry = _crl_expiry(value) if isinstance(value, crl.CertificateList) else None
-        else:
-            expiry = now + _CERT_TTL
-        if expiry is None or expiry <= now:
-            return
-        with self._lock:
-            if len(self._items) >= _CACHE_MAX:
-                self._items.clear()
-            self._items[(kind, tag)] = (value, expiry)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
-
-
-class _CachedFetchMixin:
-    """Serve a fetch from the :class:`RevocationCache` (or store what the network returned).
-
-    Hooks ``_perform_fetch`` of pyhanko-certvalidator's requests fetchers: the one place
-    every OCSP request, CRL download and AIA certificate download goes through.
-    """
-
-    _kind = ""
-    _store: RevocationCache
-
-    async def _perform_fetch(self, tag: Any, fetch_fun: Callable[[], Any]) -> Any:
-        store, kind = self._store, self._kind
-
-        async def cached() -> Any:
-            hit = store.get(kind, tag)
-            if hit is not None:
-                return hit
-            value = await fetch_fun()
-            store.put(kind, tag, value)
-            return value
-
-        return await super()._perform_fetch(tag, cached)  # type: ignore[misc]
-
-
-class _CachedOCSPFetcher(_CachedFetchMixin, RequestsOCSPFetcher):
-    _kind = "ocsp"
-
-
-class _CachedCRLFetcher(_CachedFetchMixin, RequestsCRLFetcher):
-    _kind = "crl"
-
-
-class _CachedCertFetcher(_CachedFetchMixin, RequestsCertificateFetcher):
-    _kind = "cert"
-
-    def fetched_certs(self) -> list[x509.Certificate]:
-        # The base class puts each URL's *list* of certificates in a set (unhashable).
-        out: list[x509.Certificate] = []
-        for _, v in self._iter_results():  # type: ignore[no-untyped-call]
-            out.extend(v if isinstance(v, (list, tuple)) else [v])
-        return out
-
-
-class CachingFetcherBackend(FetcherBackend):
-    """pyhanko-certvalidator fetchers (requests, bounded budget) behind a shared cache."""
-
-    def __init__(self, store: RevocationCache, per_request_timeout: float = 10.0) -> None:
-        self.store = store
-        self.per_request_timeout = per_request_timeout
-
-    def get_fetchers(self) -> Fetchers:
-        budget = FetchBudget(FetchLimits())
-        to = self.per_request_timeout
-        o = _CachedOCSPFetcher(per_request_timeout=to, budget=budget)
-        c = _CachedCRLFetcher(per_request_timeout=to, budget=budget)  # type: ignore[no-untyped-call]
-        k = _CachedCertFetcher(per_request_timeout=to, budget=budget)
-        for f in (o, c, k):
-            f._store = self.store
-        return Fetchers(ocsp_fetcher=o, crl_fetcher=c, cert_fetcher=k)
-
-    async def close(self) -> None:
-        return None
-
+# -- revocation cache: ground.fetch_cache (public fetcher interface) ---------------------
 
 @dataclass(frozen=True)
 class _Fetched:

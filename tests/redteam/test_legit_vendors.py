@@ -307,7 +307,8 @@ def test_teacher_left_school_b_lt_with_the_revoked_ocsp_embedded_passes_offline(
     # CAs' revocation data - taken from what an online verification fetched.
     online = Verifier(rt_policy.replace(required_roles=(Role.TEACHER,)))
     assert_passed(online.verify(left_pdf, name="left.pdf"))
-    items = [v for v, _ in online.trust.cache._items.values()]
+    items = [x for v, _ in online.trust.cache._items.values()
+             for x in (v if isinstance(v, tuple) else (v,))]
     ocsps = [i for i in items if isinstance(i, ocsp.OCSPResponse)]
     crls = [i for i in items if isinstance(i, crl.CertificateList)]
     assert ocsps and crls
