@@ -183,41 +183,42 @@ _SECTIONS: dict[str, type] = {
 
 
 def _convert(value: Any, annotation: str, key: str, file: Path, base: Path) -> Any:
-    def bad(expected: str) -> ConfigError:
-        return ConfigError(f"{file}: [{key}] must be {expected}, got {value!r}")
+    def bad(expected: str, expected_vi: str) -> ConfigError:
+        return ConfigError(f"{file}: [{key}] phải là {expected_vi}, không phải {value!r} — "
+                           f"[{key}] must be {expected}, got {value!r}")
 
     ann = annotation.replace(" ", "")
     if ann == "str":
         if not isinstance(value, str):
-            raise bad("a string")
+            raise bad("a string", "chuỗi")
         return value
     if ann == "str|None":
         if not isinstance(value, str):
-            raise bad("a string")
+            raise bad("a string", "chuỗi")
         return value
     if ann == "bool":
         if not isinstance(value, bool):
-            raise bad("true or false")
+            raise bad("true or false", "true hoặc false")
         return value
     if ann == "int":
         if not isinstance(value, int) or isinstance(value, bool):
-            raise bad("an integer")
+            raise bad("an integer", "số nguyên")
         return value
     if ann == "float":
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise bad("a number")
+            raise bad("a number", "số")
         return float(value)
     if ann == "tuple[str,...]":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise bad("a list of strings")
+            raise bad("a list of strings", "danh sách chuỗi")
         return tuple(value)
     if ann in ("Path|None", "Path"):
         if not isinstance(value, str):
-            raise bad("a path string")
+            raise bad("a path string", "đường dẫn (chuỗi)")
         return (base / value).resolve()
     if ann == "tuple[Path,...]":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise bad("a list of path strings")
+            raise bad("a list of path strings", "danh sách đường dẫn")
         return tuple((base / v).resolve() for v in value)
     raise AssertionError(f"unhandled config type {annotation}")  # pragma: no cover
 
@@ -233,13 +234,15 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     try:
         raw = file.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{file}: configuration file not found") from None
+        raise ConfigError(f"{file}: không tìm thấy tệp cấu hình — configuration file not found"
+                          ) from None
     except OSError as e:
-        raise ConfigError(f"{file}: cannot read configuration: {e.strerror}") from None
+        raise ConfigError(f"{file}: không đọc được tệp cấu hình — cannot read configuration: "
+                          f"{e.strerror}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError(f"{file}: not valid TOML: {e}") from None
+        raise ConfigError(f"{file}: không phải TOML hợp lệ — not valid TOML: {e}") from None
     return parse_config(data, file)
 
 
@@ -250,17 +253,19 @@ def parse_config(data: Mapping[str, Any], file: Path) -> Config:
         cls = _SECTIONS.get(name)
         if cls is None:
             raise ConfigError(
-                f"{file}: unknown section [{name}] (known: {', '.join(sorted(_SECTIONS))})"
+                f"{file}: không có mục [{name}] — unknown section [{name}] "
+                f"(known: {', '.join(sorted(_SECTIONS))})"
             )
         if not isinstance(table, dict):
-            raise ConfigError(f"{file}: [{name}] must be a table")
+            raise ConfigError(f"{file}: [{name}] phải là một bảng — [{name}] must be a table")
         fields = {f.name: f for f in dataclasses.fields(cls)}
         kwargs: dict[str, Any] = {}
         for key, value in table.items():
             f = fields.get(key)
             if f is None:
                 raise ConfigError(
-                    f"{file}: unknown key {name}.{key} (known: {', '.join(sorted(fields))})"
+                    f"{file}: không có khoá {name}.{key} — unknown key {name}.{key} "
+                    f"(known: {', '.join(sorted(fields))})"
                 )
             kwargs[key] = _convert(value, str(f.type), f"{name}.{key}", file, base)
         sections[name] = cls(**kwargs)
@@ -272,11 +277,13 @@ def parse_config(data: Mapping[str, Any], file: Path) -> Config:
 def _check(cfg: Config, file: Path, explicit_trust: bool) -> None:
     if cfg.revocation.mode not in REVOCATION_MODES:
         raise ConfigError(
-            f"{file}: revocation.mode must be one of {', '.join(REVOCATION_MODES)},"
+            f"{file}: revocation.mode phải là {', '.join(REVOCATION_MODES)} — "
+            f"revocation.mode must be one of {', '.join(REVOCATION_MODES)},"
             f" got {cfg.revocation.mode!r}"
         )
     if explicit_trust and not cfg.trust.anchors and not cfg.trust.bundles:
-        raise ConfigError(f"{file}: trust.anchors is empty: the trust store needs at least one anchor"
+        raise ConfigError(f"{file}: trust.anchors trống, cần ít nhất một chứng thư gốc — "
+                          "trust.anchors is empty: the trust store needs at least one anchor"
                           " (or a shipped bundle: trust.bundles = [\"vn\"])")
     from ground.bundles import UnknownBundle, bundle_files
 
@@ -284,18 +291,20 @@ def _check(cfg: Config, file: Path, explicit_trust: bool) -> None:
         try:
             bundle_files(name)
         except UnknownBundle as e:
-            raise ConfigError(f"{file}: trust.bundles: {e}") from None
+            raise ConfigError(f"{file}: trust.bundles: không có bộ chứng thư này — {e}"
+                              ) from None
     for src in cfg.roles.sources:
         if src not in ROLE_SOURCES:
-            raise ConfigError(f"{file}: roles.sources: unknown source {src!r}"
-                              f" (known: {', '.join(ROLE_SOURCES)})")
+            raise ConfigError(f"{file}: roles.sources: không có nguồn {src!r} — unknown "
+                              f"source {src!r} (known: {', '.join(ROLE_SOURCES)})")
     if cfg.roles.registry is not None:
         from ground.registry import RegistryError, load_registry
 
         try:
             load_registry(cfg.roles.registry)
         except RegistryError as e:
-            raise ConfigError(f"{file}: roles.registry: {e}") from None
+            raise ConfigError(f"{file}: roles.registry: danh sách vai trò không hợp lệ — {e}"
+                              ) from None
     for key, paths in (("anchors", cfg.trust.anchors), ("intermediates", cfg.trust.intermediates)):
         for p in paths:
             _check_certificate_file(p, f"trust.{key}", file)
@@ -303,33 +312,42 @@ def _check(cfg: Config, file: Path, explicit_trust: bool) -> None:
         try:
             Role.parse(role)
         except ValueError as e:
-            raise ConfigError(f"{file}: policy.required_roles: {e}") from None
+            raise ConfigError(f"{file}: policy.required_roles: vai trò không hợp lệ — {e}"
+                              ) from None
     if cfg.report.level not in ("B-B", "B-T"):
-        raise ConfigError(f"{file}: report.level must be 'B-B' or 'B-T', got {cfg.report.level!r}")
+        raise ConfigError(f"{file}: report.level phải là 'B-B' hoặc 'B-T' — report.level must "
+                          f"be 'B-B' or 'B-T', got {cfg.report.level!r}")
     if cfg.report.signing_key is not None and not cfg.report.signing_key.is_file():
-        raise ConfigError(f"{file}: report.signing_key: file not found: {cfg.report.signing_key}")
+        raise ConfigError(f"{file}: report.signing_key: không tìm thấy tệp — file not found: "
+                          f"{cfg.report.signing_key}")
     if cfg.report.level == "B-T" and (cfg.report.signing_key or cfg.report.pkcs11_module) \
             and not cfg.timestamp.url:
-        raise ConfigError(f"{file}: report.level B-T needs timestamp.url (or report.level = 'B-B')")
+        raise ConfigError(f"{file}: report.level B-T cần timestamp.url — report.level B-T "
+                          "needs timestamp.url (or report.level = 'B-B')")
     if cfg.signing.rsa_padding not in ("pkcs1v15", "pss"):
-        raise ConfigError(f"{file}: signing.rsa_padding must be 'pkcs1v15' or 'pss'")
+        raise ConfigError(f"{file}: signing.rsa_padding phải là 'pkcs1v15' hoặc 'pss' — "
+                          "signing.rsa_padding must be 'pkcs1v15' or 'pss'")
     if cfg.signing.digest not in ("sha256", "sha384", "sha512"):
-        raise ConfigError(f"{file}: signing.digest must be sha256, sha384 or sha512")
+        raise ConfigError(f"{file}: signing.digest phải là sha256, sha384 hoặc sha512 — "
+                          "signing.digest must be sha256, sha384 or sha512")
     if cfg.services.certomancer is not None and not cfg.services.certomancer.is_file():
-        raise ConfigError(f"{file}: services.certomancer: file not found: {cfg.services.certomancer}")
+        raise ConfigError(f"{file}: services.certomancer: không tìm thấy tệp — file not found: "
+                          f"{cfg.services.certomancer}")
     for role in ("teacher", "principal", "seal", "subject_teacher"):
         p = getattr(cfg.signing, f"{role}_key")
         if p is not None and not p.is_file():
-            raise ConfigError(f"{file}: signing.{role}_key: file not found: {p}")
+            raise ConfigError(f"{file}: signing.{role}_key: không tìm thấy tệp — file not "
+                              f"found: {p}")
 
 
 def _check_certificate_file(p: Path, key: str, file: Path) -> None:
     try:
         data = p.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{file}: {key}: file not found: {p}") from None
+        raise ConfigError(f"{file}: {key}: không tìm thấy tệp — file not found: {p}") from None
     except OSError as e:
-        raise ConfigError(f"{file}: {key}: cannot read {p}: {e.strerror}") from None
+        raise ConfigError(f"{file}: {key}: không đọc được tệp — cannot read {p}: {e.strerror}"
+                          ) from None
     from ground.certificates import NotACertificate, parse_certificates
 
     try:
@@ -337,4 +355,5 @@ def _check_certificate_file(p: Path, key: str, file: Path) -> None:
     except NotACertificate:
         certs = []
     if not certs:
-        raise ConfigError(f"{file}: {key}: not a PEM or DER certificate: {p}")
+        raise ConfigError(f"{file}: {key}: không phải chứng thư PEM hay DER — not a PEM or DER "
+                          f"certificate: {p}")

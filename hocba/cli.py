@@ -25,13 +25,19 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from hocba import exitcodes
+
     parser = _Parser(
         prog="hocba",
-        description="Ký số và xác thực học bạ số (PAdES/XAdES). "
-        "Signing and verification of Vietnam's digital student record books.",
+        description="Ký số và xác thực học bạ số (PAdES/XAdES).\n"
+        "Signing and verification of Vietnam's digital student record books.\n"
+        "`hocba COMMAND --help`: cách dùng từng lệnh / how to use each command.",
+        epilog=exitcodes.TABLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"hocba {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--debug", action="store_true",
+                        help="hiện traceback khi có lỗi — show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         try:

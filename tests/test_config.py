@@ -39,7 +39,7 @@ def test_env_variable_selects_config(test_pki: PkiLayout, monkeypatch: pytest.Mo
     ('[trust]\nanchors = ["root.pem"]\nanchor_typo = 1\n', "trust.anchor_typo"),
     ('[trsut]\nanchors = []\n', "[trsut]"),
     ('[trust]\nanchors = []\n', "trust.anchors is empty"),
-    ('[trust]\nanchors = ["missing.pem"]\n', "trust.anchors: file not found"),
+    ('[trust]\nanchors = ["missing.pem"]\n', "trust.anchors: không tìm thấy tệp — file not found"),
     ('[revocation]\nmode = "maybe"\n', "revocation.mode"),
     ('[revocation]\ntimeout = "ten"\n', "revocation.timeout"),
     ('[policy]\nrequired_roles = ["dean"]\n', "policy.required_roles"),

@@ -26,46 +26,132 @@ STEPS = (("teacher", "B-T"), ("principal", "B-T"), ("seal", "B-LTA"))
 Step = tuple[str, str, str, bool]
 # A group of the class: (name, how its roles are proven, steps, expected verdict)
 DEFAULT_GROUPS: tuple[tuple[str, str, tuple[Step, ...], str], ...] = (
-    ("class", "chức danh trong chứng thư số (title)",
+    ("class", "title",
      tuple((r, r, lv, False) for r, lv in STEPS), "TOTAL_PASSED"),
 )
 # The VN profile (issue 13): personal certificates without title. The class is split
 # in three: roles from the registry; a substitute teacher's declared role vouched for
 # by the school's seal; the same declaration without the seal (never TOTAL_PASSED).
 VN_GROUPS: tuple[tuple[str, str, tuple[Step, ...], str], ...] = (
-    ("registry", "danh sách vai trò roles.csv (registry)",
+    ("registry", "registry",
      (("teacher", "teacher", "B-T", False), ("principal", "principal", "B-T", False),
       ("seal", "seal", "B-LTA", False)), "TOTAL_PASSED"),
-    ("seal", "vai trò tự khai, con dấu nhà trường xác nhận (seal-vouched)",
+    ("seal", "seal",
      (("substitute", "teacher", "B-T", True), ("principal", "principal", "B-T", False),
       ("seal", "seal", "B-LTA", False)), "TOTAL_PASSED"),
-    ("neither", "vai trò tự khai, không có bằng chứng (neither)",
+    ("neither", "neither",
      (("substitute", "teacher", "B-T", True), ("principal", "principal", "B-LTA", False)),
      "INDETERMINATE"),
 )
 
+# What the demo says, in the language of --lang (Vietnamese by default).
+TEXT: dict[str, dict[str, str]] = {
+    "vi": {
+        "how_title": "chức danh trong chứng thư số",
+        "how_registry": "danh sách vai trò roles.csv",
+        "how_seal": "vai trò tự khai, con dấu nhà trường xác nhận",
+        "how_neither": "vai trò tự khai, không có bằng chứng",
+        "pki_created": "[1/5] Đã tạo PKI mẫu: {dir}",
+        "pki_existing": "[1/5] PKI mẫu đã có sẵn: {dir}",
+        "records": "[2/5] {n} học bạ mẫu (XML + PDF): {dir}",
+        "services": "[3/5] Dịch vụ tin cậy (OCSP, CRL, TSA) chạy tại {url}",
+        "group": "      Nhóm «{name}»: {n} tệp — bằng chứng vai trò: {how}",
+        "signing": "      Ký với vai trò {role} ({level}{claim}) ...",
+        "sign_error": "      lỗi: {name}: {error}",
+        "sign_failed": "{n} tệp không ký được với vai trò {role}",
+        "offline": "[4/5] Đã dừng dịch vụ tin cậy; xác thực ngoại tuyến (chỉ dùng dữ liệu "
+                   "nhúng) ...",
+        "summary": "[5/5] Kết quả",
+        "l_records": "Học bạ",
+        "v_records": "{pupils} học sinh, {files} tệp ({pdf} PDF, {xml} XML)",
+        "l_signatures": "Chữ ký",
+        "v_signatures": "{n} ({seconds:.1f} s, {rate:.1f} chữ ký/s)",
+        "l_verification": "Xác thực",
+        "v_verification": "{n} tệp trong {seconds:.1f} s ({rate:.1f} tệp/s), ngoại tuyến",
+        "l_reports": "Báo cáo HTML",
+        "l_signed": "Tệp đã ký",
+        "l_total": "Tổng thời gian",
+        "l_groups": "Theo nhóm",
+        "expected": "mong đợi {want}",
+        "example": "    ví dụ nhóm «neither»: {message}",
+        "services_failed": "không chạy được dịch vụ tin cậy mẫu trên cổng {port}: {error} "
+                           "(`hocba certs serve` đang chạy? dùng --port)",
+        "page": "\nTrang xác thực: http://127.0.0.1:{port}/  — thả các tệp trong {dir} vào "
+                "trang.\nCtrl+C để dừng.",
+    },
+    "en": {
+        "how_title": "the title in the certificate",
+        "how_registry": "the role registry roles.csv",
+        "how_seal": "declared role, confirmed by the school's seal",
+        "how_neither": "declared role, no evidence",
+        "pki_created": "[1/5] Demo PKI created: {dir}",
+        "pki_existing": "[1/5] Demo PKI already there: {dir}",
+        "records": "[2/5] {n} sample record books (XML + PDF): {dir}",
+        "services": "[3/5] Trust services (OCSP, CRL, TSA) running at {url}",
+        "group": "      Group «{name}»: {n} files — role evidence: {how}",
+        "signing": "      Signing as {role} ({level}{claim}) ...",
+        "sign_error": "      error: {name}: {error}",
+        "sign_failed": "{n} file(s) failed to sign as {role}",
+        "offline": "[4/5] Trust services stopped; verifying offline (embedded data only) ...",
+        "summary": "[5/5] Summary",
+        "l_records": "Record books",
+        "v_records": "{pupils} pupils, {files} files ({pdf} PDF, {xml} XML)",
+        "l_signatures": "Signatures",
+        "v_signatures": "{n} ({seconds:.1f} s, {rate:.1f} signatures/s)",
+        "l_verification": "Verification",
+        "v_verification": "{n} files in {seconds:.1f} s ({rate:.1f} files/s), offline",
+        "l_reports": "HTML reports",
+        "l_signed": "Signed files",
+        "l_total": "Total time",
+        "l_groups": "By group",
+        "expected": "expected {want}",
+        "example": "    example of group «neither»: {message}",
+        "services_failed": "cannot start the demo trust services on port {port}: {error} "
+                           "(is `hocba certs serve` already running? use --port)",
+        "page": "\nVerifier page: http://127.0.0.1:{port}/  — drop the files of {dir} on the "
+                "page.\nCtrl+C to stop.",
+    },
+}
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
-        "demo", help="end-to-end demo: demo PKI, a sample class signed and verified",
+        "demo", help="chạy thử toàn bộ — end-to-end demo: demo PKI, a sample class signed "
+                     "and verified",
         description="Chạy thử toàn bộ: tạo PKI mẫu, một lớp học bạ mẫu, ký bởi giáo viên chủ "
         "nhiệm (B-T), hiệu trưởng (B-T) và con dấu đơn vị (B-LTA), rồi xác thực ngoại tuyến. "
-        "End-to-end demo on built-in defaults; ends by itself unless --serve is given.")
-    p.add_argument("--out", type=Path, default=Path("demo-out"),
-                   help="working directory (default ./demo-out)")
-    p.add_argument("--count", type=int, default=40, help="pupils in the class (default 40)")
+        "End-to-end demo on built-in defaults: the demo PKI, a sample class signed by the "
+        "homeroom teacher, the principal and the school seal, verified offline; it ends by "
+        "itself unless --serve is given. Exit 0 every record as expected, 1 a record was "
+        "not, 2 usage error (bad option, port in use).")
+    p.add_argument("--out", type=Path, default=Path("demo-out"), metavar="DIR",
+                   help="thư mục làm việc (mặc định ./demo-out) — working directory "
+                        "(default ./demo-out)")
+    p.add_argument("--count", type=int, default=40, metavar="N",
+                   help="số học sinh trong lớp, 1–10000 (mặc định 40; mỗi học sinh một tệp PDF "
+                        "và một tệp XML) — pupils in the class, 1–10000 (default 40; one PDF "
+                        "and one XML each)")
     p.add_argument("--profile", choices=("default", "vn"), default="default",
-                   help="default: certificates with a job title; vn: a PKI shaped like the "
-                        "real Vietnamese one (no title; roles from roles.csv, or declared and "
+                   help="default: chứng thư số có chức danh; vn: giống PKI thật của Việt Nam "
+                        "(không chức danh; vai trò từ roles.csv, hoặc tự khai và được con dấu "
+                        "xác nhận, hoặc không có bằng chứng: KHÔNG XÁC ĐỊNH) — default: "
+                        "certificates with a job title; vn: a PKI shaped like the real "
+                        "Vietnamese one (no title; roles from roles.csv, or declared and "
                         "vouched for by the school's seal, or neither: then INDETERMINATE)")
     p.add_argument("--port", type=int, default=None,
-                   help="port of the demo trust services on 127.0.0.1 (default: the demo "
-                        "PKI's port if free, else any free port)")
-    p.add_argument("--lang", choices=("vi", "en"), default="vi", help="report language")
+                   help="cổng của dịch vụ tin cậy mẫu trên 127.0.0.1 (mặc định: cổng của PKI "
+                        "nếu trống, nếu không thì một cổng trống) — port of the demo trust "
+                        "services on 127.0.0.1 (default: the demo PKI's port if free, else "
+                        "any free port)")
+    p.add_argument("--lang", choices=("vi", "en"), default="vi",
+                   help="ngôn ngữ của thông báo và báo cáo HTML: vi (mặc định) hoặc en — "
+                        "language of the messages and HTML reports: vi (default) or en")
     p.add_argument("--serve", action="store_true",
-                   help="afterwards, serve the verifier page on http://127.0.0.1:PORT")
-    p.add_argument("--serve-port", type=int, default=None,
-                   help="port for --serve (default 8080 if free, else any free port)")
+                   help="sau đó mở trang xác thực tại http://127.0.0.1:PORT — afterwards, "
+                        "serve the verifier page on http://127.0.0.1:PORT")
+    p.add_argument("--serve-port", type=int, default=None, metavar="PORT",
+                   help="cổng cho --serve (mặc định 8080 nếu trống, nếu không thì một cổng "
+                        "trống) — port for --serve (default 8080 if free, else any free port)")
     p.set_defaults(func=run)
 
 
@@ -111,7 +197,9 @@ def run(args: argparse.Namespace) -> int:
     from ground.policy import Policy
 
     if not 1 <= args.count <= 10000:
-        raise UsageError(f"--count must be between 1 and 10000, not {args.count}")
+        raise UsageError(f"--count phải từ 1 đến 10000 — --count must be between 1 and "
+                         f"10000, not {args.count}")
+    T = TEXT["en" if args.lang == "en" else "vi"]
     out: Path = args.out.resolve()
     vn = args.profile == "vn"
     pki_dir = out / ("pki-vn" if vn else "pki")
@@ -122,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
 
     port = _services_port(pki_dir, args.port, DEFAULT_PORT)
     layout, created = create_pki(pki_dir, port=port, profile=args.profile)
-    _say(f"[1/5] PKI mẫu {'đã tạo' if created else 'đã có sẵn'}: {pki_dir}")
+    _say(T["pki_created" if created else "pki_existing"].format(dir=pki_dir))
     cfg = load_config(layout.config)
 
     unsigned_dir.mkdir(parents=True, exist_ok=True)
@@ -130,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
     for rec in records:
         (unsigned_dir / f"{rec.id}.xml").write_bytes(to_xml(rec))
         (unsigned_dir / f"{rec.id}.pdf").write_bytes(render_pdf(rec))
-    _say(f"[2/5] {len(records)} học bạ mẫu (XML + PDF): {unsigned_dir}")
+    _say(T["records"].format(n=len(records), dir=unsigned_dir))
 
     if signed_dir.exists():
         shutil.rmtree(signed_dir)
@@ -150,25 +238,24 @@ def run(args: argparse.Namespace) -> int:
     try:
         services.start()
     except OSError as e:
-        raise HocbaError(f"cannot start the demo trust services on port {cfg.services.port}: "
-                         f"{e.strerror} (is `hocba certs serve` already running? use --port)"
+        raise HocbaError(T["services_failed"].format(port=cfg.services.port, error=e.strerror)
                          ) from None
     sign_seconds = 0.0
     signatures = 0
     try:
-        _say(f"[3/5] Dịch vụ tin cậy (OCSP, CRL, TSA) chạy tại {services.base_url}")
+        _say(T["services"].format(url=services.base_url))
         for gname, how, steps, _ in groups:
             group_targets = [t for t in targets if group_of[t] == gname]
             if vn:
-                _say(f"      Nhóm «{gname}»: {len(group_targets)} tệp — bằng chứng vai trò: {how}")
+                _say(T["group"].format(name=gname, n=len(group_targets), how=T["how_" + how]))
             for label_key, role, level, claim in steps:
                 seconds, count = _sign_step(cfg, layout.p12(label_key), Role(role), Level(level),
-                                            claim, group_targets)
+                                            claim, group_targets, args.lang)
                 sign_seconds += seconds
                 signatures += count
     finally:
         services.stop()
-    _say("[4/5] Đã dừng dịch vụ tin cậy; xác thực ngoại tuyến (chỉ dùng dữ liệu nhúng) ...")
+    _say(T["offline"])
 
     policy = Policy.from_config(cfg)
     verifier = Verifier(policy)
@@ -185,37 +272,44 @@ def run(args: argparse.Namespace) -> int:
 
     verdicts = Counter(r.indication for r in reports)
     by_format = Counter((r.format, r.indication) for r in reports)
+    lang = "en" if args.lang == "en" else "vi"
+
+    def row(label: str, value: object) -> str:
+        return f"  {label:<26}: {value}"
+
+    pdfs = sum(1 for t in targets if t.suffix == ".pdf")
     lines = [
         "",
-        "[5/5] Kết quả / Summary",
-        f"  Học bạ (records)          : {len(records)} học sinh, {len(targets)} tệp "
-        f"({sum(1 for t in targets if t.suffix == '.pdf')} PDF, "
-        f"{sum(1 for t in targets if t.suffix == '.xml')} XML)",
-        f"  Chữ ký (signatures)       : {signatures} "
-        f"({sign_seconds:.1f} s, {signatures / max(sign_seconds, 1e-9):.1f} chữ ký/s)",
+        T["summary"],
+        row(T["l_records"], T["v_records"].format(pupils=len(records), files=len(targets),
+                                                  pdf=pdfs, xml=len(targets) - pdfs)),
+        row(T["l_signatures"], T["v_signatures"].format(
+            n=signatures, seconds=sign_seconds, rate=signatures / max(sign_seconds, 1e-9))),
     ]
     for ind in Indication:
-        lines.append(f"  {INDICATION_LABELS['vi'][ind]:<26}: {verdicts.get(ind, 0)}"
+        lines.append(row(INDICATION_LABELS[lang][ind], f"{verdicts.get(ind, 0)}"
                      f"  (PDF {by_format.get(('pdf', ind), 0)}, XML {by_format.get(('xml', ind), 0)})"
-                     f"  [{ind.value}]")
+                     f"  [{ind.value}]"))
     lines += [
-        f"  Xác thực (verification)   : {len(reports)} tệp trong {verify_seconds:.1f} s "
-        f"({len(reports) / max(verify_seconds, 1e-9):.1f} tệp/s), ngoại tuyến",
-        f"  Báo cáo HTML              : {reports_dir / 'index.html'}",
-        f"  Tệp đã ký                 : {signed_dir}",
-        f"  Tổng thời gian            : {time.perf_counter() - t0:.1f} s",
+        row(T["l_verification"], T["v_verification"].format(
+            n=len(reports), seconds=verify_seconds,
+            rate=len(reports) / max(verify_seconds, 1e-9))),
+        row(T["l_reports"], reports_dir / "index.html"),
+        row(T["l_signed"], signed_dir),
+        row(T["l_total"], f"{time.perf_counter() - t0:.1f} s"),
     ]
     expected = {g[0]: g[3] for g in groups}
     by_name = {t.name: group_of[t] for t in targets}
     if vn:
-        lines.append("  Theo nhóm (by group)      :")
+        lines.append(row(T["l_groups"], ""))
         for gname, how, _, want in groups:
             got = Counter(r.indication.value for r in reports if by_name[r.file] == gname)
-            lines.append(f"    {gname:<9} {how}: " + ", ".join(
-                f"{k} {v}" for k, v in sorted(got.items())) + f" (mong đợi / expected {want})")
+            lines.append(f"    {gname:<9} {T['how_' + how]}: " + ", ".join(
+                f"{k} {v}" for k, v in sorted(got.items()))
+                + f" ({T['expected'].format(want=want)})")
         sample = next((r for r in reports if by_name[r.file] == "neither"), None)
         if sample is not None:
-            lines.append(f"    ví dụ nhóm «neither»: {sample.message(args.lang)}")
+            lines.append(T["example"].format(message=sample.message(lang)))
     print("\n".join(lines))
     bad = [rep for rep in reports if rep.indication.value != expected[by_name[rep.file]]]
     for rep in bad[:5]:
@@ -228,12 +322,12 @@ def run(args: argparse.Namespace) -> int:
             serve_port = 8080 if port_free(8080) else free_port()
         elif not port_free(serve_port):
             raise UsageError(f"cổng {serve_port} đang được dùng — port {serve_port} is in use")
-        _serve(layout.config, serve_port, signed_dir)
+        _serve(layout.config, serve_port, signed_dir, T)
     return 0 if not bad else 1
 
 
 def _sign_step(cfg: Any, key: Path, role: Any, level: Any, claim: bool,
-               targets: list[Path]) -> tuple[float, int]:
+               targets: list[Path], lang: str = "vi") -> tuple[float, int]:
     """Sign ``targets`` in place as ``role``; (seconds, signatures made). A failure ends the demo."""
     from certs.pki import DEMO_PIN
     from signer.batch import Progress, run_files
@@ -241,8 +335,9 @@ def _sign_step(cfg: Any, key: Path, role: Any, level: Any, claim: bool,
 
     progress = Progress(len(targets))
     progress.enabled = sys.stderr.isatty()
-    _say(f"      Ký với vai trò {role.label('vi')} ({level.value}"
-         f"{', --claim-role' if claim else ''}) ...")
+    T = TEXT["en" if lang == "en" else "vi"]
+    _say(T["signing"].format(role=role.label(lang), level=level.value,
+                             claim=", --claim-role" if claim else ""))
     started = time.perf_counter()
     results = run_files(cfg, role, level, KeySource(p12=key), DEMO_PIN, targets, None,
                         on_result=lambda r: progress.update(r.ok), claim_role=claim)
@@ -251,20 +346,19 @@ def _sign_step(cfg: Any, key: Path, role: Any, level: Any, claim: bool,
     failed = [r for r in results if not r.ok]
     if failed:
         for r in failed[:5]:
-            _say(f"      lỗi: {r.name}: {r.error}")
-        raise HocbaError(f"{len(failed)} file(s) failed to sign as {role.value}")
+            _say(T["sign_error"].format(name=r.name, error=r.error))
+        raise HocbaError(T["sign_failed"].format(n=len(failed), role=role.label(lang)))
     return seconds, len(results)
 
 
-def _serve(config: Path, port: int, signed_dir: Path) -> None:
+def _serve(config: Path, port: int, signed_dir: Path, T: dict[str, str]) -> None:
     from werkzeug.serving import run_simple
 
     from verifier.app import create_app
 
     os.environ["HOCBA_CONFIG"] = str(config)
     app = create_app()
-    _say(f"\nTrang xác thực: http://127.0.0.1:{port}/  — thả các tệp trong {signed_dir} vào trang."
-         "\nCtrl+C để dừng.")
+    _say(T["page"].format(port=port, dir=signed_dir))
     import werkzeug.serving
 
     # ANSI colours only on a terminal (werkzeug colours its development-server warning

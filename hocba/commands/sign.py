@@ -14,15 +14,24 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p = sub.add_parser(
         "sign", help="ký số học bạ (PDF → PAdES, XML → XAdES) — sign record books",
         description=(
-            "Ký số học bạ. Sign record books: PDF files get a PAdES signature, XML files a "
+            "Ký số học bạ: PDF được ký PAdES, XML được ký XAdES (nhận dạng theo nội dung). Thứ "
+            "tự ký: giáo viên bộ môn → giáo viên chủ nhiệm → hiệu trưởng → con dấu. Mã PIN lấy "
+            "từ $HOCBA_PIN, nếu không thì hỏi một lần. Chứng thư được kiểm tra trước (chuỗi tin "
+            "cậy, hiệu lực, thu hồi, mục đích sử dụng khoá, vai trò). "
+            "Sign record books: PDF files get a PAdES signature, XML files a "
             "XAdES signature (format detected from the content). Order enforced: "
             "subject_teacher → teacher → principal → seal. PIN from $HOCBA_PIN, else asked "
             "once on the terminal. The certificate is checked first (trusted chain, validity, "
-            "revocation, key usage, role). Exit 0 all signed, 1 a file failed, 2 usage error."))
+            "revocation, key usage, role). Exit 0 all signed; 1 a file was not signed, or the "
+            "key or certificate was refused before anything was signed (wrong PIN, certificate "
+            "not allowed to sign as --role, expired, revoked, untrusted); 2 usage error "
+            "(bad option or config, unreadable file or key file, not a PKCS#12 file, no PIN)."))
     p.add_argument("--config", type=Path, default=None,
-                   help="hocba.toml (default: $HOCBA_CONFIG)")
+                   help="tệp cấu hình (mặc định: $HOCBA_CONFIG) — hocba.toml (default: "
+                        "$HOCBA_CONFIG)")
     p.add_argument("--role", required=True, choices=[r.value for r in Role],
-                   help="vai trò người ký — the signer's role")
+                   help="vai trò người ký; chứng thư phải mang vai trò này — the signer's "
+                        "role; the certificate must carry it")
     p.add_argument("--claim-role", action="store_true",
                    help="chứng thư số không ghi chức danh và không có trong danh sách vai trò: "
                         "chỉ khai báo vai trò --role trong chữ ký; vai trò được công nhận khi "
@@ -31,23 +40,38 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                         "seal signs after it; CONTRACT 8). A certificate whose title or registry "
                         "entry names another role is still refused.")
     p.add_argument("--key", type=Path, default=None,
-                   help="PKCS#12 file (.p12). Default: signing.<role>_key from the config")
+                   help="tệp khoá PKCS#12 (.p12); mặc định signing.<vai trò>_key trong cấu "
+                        "hình — PKCS#12 file (.p12). Default: signing.<role>_key from the "
+                        "config")
     p.add_argument("--pkcs11-module", default=None, metavar="LIB",
-                   help="PKCS#11 library of the USB token / HSM (e.g. libsofthsm2.so)")
-    p.add_argument("--token-label", default=None, metavar="L", help="token label (PKCS#11)")
+                   help="thư viện PKCS#11 của USB token / HSM — PKCS#11 library of the USB "
+                        "token / HSM (e.g. /usr/lib/softhsm/libsofthsm2.so)")
+    p.add_argument("--token-label", default=None, metavar="L",
+                   help="nhãn của token (PKCS#11) — the token's label (PKCS#11)")
     p.add_argument("--key-label", default=None, metavar="K",
-                   help="key/certificate label on the token (default: the only key)")
+                   help="nhãn khoá/chứng thư trên token (mặc định: khoá duy nhất) — "
+                        "key/certificate label on the token (default: the only key)")
     p.add_argument("--level", default=Level.B_T.value, choices=[lv.value for lv in Level],
-                   help="AdES level (default B-T)")
+                   help="mức chữ ký AdES (mặc định B-T: có dấu thời gian; B-LTA cho con dấu "
+                        "để xác thực lâu dài) — AdES level (default B-T: with a signature "
+                        "timestamp; B-LTA for the seal, for long-term validation)")
     dest = p.add_mutually_exclusive_group(required=True)
-    dest.add_argument("--out", type=Path, metavar="DIR", help="write results to DIR/<same name>")
-    dest.add_argument("--in-place", action="store_true", help="replace each input atomically")
-    p.add_argument("--jobs", type=int, default=None,
-                   help="worker processes for large PKCS#12 batches (default: all cores)")
+    dest.add_argument("--out", type=Path, metavar="DIR",
+                      help="ghi kết quả vào DIR/<cùng tên> (tạo DIR nếu chưa có) — write results "
+                           "to DIR/<same name> (DIR is created if missing)")
+    dest.add_argument("--in-place", action="store_true",
+                      help="thay từng tệp đầu vào một cách nguyên tử — replace each input "
+                           "atomically")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="số tiến trình ký song song cho lô lớn với khoá PKCS#12 (mặc định: "
+                        "mọi nhân CPU; token PKCS#11 luôn ký trong một tiến trình) — worker "
+                        "processes for large PKCS#12 batches (default: all cores; a PKCS#11 "
+                        "token always signs in one process)")
     from hocba.commands.twostep import add_csc_sign_options
 
     add_csc_sign_options(p)  # --csc-url/--csc-credential: remote signing (issue 9)
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                   help="tệp học bạ PDF hoặc XML — record files, PDF or XML")
     p.set_defaults(func=_sign)
 
 
@@ -93,6 +117,7 @@ def _sign(args: argparse.Namespace) -> int:
     progress.finish()
     ok = sum(1 for r in results if r.ok)
     failed = len(results) - ok
-    print(f"Đã ký {ok}/{len(results)} tệp ({role.value}, {args.level}); lỗi: {failed} — "
-          f"signed {ok} of {len(results)}, {failed} failed", file=sys.stderr)
+    print(f"Đã ký {ok}/{len(results)} tệp ({role.label('vi')}, {args.level}); lỗi: {failed} — "
+          f"signed {ok} of {len(results)} ({role.label('en').lower()}, {args.level}), "
+          f"{failed} failed", file=sys.stderr)
     return 1 if failed else 0

@@ -14,17 +14,25 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p = sub.add_parser(
         "timestamp", help="gia hạn dấu thời gian lưu trữ — renew archive timestamps",
         description=(
-            "Gia hạn dấu thời gian lưu trữ. Renew the archive timestamp of B-LTA records: "
+            "Gia hạn dấu thời gian lưu trữ của học bạ B-LTA: thêm dữ liệu xác thực cho dấu "
+            "thời gian lưu trữ cuối cùng rồi một dấu mới; chạy trước khi chứng thư TSA cuối "
+            "cùng hết hạn (ví dụ mỗi năm một lần), không cần khoá hay PIN. "
+            "Renew the archive timestamp of B-LTA records: "
             "validation data for the last archive timestamp, then a new one (PDF: EN 319 142-1 "
             "5.5; XML: EN 319 132-1 5.5.2, on the last XAdES signature). Run it before the last TSA certificate expires or its algorithms weaken "
             "(e.g. a yearly batch job). No key or PIN needed. Exit 0 all renewed, 1 a file "
             "failed, 2 usage error."))
     p.add_argument("--config", type=Path, default=None,
-                   help="hocba.toml (default: $HOCBA_CONFIG)")
+                   help="tệp cấu hình (mặc định: $HOCBA_CONFIG) — hocba.toml (default: "
+                        "$HOCBA_CONFIG)")
     dest = p.add_mutually_exclusive_group(required=True)
-    dest.add_argument("--out", type=Path, metavar="DIR", help="write results to DIR/<same name>")
-    dest.add_argument("--in-place", action="store_true", help="replace each input atomically")
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    dest.add_argument("--out", type=Path, metavar="DIR",
+                      help="ghi kết quả vào DIR/<cùng tên> — write results to DIR/<same name>")
+    dest.add_argument("--in-place", action="store_true",
+                      help="thay từng tệp đầu vào một cách nguyên tử — replace each input "
+                           "atomically")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                   help="học bạ B-LTA, PDF hoặc XML — B-LTA records, PDF or XML")
     p.set_defaults(func=_timestamp)
 
 

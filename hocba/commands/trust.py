@@ -40,7 +40,8 @@ _COMMON_HELP = {
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     p = sub.add_parser(
         "trust",
-        help="chứng thư gốc tin cậy — trust anchors: list, add, check",
+        help="chứng thư gốc tin cậy: liệt kê, thêm, kiểm tra — trust anchors: list, add, "
+             "check the anchors in effect",
         description=(
             "Quản lý chứng thư số gốc tin cậy (trust anchors) dùng khi xác thực. "
             "Manage the trust anchors used for verification: the config's [trust] anchors, "
@@ -62,7 +63,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     )
     _common(ls)
     ls.add_argument("--format", choices=("text", "json"), default="text",
-                    help="text (mặc định / default) hoặc/or json")
+                    help="text (mặc định) hoặc json — output as text (the default) or as "
+                         "JSON")
     ls.set_defaults(func=run_list)
 
     add = tsub.add_parser(
@@ -80,7 +82,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
             "has that fingerprint, or it is not a CA certificate), nothing changed; 2 usage "
             "error (no config, unreadable file, not a certificate, bad fingerprint)."),
     )
-    add.add_argument("file", type=Path, metavar="FILE", help="PEM, DER or PKCS#7 (.p7b) file")
+    add.add_argument("file", type=Path, metavar="FILE",
+                     help="tệp chứng thư PEM, DER hoặc PKCS#7 (.p7b) — a PEM, DER or PKCS#7 "
+                          "(.p7b) file")
     add.add_argument("--sha256", required=True, metavar="HEX",
                      help="vân tay SHA-256 của chứng thư cần nhập (có hoặc không có dấu ':' / "
                           "khoảng trắng, chữ hoa hay thường) — the SHA-256 fingerprint of the "
@@ -109,7 +113,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                      help="cảnh báo chứng thư gốc hết hạn trong N ngày tới (mặc định 365) — warn "
                           "about anchors expiring within N days (default 365)")
     chk.add_argument("--format", choices=("text", "json"), default="text",
-                     help="text (mặc định / default) hoặc/or json")
+                     help="text (mặc định) hoặc json — output as text (the default) or as "
+                          "JSON")
     chk.set_defaults(func=run_check)
 
 

@@ -28,55 +28,83 @@ SERVICE_TOKEN_ENV = "HOCBA_TWOSTEP_TOKEN"
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     p = sub.add_parser(
-        "twostep", help="ký hai bước: chuẩn bị → ký giá trị băm → hoàn tất — two-step signing",
+        "twostep", help="ký hai bước: chuẩn bị → ký giá trị băm → hoàn tất — two-step "
+                        "signing: prepare, sign the digests, finish",
         description=(
-            "Ký hai bước (two-step signing): the school system prepares records and computes "
+            "Ký hai bước: hệ thống của trường chuẩn bị học bạ và tính giá trị băm; người giữ "
+            "khoá ký mọi giá trị băm với một lần nhập PIN (token PKCS#11) hoặc một lần duyệt "
+            "(ký từ xa CSC); hệ thống hoàn tất học bạ. "
+            "Two-step signing: the school system prepares records and computes "
             "the digests; the key holder signs all digests with one PIN (PKCS#11 token) or one "
             "approval (CSC remote signing); the school system finishes the records. "
             "See docs/two-step-signing.md."))
     tsub = p.add_subparsers(dest="twostep_command", metavar="STEP")
 
     pp = tsub.add_parser("prepare", help="chuẩn bị lô ký — prepare records, write the batch file",
-                         description="Prepare records for signing; writes the batch file with "
-                                     "one digest per record. Exit 0 all prepared, 1 some refused.")
+                         description="Chuẩn bị học bạ để ký (mọi kiểm tra chứng thư và học bạ "
+                                     "làm ở đây); ghi tệp lô với một giá trị băm mỗi học bạ. "
+                                     "Prepare records for signing; writes the batch file with "
+                                     "one digest per record. Exit 0 all prepared, 1 some "
+                                     "refused, 2 usage error.")
     _server_args(pp)
     pp.add_argument("--role", required=True, choices=[r.value for r in Role],
                     help="vai trò người ký — the signer's role")
     pp.add_argument("--level", default=Level.B_T.value, choices=[lv.value for lv in Level],
-                    help="AdES level (default B-T)")
+                    help="mức chữ ký AdES (mặc định B-T) — AdES level (default B-T)")
     pp.add_argument("--cert", action="append", required=True, type=Path, metavar="PEM",
-                    help="the signer's certificate, then its CA certificates (repeatable; a "
+                    help="chứng thư người ký, rồi các chứng thư CA (lặp lại được) — the "
+                         "signer's certificate, then its CA certificates (repeatable; a "
                          "PEM bundle with the signer first works too)")
     pp.add_argument("--batch", required=True, type=Path, metavar="FILE.json",
-                    help="where to write the batch file for the key holder")
-    pp.add_argument("files", nargs="+", type=Path, metavar="FILE")
+                    help="nơi ghi tệp lô cho người giữ khoá — where to write the batch file "
+                         "for the key holder")
+    pp.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                    help="tệp học bạ PDF hoặc XML — record files, PDF or XML")
     pp.set_defaults(step_func=_prepare)
 
     ps = tsub.add_parser("sign-digests", help="người giữ khoá ký mọi giá trị băm — key holder "
                                               "signs all digests (one login)",
-                         description="Sign every digest of a batch file with one PKCS#11 login "
-                                     "(or one CSC authorisation); writes the values file.")
-    ps.add_argument("--batch", required=True, type=Path, metavar="FILE.json")
-    ps.add_argument("--pkcs11-module", metavar="LIB", help="PKCS#11 library (e.g. libsofthsm2.so)")
-    ps.add_argument("--token-label", metavar="L", help="token label (PKCS#11)")
-    ps.add_argument("--key-label", metavar="K", help="key label (default: the only key)")
+                         description="Ký mọi giá trị băm của tệp lô với một lần đăng nhập "
+                                     "PKCS#11 (hoặc một lần duyệt CSC); ghi tệp giá trị chữ ký. "
+                                     "Sign every digest of a batch file with one PKCS#11 login "
+                                     "(or one CSC authorisation); writes the values file. "
+                                     "Exit 0 signed, 1 the token or service refused, 2 usage "
+                                     "error.")
+    ps.add_argument("--batch", required=True, type=Path, metavar="FILE.json",
+                    help="tệp lô do bước prepare ghi — the batch file written by prepare")
+    ps.add_argument("--pkcs11-module", metavar="LIB",
+                    help="thư viện PKCS#11 — PKCS#11 library (e.g. libsofthsm2.so)")
+    ps.add_argument("--token-label", metavar="L",
+                    help="nhãn của token — the token's label (PKCS#11)")
+    ps.add_argument("--key-label", metavar="K",
+                    help="nhãn khoá (mặc định: khoá duy nhất) — key label (default: the only "
+                         "key)")
     ps.add_argument("--csc-url", metavar="URL",
-                    help="CSC v1 remote-signing service base URL (token from $HOCBA_CSC_TOKEN)")
-    ps.add_argument("--csc-credential", metavar="ID", help="CSC credential id")
+                    help="địa chỉ dịch vụ ký từ xa CSC v1 — CSC v1 remote-signing service base "
+                         "URL (token from $HOCBA_CSC_TOKEN)")
+    ps.add_argument("--csc-credential", metavar="ID",
+                    help="mã credential CSC — the CSC credential id of the signer")
     ps.add_argument("--out", type=Path, metavar="FILE.json",
-                    help="values file (default: <batch>.signatures.json)")
+                    help="tệp giá trị chữ ký (mặc định <lô>.signatures.json) — values file "
+                         "(default: <batch>.signatures.json)")
     ps.set_defaults(step_func=_sign_digests)
 
     pf = tsub.add_parser("finish", help="hoàn tất lô ký — embed the values, write signed records",
-                         description="Finish a prepared batch with the key holder's values. "
-                                     "Exit 0 all signed, 1 a record was refused.")
+                         description="Hoàn tất lô đã chuẩn bị với các giá trị chữ ký của người "
+                                     "giữ khoá. Finish a prepared batch with the key holder's "
+                                     "values. Exit 0 all signed, 1 a record was refused, 2 "
+                                     "usage error.")
     _server_args(pf)
-    pf.add_argument("--batch", type=Path, metavar="FILE.json", help="the batch file (for its id)")
-    pf.add_argument("--batch-id", metavar="ID", help="the batch id (instead of --batch)")
+    pf.add_argument("--batch", type=Path, metavar="FILE.json",
+                    help="tệp lô (để lấy mã lô) — the batch file (for its id)")
+    pf.add_argument("--batch-id", metavar="ID",
+                    help="mã lô (thay cho --batch) — the batch id (instead of --batch)")
     pf.add_argument("--signatures", required=True, type=Path, metavar="FILE.json",
-                    help="the values file from sign-digests")
+                    help="tệp giá trị chữ ký từ sign-digests — the values file from "
+                         "sign-digests")
     pf.add_argument("--out", required=True, type=Path, metavar="DIR",
-                    help="write signed records to DIR/<record name>")
+                    help="ghi học bạ đã ký vào DIR/<tên học bạ> — write signed records to "
+                         "DIR/<record name>")
     pf.set_defaults(step_func=_finish)
     p.set_defaults(func=_dispatch, step_func=None, twostep_parser=p)
 
@@ -89,12 +117,16 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _server_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", type=Path, default=None, help="hocba.toml (default: $HOCBA_CONFIG)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="tệp cấu hình (mặc định: $HOCBA_CONFIG) — hocba.toml (default: "
+                        "$HOCBA_CONFIG)")
     p.add_argument("--service", metavar="URL", default=None,
-                   help="signing service base URL (token from $HOCBA_TWOSTEP_TOKEN); default: "
-                        "run locally with [twostep] state_dir")
+                   help="địa chỉ dịch vụ ký (token từ $HOCBA_TWOSTEP_TOKEN); mặc định chạy tại "
+                        "máy — signing service base URL (token from $HOCBA_TWOSTEP_TOKEN); "
+                        "default: run locally with [twostep] state_dir")
     p.add_argument("--state-dir", type=Path, default=None,
-                   help="local mode: where prepared batches are kept (default [twostep] state_dir)")
+                   help="chạy tại máy: nơi giữ các lô đã chuẩn bị — local mode: where prepared "
+                        "batches are kept (default [twostep] state_dir)")
 
 
 # -- io helpers ------------------------------------------------------------------------------
@@ -282,10 +314,13 @@ def _finish(args: argparse.Namespace) -> int:
 def add_csc_sign_options(p: argparse.ArgumentParser) -> None:
     """The CSC key-source options of ``hocba sign`` (remote signing, CSC v1)."""
     p.add_argument("--csc-url", default=None, metavar="URL",
-                   help="ký từ xa — CSC v1 remote-signing service base URL (OAuth2 token from "
-                        "$HOCBA_CSC_TOKEN); the whole batch is authorised once")
+                   help="ký từ xa: địa chỉ dịch vụ CSC v1 (token OAuth2 từ $HOCBA_CSC_TOKEN), "
+                        "cả lô được duyệt một lần — CSC v1 remote-signing service base URL "
+                        "(OAuth2 token from $HOCBA_CSC_TOKEN); the whole batch is authorised "
+                        "once")
     p.add_argument("--csc-credential", default=None, metavar="ID",
-                   help="CSC credential id of the signer (with --csc-url)")
+                   help="mã credential CSC của người ký (cùng --csc-url) — CSC credential id "
+                        "of the signer (with --csc-url)")
 
 
 def sign_with_csc(args: argparse.Namespace) -> int:

@@ -44,7 +44,8 @@ def test_summary_line_and_determinism(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["records", "sample", "--out", str(a), "--count", "3", "--seed", "11"]) == 0
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
-    assert re.match(r"hocba: wrote 3 record books \(primary, class 3A, school year 2025-2026, "
+    assert re.match(r"hocba: đã ghi 3 học bạ \(tiểu học, lớp 3A, năm học 2025-2026\) .* — "
+                    r"wrote 3 record books \(primary, class 3A, school year 2025-2026, "
                     r"seed 11\)", err)
     assert main(["records", "sample", "--out", str(b), "--count", "3", "--seed", "11"]) == 0
     for xml in a.glob("*.xml"):

@@ -117,4 +117,5 @@ def test_serve_on_a_taken_port_is_one_line_exit_2(test_pki: PkiLayout) -> None:
                            capture_output=True, text=True, timeout=60)
     assert p.returncode == 2
     assert p.stderr.strip().splitlines() == [
-        f"hocba: cannot listen on 127.0.0.1:{port}: Address already in use"]
+        f"hocba: không lắng nghe được tại 127.0.0.1:{port} — cannot listen on "
+        f"127.0.0.1:{port}: Address already in use"]

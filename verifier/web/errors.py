@@ -4,6 +4,11 @@ A handler for every HTTP error and a catch-all that answers 500 only for a
 fault of the service itself, logging the uploaded files' hashes and the
 exception type, never their content. The one exception to JSON: the web page's
 own form post (no JavaScript) gets the page back with the error shown.
+
+``detail`` is in the request's language (``?lang=vi|en``, Vietnamese by default, as
+the reports): the service's own errors are :class:`Problem` subclasses naming a
+message of :data:`verifier.web.i18n.ERRORS`; werkzeug's own errors get a sentence
+for their status.
 """
 from __future__ import annotations
 
@@ -14,13 +19,69 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import (
+    BadRequest,
     HTTPException,
     InternalServerError,
     MethodNotAllowed,
     RequestEntityTooLarge,
 )
 
+from verifier.web import i18n
+
 log = logging.getLogger("verifier.web")
+
+
+class Problem(HTTPException):
+    """An error of the service with a message of :data:`i18n.ERRORS` (``key``), shown in
+    the request's language. Combined with a werkzeug class for the status, e.g.
+    ``class NoFile(Problem, BadRequest)``; ``description`` holds the English text."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(description=i18n.error_text(key, "en", **params))
+
+    def detail(self, lang: str) -> str:
+        return i18n.error_text(self.key, lang, **self.params)
+
+
+class BadParameter(Problem, BadRequest):
+    """400 for a query parameter (``lang``, ``validation_time``, ``format``...)."""
+
+
+class TooLarge(Problem, RequestEntityTooLarge):
+    """413: the body is over ``limits.max_file_mb``."""
+
+
+class InternalError(Problem, InternalServerError):
+    """500: a fault of the service itself (logged)."""
+
+
+def request_lang() -> str:
+    """The language the client asked for (query ``lang``, or the page form's ``lang`` when
+    the body was already parsed); Vietnamese by default, as the reports."""
+    value = request.args.get("lang")
+    if value is None:
+        form = request.__dict__.get("form")  # never parse the body again here (413)
+        value = form.get("lang") if form is not None else None
+    return "en" if value == "en" else "vi"
+
+
+def describe(e: HTTPException, lang: str) -> str:
+    """The ``detail`` of an HTTP error in ``lang``."""
+    status = e.code or 500
+    if isinstance(e, Problem):
+        return e.detail(lang)
+    if type(e) is RequestEntityTooLarge:  # werkzeug's own: say what the limit is
+        limit = i18n.megabytes(current_app.config.get("MAX_CONTENT_LENGTH"))
+        return i18n.error_text("too_large", lang, limit=limit)
+    own = e.description if e.description != type(e).description else None
+    if own is None:
+        return i18n.http_text(status, lang)
+    if lang == "en":
+        return own
+    # A message of its own with no translation: the Vietnamese sentence first, then it.
+    return f"{i18n.http_text(status, 'vi').rstrip('.')} — {own}"
 
 
 def slug(name: str) -> str:
@@ -48,10 +109,7 @@ def _wants_page() -> bool:
 def handle_http(e: HTTPException) -> Any:
     status = e.code or 500
     error = getattr(e, "error", None) or _CODES.get(status) or slug(e.name)
-    detail = e.description or e.name
-    if type(e) is RequestEntityTooLarge:  # werkzeug's own: say what the limit is
-        limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024)
-        detail = f"the request is over the limit of {limit:g} MB (limits.max_file_mb)"
+    detail = describe(e, request_lang())
     if _wants_page():
         from verifier.web.pages import render_index
 
@@ -76,7 +134,7 @@ def handle_unexpected(e: Exception) -> Any:
             hashes = []
     log.error("internal error %s at %s sha256=%s", type(e).__name__, where,
               ",".join(hashes) or "-")
-    return handle_http(InternalServerError("internal error; the request was logged"))
+    return handle_http(InternalError("internal"))
 
 
 def register(app: Flask) -> None:

@@ -255,6 +255,111 @@ CHECK_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+# The service's error messages (``detail`` of ``{"error", "detail"}`` and the page's
+# error line), by key; ``str.format`` fields are filled from the error's parameters.
+# Raised as :class:`verifier.web.errors.Problem` subclasses, rendered in the request's
+# language (``?lang=``, default Vietnamese).
+ERRORS: dict[str, dict[str, str]] = {
+    "vi": {
+        "too_large": "Yêu cầu vượt quá giới hạn {limit} MB (limits.max_file_mb).",
+        "no_file": "Chưa có tệp: hãy gửi một hoặc nhiều phần multipart tên 'file' "
+                   "(curl -F file=@hoc-ba.pdf).",
+        "no_filename": "Phần 'file' không có tên tệp; hãy gửi nó dưới dạng tệp "
+                       "(curl -F file=@hoc-ba.pdf).",
+        "empty_body": "Chưa có tệp: thân yêu cầu trống.",
+        "part_unsupported": "Phần thứ {n} ({name}) không phải PDF, XML hay ZIP.",
+        "body_unsupported": "Nội dung gửi lên không phải PDF, XML hay ZIP.",
+        "form_urlencoded": "Hãy gửi tệp dạng multipart/form-data (trường 'file') hoặc thân "
+                           "yêu cầu application/pdf, application/xml hay application/zip.",
+        "content_type": "Kiểu nội dung {content_type} không được hỗ trợ: cần application/pdf, "
+                        "application/xml, application/zip hoặc multipart/form-data.",
+        "too_many_files": "Quá {limit} tệp trong một yêu cầu.",
+        "zip_entries": "{name}: {count} tệp trong gói; tối đa {limit} tệp mỗi yêu cầu.",
+        "zip_total": "{name}: {size} MB khi giải nén; tối đa {limit} MB mỗi yêu cầu.",
+        "zip_entry_larger": "{name}: lớn hơn kích thước khai trong gói ZIP.",
+        "bad_lang": "Tham số lang phải là 'vi' hoặc 'en', nhận được {value} — "
+                    "lang must be 'vi' or 'en', got {value}.",
+        "bad_validation_time": "validation_time phải là ngày giờ ISO 8601 "
+                               "(ví dụ 2026-06-01T00:00:00+07:00), nhận được {value}.",
+        "bad_format": "Tham số format phải là 'json' hoặc 'etsi', nhận được {value}.",
+        "etsi_one_file": "format=etsi nhận đúng một tệp, nhận được {count}.",
+        "internal": "Lỗi nội bộ của máy chủ; yêu cầu đã được ghi nhật ký (không lưu tệp).",
+        "http_400": "Yêu cầu không hợp lệ.",
+        "http_404": "Không tìm thấy địa chỉ này.",
+        "http_405": "Phương thức này không được hỗ trợ ở địa chỉ này.",
+        "http_408": "Hết thời gian chờ yêu cầu.",
+        "http_413": "Yêu cầu quá lớn.",
+        "http_415": "Kiểu dữ liệu không được hỗ trợ.",
+        "http_422": "Không xử lý được nội dung gửi lên.",
+        "http_429": "Quá nhiều yêu cầu; hãy thử lại sau.",
+        "http_500": "Lỗi nội bộ của máy chủ.",
+        "http_503": "Dịch vụ tạm thời không sẵn sàng; hãy thử lại sau.",
+        "http_other": "Lỗi HTTP {status}.",
+    },
+    "en": {
+        "too_large": "The request is over the limit of {limit} MB (limits.max_file_mb).",
+        "no_file": "No file: send one or more multipart parts named 'file' "
+                   "(curl -F file=@record.pdf).",
+        "no_filename": "The part 'file' has no filename; send it as a file "
+                       "(curl -F file=@record.pdf).",
+        "empty_body": "No file: the request body is empty.",
+        "part_unsupported": "Part {n} ({name}) is neither PDF, XML nor ZIP.",
+        "body_unsupported": "The body is neither PDF, XML nor ZIP.",
+        "form_urlencoded": "Send files as multipart/form-data (field 'file') or as a raw "
+                           "application/pdf, application/xml or application/zip body.",
+        "content_type": "Unsupported Content-Type {content_type}: expected application/pdf, "
+                        "application/xml, application/zip or multipart/form-data.",
+        "too_many_files": "More than {limit} files in one request.",
+        "zip_entries": "{name}: {count} entries; at most {limit} files per request.",
+        "zip_total": "{name}: {size} MB uncompressed; at most {limit} MB per request.",
+        "zip_entry_larger": "{name}: larger than declared in the archive.",
+        "bad_lang": "Tham số lang phải là 'vi' hoặc 'en', nhận được {value} — "
+                    "lang must be 'vi' or 'en', got {value}.",
+        "bad_validation_time": "validation_time must be an ISO 8601 date-time "
+                               "(e.g. 2026-06-01T00:00:00+07:00), got {value}.",
+        "bad_format": "format must be 'json' or 'etsi', got {value}.",
+        "etsi_one_file": "format=etsi takes exactly one file, got {count}.",
+        "internal": "Internal error; the request was logged (no file was kept).",
+        "http_400": "Bad request.",
+        "http_404": "Nothing at this address.",
+        "http_405": "This method is not allowed at this address.",
+        "http_408": "The request timed out.",
+        "http_413": "The request is too large.",
+        "http_415": "Unsupported media type.",
+        "http_422": "The content sent cannot be processed.",
+        "http_429": "Too many requests; try again later.",
+        "http_500": "Internal server error.",
+        "http_503": "The service is temporarily unavailable; try again later.",
+        "http_other": "HTTP error {status}.",
+    },
+}
+
+
+def megabytes(n_bytes: int | float | None) -> str:
+    """A byte limit as people read it: 20, 0.5 (MB), not 0.4999990463."""
+    return f"{round((n_bytes or 0) / (1024 * 1024), 2):g}"
+
+
+def error_text(key: str, lang: str, **params: object) -> str:
+    """An error message of :data:`ERRORS` in ``lang`` (vi unless "en"), fields filled."""
+    table = ERRORS["en" if lang == "en" else "vi"]
+    template = table.get(key)
+    if template is None:
+        return nfc(key)
+    try:
+        return nfc(template.format(**params))
+    except (KeyError, IndexError):
+        return nfc(template)
+
+
+def http_text(status: int, lang: str) -> str:
+    """A plain sentence for an HTTP status whose error carries no message of its own."""
+    key = f"http_{status}"
+    if key in ERRORS["vi"]:
+        return error_text(key, lang)
+    return error_text("http_other", lang, status=status)
+
+
 def ui(lang: str) -> dict[str, str]:
     return UI["en" if lang == "en" else "vi"]
 

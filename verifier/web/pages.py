@@ -64,9 +64,8 @@ def submit() -> Any:
 def render_index(cards: list["Card"] | None = None, error: str | None = None,
                  status: int = 200) -> Any:
     lang = page_lang()
-    mb = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
     body = render_template("index.html", lang=lang, t=i18n.ui(lang), cards=cards or [],
-                           error=error, max_mb=f"{mb:g}", other_lang="en" if lang == "vi" else "vi")
+                           error=error, max_mb=i18n.megabytes(current_app.config["MAX_CONTENT_LENGTH"]), other_lang="en" if lang == "vi" else "vi")
     return body, status
 
 

@@ -24,6 +24,8 @@ from ground.config import LimitsConfig
 from ground.vocab import Indication, SubIndication
 from ground import messages
 from verifier.report import Check, Finding, Report
+from verifier.web.errors import Problem, TooLarge
+from verifier.web.i18n import megabytes
 
 MB = 1024 * 1024
 
@@ -51,15 +53,15 @@ messages.register(
     "The ZIP archive is damaged or unreadable.")
 
 
-class UnsupportedUpload(UnsupportedMediaType):
+class UnsupportedUpload(Problem, UnsupportedMediaType):
     error = "unsupported_media_type"
 
 
-class ZipLimitExceeded(RequestEntityTooLarge):
+class ZipLimitExceeded(Problem, RequestEntityTooLarge):
     error = "zip_limit_exceeded"
 
 
-class NoFile(BadRequest):
+class NoFile(Problem, BadRequest):
     error = "no_file"
 
 
@@ -132,35 +134,29 @@ def collect(request: Request, limits: LimitsConfig) -> list[Item]:
             if request.form.getlist("file"):
                 # werkzeug files a part without a filename as text (decoded, lossy):
                 # verifying it would judge altered bytes, so say what to send instead.
-                raise NoFile("the part 'file' has no filename; send it as a file "
-                             "(curl -F file=@record.pdf)")
-            raise NoFile("no file: send one or more multipart parts named 'file'")
+                raise NoFile("no_filename")
+            raise NoFile("no_file")
         items: list[Item] = []
         for n, part in enumerate(parts, 1):
             name = label(part.filename, f"file-{n}")
             data = part.stream.read()
             kind = _kind(data, declared(part.mimetype, part.filename))
             if kind is None:
-                raise UnsupportedUpload(
-                    f"part {n} ({name!r}) is neither PDF, XML nor ZIP")
+                raise UnsupportedUpload("part_unsupported", n=n, name=repr(name))
             items.extend(_item(name, data, kind, budget))
         return items
     if mimetype == "application/x-www-form-urlencoded":
-        raise UnsupportedUpload(
-            "send files as multipart/form-data (field 'file') or as a raw "
-            "application/pdf, application/xml or application/zip body")
+        raise UnsupportedUpload("form_urlencoded")
     kind = declared(mimetype, None)
     if kind is None and mimetype not in SNIFF_TYPES:
-        raise UnsupportedUpload(
-            f"unsupported Content-Type {mimetype!r}: expected application/pdf, "
-            "application/xml, application/zip or multipart/form-data")
+        raise UnsupportedUpload("content_type", content_type=repr(mimetype))
     data = request.get_data(cache=False)
     check_complete(request)
     if not data and not mimetype:
-        raise NoFile("no file: the request body is empty")
+        raise NoFile("empty_body")
     kind = _kind(data, kind)
     if kind is None:
-        raise UnsupportedUpload("the body is neither PDF, XML nor ZIP")
+        raise UnsupportedUpload("body_unsupported")
     ext = {"pdf": ".pdf", "xml": ".xml", "zip": ".zip"}.get(kind, "")
     name = label(request.args.get("name"), "upload" + ext)
     return list(_item(name, data, kind, budget))
@@ -184,9 +180,7 @@ def check_complete(request: Request) -> None:
     """
     stream = request.stream
     if request.content_length is None and getattr(stream, "is_exhausted", False):
-        limit = (request.max_content_length or 0) / MB
-        raise RequestEntityTooLarge(
-            f"the request is over the limit of {limit:g} MB (limits.max_file_mb)")
+        raise TooLarge("too_large", limit=megabytes(request.max_content_length))
 
 
 def _item(name: str, data: bytes, kind: str, budget: Budget) -> list[Item]:
@@ -194,7 +188,7 @@ def _item(name: str, data: bytes, kind: str, budget: Budget) -> list[Item]:
         return expand_zip(name, data, budget)
     budget.entries += 1
     if budget.entries > budget.max_entries:
-        raise ZipLimitExceeded(f"more than {budget.max_entries} files in one request")
+        raise ZipLimitExceeded("too_many_files", limit=budget.max_entries)
     return [Upload(name, data, kind if kind in ("pdf", "xml") else None)]
 
 
@@ -209,13 +203,12 @@ def expand_zip(name: str, data: bytes, budget: Budget) -> list[Item]:
         return [failure(name, sha, None, Finding.of("web_bad_zip"))]
     budget.entries += len(infos)
     if budget.entries > budget.max_entries:
-        raise ZipLimitExceeded(
-            f"{name}: {len(infos)} entries; at most {budget.max_entries} files per request")
+        raise ZipLimitExceeded("zip_entries", name=name, count=len(infos),
+                               limit=budget.max_entries)
     declared_total = sum(i.file_size for i in infos)
     if budget.total + declared_total > budget.max_total:
-        raise ZipLimitExceeded(
-            f"{name}: {declared_total // MB} MB uncompressed; at most "
-            f"{budget.max_total // MB} MB per request")
+        raise ZipLimitExceeded("zip_total", name=name, size=declared_total // MB,
+                               limit=budget.max_total // MB)
     items: list[Item] = []
     for info in infos:
         entry = label(f"{name}/{info.filename}", f"{name}/entry")
@@ -242,7 +235,7 @@ def _entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, entry: str, budget: Budge
                        Finding.of("web_zip_entry_bad", detail=type(e).__name__))
     budget.total += len(content)
     if len(content) > info.file_size or budget.total > budget.max_total:
-        raise ZipLimitExceeded(f"{entry}: larger than declared in the archive")
+        raise ZipLimitExceeded("zip_entry_larger", name=entry)
     found = sniff(content)
     if found == "zip":
         return failure(entry, hashlib.sha256(content).hexdigest(), None,
