@@ -14,7 +14,8 @@ from typing import Sequence
 from hocba import __version__
 from ground.errors import HocbaError
 
-COMMANDS = ("certs", "records", "sign", "timestamp", "verify", "serve", "demo", "twostep", "trust")
+COMMANDS = ("certs", "records", "sign", "timestamp", "verify", "serve", "demo", "twostep", "trust",
+            "worker")
 
 
 class _Parser(argparse.ArgumentParser):

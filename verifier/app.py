@@ -88,9 +88,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             max_workers=int(app.config["HOCBA_VERIFY_THREADS"]), thread_name_prefix="verify"),
     }
 
-    from verifier.web import api, errors, pages
+    from verifier.web import api, errors, jobs_api, pages
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(jobs_api.bp)  # bulk jobs (CONTRACT 10): 503 without [jobs]
     app.register_blueprint(pages.bp)
     errors.register(app)
     app.after_request(_security_headers)
