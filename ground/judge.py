@@ -183,6 +183,40 @@ class TimestampResult:
 # -- revocation cache: ground.fetch_cache (public fetcher interface) ---------------------
 
 @dataclass(frozen=True)
+class _Job:
+    """The inputs of one certificate validation (TrustEngine.validate_certificate)."""
+
+    cert: x509.Certificate
+    usage: str
+    other_certs: tuple[x509.Certificate, ...]
+    others: tuple[x509.Certificate, ...]  # the file's certificates plus the policy's
+    embedded_o: tuple[ocsp.OCSPResponse, ...]
+    embedded_c: tuple[crl.CertificateList, ...]
+    mode: str
+    online: bool
+    validation_time: datetime
+    poe_time: datetime | None
+    claimed_time: datetime | None
+    explicit_time: bool
+    used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One path validation's outcome: the path or the error, its context, what it
+    fetched, and whether it went online."""
+
+    path: Any
+    err: Exception | None
+    vc: ValidationContext
+    fetched: "_Fetched"
+    online: bool
+
+    def as_tuple(self) -> tuple[Any, Exception | None, ValidationContext, "_Fetched"]:
+        return self.path, self.err, self.vc, self.fetched
+
+
+@dataclass(frozen=True)
 class _Fetched:
     """What one online validation attempt fetched (or took from the cache)."""
 
@@ -387,156 +421,194 @@ class TrustEngine:
         allowed) what the CA publishes: the only state shared across calls is the
         fetch cache behind the online step.
         """
-        findings: list[Finding] = []
         mode = self.policy.revocation_mode
-        others = [*other_certs, *self.intermediates]
-        embedded_o = list(embedded_ocsps) if mode != "off" else []
-        embedded_c = list(embedded_crls) if mode != "off" else []
-        online = self.policy.online and not explicit_time
+        job = _Job(
+            cert=cert, usage=usage, other_certs=tuple(other_certs),
+            others=(*other_certs, *self.intermediates),
+            embedded_o=tuple(embedded_ocsps) if mode != "off" else (),
+            embedded_c=tuple(embedded_crls) if mode != "off" else (),
+            mode=mode, online=self.policy.online and not explicit_time,
+            validation_time=validation_time, poe_time=poe_time, claimed_time=claimed_time,
+            explicit_time=explicit_time, used_at=used_at)
         memo_key: tuple[Any, ...] | None = None
         if not explicit_time:
-            memo_key = _memo_key(cert, usage, other_certs, embedded_o, embedded_c)
+            memo_key = _memo_key(cert, usage, other_certs, job.embedded_o, job.embedded_c)
             hit = self._memo_get(memo_key)
             if hit is not None:
                 return replace(hit, validated_at=validation_time)
+        # EN 319 102-1 5.2.6 X.509 certificate validation at the validation time.
+        current = self._step_current_time(job)
+        if current.err is None and current.path is not None:
+            return self._accept_current_time(job, current, memo_key)
+        # 5.2.5 revocation freshness with the time of use / 5.6.3 (LTA).
+        at_use = self._step_revinfo_at_time_of_use(job, current)
+        if isinstance(at_use, CertResult):
+            return at_use
+        # 5.6.2.1 past signature validation at the POE; otherwise the indication of the
+        # failure (5.2.6 mapping).
+        return self._step_past_signature_validation(job, at_use, current)
 
-        def attempt(moment: datetime | None, *, fetch: bool, retro: bool = False,
-                    extra: _Fetched = _Fetched(), ee_revocation: bool = True,
-                    revocation: bool = True, pin: datetime | None = None
-                    ) -> tuple[Any, Exception | None, ValidationContext, _Fetched]:
-            fetchers = self._backend.get_fetchers() if fetch else None
-            vc = ValidationContext(
-                trust_roots=list(self.anchors),
-                other_certs=[*others, *extra.certs],
-                moment=moment,
-                best_signature_time=pin or poe_time or moment,
-                allow_fetching=fetch,
-                fetchers=fetchers,
-                ocsps=[*embedded_o, *extra.ocsps], crls=[*embedded_c, *extra.crls],
-                revinfo_policy=CertRevTrustPolicy(
-                    _checking_policy(mode, ee=ee_revocation) if revocation else NO_REVOCATION,
-                    retroactive_revinfo=retro),
-                algorithm_usage_policy=self._algo_policy,
-            )
-            validator = CertificateValidator(cert, validation_context=vc)
-            try:
-                path = _run(validator.async_validate_path())
-                err: Exception | None = None
-            except (cv_errors.PathBuildingError, cv_errors.PathValidationError,
-                    cv_errors.InvalidCertificateError, cv_errors.ValidationError) as e:
-                path, err = None, e
-            return path, err, vc, _Fetched.of(fetchers)
+    # -- the validation steps (EN 319 102-1), each returning a result ----------------------
 
-        # Step 1 (5.2.6): at the validation time with the validation data the file carries
-        # (PAdES DSS / CMS revocation values, XAdES values): a B-LT/B-LTA record needs no
-        # network. Skipped when there is nothing embedded and the online step will run.
-        moment = validation_time if explicit_time else None
-        fetched = _Fetched()
-        path: Any = None
-        vc: ValidationContext | None = None
-        err: Exception | None = None
-        if online and mode != "off" and not embedded_o and not embedded_c:
+    def _attempt(self, job: "_Job", moment: datetime | None, *, fetch: bool,
+                 retro: bool = False, extra: "_Fetched | None" = None,
+                 ee_revocation: bool = True, revocation: bool = True,
+                 pin: datetime | None = None) -> "_Attempt":
+        """One path validation by pyhanko-certvalidator at ``moment`` (None: now), with
+        the file's validation data plus ``extra``; online only when ``fetch``."""
+        extra = extra or _Fetched()
+        fetchers = self._backend.get_fetchers() if fetch else None
+        vc = ValidationContext(
+            trust_roots=list(self.anchors),
+            other_certs=[*job.others, *extra.certs],
+            moment=moment,
+            best_signature_time=pin or job.poe_time or moment,
+            allow_fetching=fetch,
+            fetchers=fetchers,
+            ocsps=[*job.embedded_o, *extra.ocsps], crls=[*job.embedded_c, *extra.crls],
+            revinfo_policy=CertRevTrustPolicy(
+                _checking_policy(job.mode, ee=ee_revocation) if revocation else NO_REVOCATION,
+                retroactive_revinfo=retro),
+            algorithm_usage_policy=self._algo_policy,
+        )
+        validator = CertificateValidator(job.cert, validation_context=vc)
+        try:
+            path = _run(validator.async_validate_path())
+            err: Exception | None = None
+        except (cv_errors.PathBuildingError, cv_errors.PathValidationError,
+                cv_errors.InvalidCertificateError, cv_errors.ValidationError) as e:
+            path, err = None, e
+        return _Attempt(path, err, vc, _Fetched.of(fetchers), fetch)
+
+    def _step_current_time(self, job: "_Job") -> "_Attempt":
+        """Step 1 (5.2.6): at the validation time with the validation data the file carries
+        (PAdES DSS / CMS revocation values, XAdES values): a B-LT/B-LTA record needs no
+        network. Skipped when there is nothing embedded and the online step will run.
+        Step 2: revocation data missing -> OCSP/CRL online (through the fetch cache), when
+        allowed and judging "now"; also when no path was found (the issuer may be
+        reachable through AIA caIssuers)."""
+        moment = job.validation_time if job.explicit_time else None
+        if job.online and job.mode != "off" and not job.embedded_o and not job.embedded_c:
             need_online = True
+            first: _Attempt | None = None
         else:
-            path, err, vc, _ = attempt(moment, fetch=False)
-            # Step 2: revocation data missing -> OCSP/CRL online (through the fetch cache),
-            # when allowed and judging "now". Also when no path was found: the issuer may
-            # be reachable through AIA caIssuers.
-            need_online = err is not None and online and (
-                (isinstance(err, cv_errors.InsufficientRevinfoError) and mode != "off")
+            first = self._attempt(job, moment, fetch=False)
+            err = first.err
+            need_online = err is not None and job.online and (
+                (isinstance(err, cv_errors.InsufficientRevinfoError) and job.mode != "off")
                 or isinstance(err, cv_errors.PathBuildingError))
-        went_online = False
-        if need_online:
-            path, err, vc, fetched = attempt(None, fetch=True)
-            went_online = True
-        if err is None and path is not None:
-            assert vc is not None
-            rev = self._revocation_info(cert, embedded_o, embedded_c, fetched, went_online, vc)
-            if mode == "off":
-                findings.append(Finding.of("revocation_off"))
-            elif vc.soft_fail_exceptions:
-                findings.append(Finding.of("revocation_soft_fail",
-                                           detail=Foreign(str(vc.soft_fail_exceptions[0])[:160])))
-            findings.insert(0, Finding.of("cert_ok", root=_subject_string(path.first)))
-            post = self._post_chain(cert, usage, path)
+        if need_online or first is None:
+            return self._attempt(job, None, fetch=True)
+        return first
+
+    def _accept_current_time(self, job: "_Job", current: "_Attempt",
+                             memo_key: tuple[Any, ...] | None) -> CertResult:
+        """The chain is valid now: revocation source, then the post-chain constraints
+        (key usage, key size); a pass is remembered until its inputs go stale."""
+        path, vc, fetched = current.path, current.vc, current.fetched
+        findings: list[Finding] = [Finding.of("cert_ok", root=_subject_string(path.first))]
+        rev = self._revocation_info(job.cert, list(job.embedded_o), list(job.embedded_c),
+                                    fetched, current.online, vc)
+        if job.mode == "off":
+            findings.append(Finding.of("revocation_off"))
+        elif vc.soft_fail_exceptions:
+            findings.append(Finding.of("revocation_soft_fail",
+                                       detail=Foreign(str(vc.soft_fail_exceptions[0])[:160])))
+        post = self._post_chain(job.cert, job.usage, path)
+        if post is not None:
+            return post
+        result = CertResult(I.TOTAL_PASSED, None, chain=_chain(path), revocation=rev,
+                            findings=tuple(findings), path=path,
+                            validated_at=job.validation_time,
+                            revinfo=_relevant_revinfo(path, job.embedded_o, job.embedded_c,
+                                                      fetched))
+        if memo_key is not None and not vc.soft_fail_exceptions:
+            self._memo_put(memo_key, result, path, [*job.embedded_o, *fetched.ocsps],
+                           [*job.embedded_c, *fetched.crls])
+        return result
+
+    def _step_revinfo_at_time_of_use(self, job: "_Job",
+                                     current: "_Attempt") -> CertResult | Exception | None:
+        """Step 2b (5.2.5 revocation freshness with the time of use; 5.6.3 validation
+        process for LTA, the latest archive / document timestamp): the chain is valid at
+        the validation time (validity periods, signatures, constraints) and the revocation
+        status is established by revocation data that was authoritative at or after the
+        time the key was used (nextUpdate not before it: the CRL/OCSP status then current,
+        or issued later). A record's embedded 2026 data thus judges its TSA in 2040 while
+        the TSA certificate is within its validity; once it expired, only a newer archive
+        timestamp helps (INDETERMINATE otherwise).
+
+        Returns the result when this step settles it, else the error to judge further."""
+        err, fetched = current.err, current.fetched
+        use_time = (job.used_at if job.usage == "time_stamping" and job.used_at is not None
+                    else job.poe_time)
+        if use_time is None or use_time >= job.validation_time or job.mode == "off" \
+                or not isinstance(err, cv_errors.InsufficientRevinfoError) \
+                or isinstance(err, cv_errors.RevokedError):
+            return err
+        chain_now = self._attempt(job, job.validation_time, fetch=False, extra=fetched,
+                                  revocation=False)
+        if chain_now.err is not None:
+            if not isinstance(chain_now.err, cv_errors.InsufficientRevinfoError):
+                return chain_now.err
+            return err
+        at_use = self._attempt(job, use_time, fetch=False, retro=True, extra=fetched,
+                               pin=use_time)
+        if at_use.err is None:
+            rev = self._revocation_info(job.cert, list(job.embedded_o), list(job.embedded_c),
+                                        fetched, current.online, at_use.vc)
+            post = self._post_chain(job.cert, job.usage, chain_now.path)
             if post is not None:
                 return post
-            result = CertResult(I.TOTAL_PASSED, None, chain=_chain(path), revocation=rev,
-                                findings=tuple(findings), path=path, validated_at=validation_time,
-                                revinfo=_relevant_revinfo(path, embedded_o, embedded_c, fetched))
-            if memo_key is not None and not vc.soft_fail_exceptions:
-                self._memo_put(memo_key, result, path, [*embedded_o, *fetched.ocsps],
-                               [*embedded_c, *fetched.crls])
-            return result
+            return CertResult(
+                I.TOTAL_PASSED, None, chain=_chain(chain_now.path), revocation=rev,
+                findings=(Finding.of("cert_ok", root=_subject_string(chain_now.path.first)),
+                          Finding.of("cert_revinfo_at_use_ok", time=_fmt_time(use_time))),
+                path=chain_now.path, validated_at=job.validation_time,
+                revinfo=_relevant_revinfo(chain_now.path, job.embedded_o, job.embedded_c,
+                                          fetched))
+        if isinstance(at_use.err, cv_errors.RevokedError):
+            return at_use.err
+        return err
 
-        # Step 2b (EN 319 102-1 5.2.5 revocation freshness with the time of use; 5.6.3
-        # validation process for LTA, the latest archive / document timestamp): the chain
-        # is valid at the validation time (validity periods, signatures, constraints) and
-        # the revocation status is established by revocation data that was authoritative
-        # at or after the time the key was used (nextUpdate not before it: the CRL/OCSP
-        # status then current, or issued later). A record's embedded 2026 data thus
-        # judges its TSA in 2040 while the TSA certificate is within its validity; once
-        # it expired, only a newer archive timestamp helps (INDETERMINATE otherwise).
-        use_time = used_at if usage == "time_stamping" and used_at is not None else poe_time
-        if use_time is not None and use_time < validation_time and mode != "off" \
-                and isinstance(err, cv_errors.InsufficientRevinfoError) \
-                and not isinstance(err, cv_errors.RevokedError):
-            a_path, a_err, _, _ = attempt(validation_time, fetch=False, extra=fetched,
-                                          revocation=False)
-            if a_err is None:
-                r_path, r_err, r_vc, _ = attempt(use_time, fetch=False, retro=True,
-                                                 extra=fetched, pin=use_time)
-                if r_err is None:
-                    rev = self._revocation_info(cert, embedded_o, embedded_c, fetched,
-                                                went_online, r_vc)
-                    post = self._post_chain(cert, usage, a_path)
-                    if post is not None:
-                        return post
-                    return CertResult(
-                        I.TOTAL_PASSED, None, chain=_chain(a_path), revocation=rev,
-                        findings=(Finding.of("cert_ok", root=_subject_string(a_path.first)),
-                                  Finding.of("cert_revinfo_at_use_ok",
-                                             time=_fmt_time(use_time))),
-                        path=a_path, validated_at=validation_time,
-                        revinfo=_relevant_revinfo(a_path, embedded_o, embedded_c, fetched))
-                if isinstance(r_err, cv_errors.RevokedError):
-                    err = r_err
-            elif not isinstance(a_err, cv_errors.InsufficientRevinfoError):
-                err = a_err
-
-        # Step 3 (5.6.2.1 past signature validation): a trusted POE earlier than the
-        # validation time lets us judge the chain as it was at that time, with the
-        # validation data of the file and of the online step (used retroactively: issued
-        # after the POE).
-        if poe_time is not None and poe_time < validation_time and isinstance(
+    def _step_past_signature_validation(self, job: "_Job", err: Exception | None,
+                                        current: "_Attempt") -> CertResult:
+        """Step 3 (5.6.2.1 past signature validation): a trusted POE earlier than the
+        validation time lets us judge the chain as it was at that time, with the
+        validation data of the file and of the online step (used retroactively: issued
+        after the POE). Otherwise, and when that fails too, the failure's indication."""
+        poe_time, fetched = job.poe_time, current.fetched
+        if poe_time is None or poe_time >= job.validation_time or not isinstance(
                 err, (cv_errors.ExpiredError, cv_errors.RevokedError,
                       cv_errors.InsufficientRevinfoError)):
-            if isinstance(err, cv_errors.RevokedError) and _is_signer_revocation(err):
-                return self._past_revoked(cert, usage, err, poe_time, embedded_o, fetched,
-                                          attempt)
-            p_path, p_err, p_vc, _ = attempt(poe_time, fetch=False, retro=True, extra=fetched)
-            if p_err is None:
-                rev = self._revocation_info(cert, embedded_o, embedded_c, fetched, went_online,
-                                            p_vc)
-                if isinstance(err, cv_errors.RevokedError):
-                    rev = RevocationInfo("revoked", rev.source)
-                findings.append(Finding.of(_poe_code(err), time=_fmt_time(poe_time)))
-                post = self._post_chain(cert, usage, p_path)
-                if post is not None:
-                    return post
-                return CertResult(I.TOTAL_PASSED, None, chain=_chain(p_path), revocation=rev,
-                                  findings=tuple(findings), path=p_path, validated_at=poe_time,
-                                  revinfo=_relevant_revinfo(p_path, embedded_o, embedded_c,
-                                                            fetched))
-            if isinstance(p_err, cv_errors.RevokedError) or not isinstance(
-                    p_err, cv_errors.InsufficientRevinfoError):
-                err = p_err
-            elif isinstance(err, cv_errors.ExpiredError):
-                # The timestamp proves the signature predates the expiry, but no revocation
-                # data shows the certificate was not revoked then (EN 319 102-1 5.6.2.1 d).
-                return self._map_error(cert, p_err, poe_time, claimed_time, validation_time,
-                                       expired=getattr(err, "expired_dt", None))
-        return self._map_error(cert, err, poe_time, claimed_time, validation_time)
+            return self._map_error(job.cert, err, poe_time, job.claimed_time, job.validation_time)
+        if isinstance(err, cv_errors.RevokedError) and _is_signer_revocation(err):
+            return self._past_revoked(
+                job.cert, job.usage, err, poe_time, list(job.embedded_o), fetched,
+                lambda moment, **kw: self._attempt(job, moment, **kw).as_tuple())
+        past = self._attempt(job, poe_time, fetch=False, retro=True, extra=fetched)
+        if past.err is None:
+            rev = self._revocation_info(job.cert, list(job.embedded_o), list(job.embedded_c),
+                                        fetched, current.online, past.vc)
+            if isinstance(err, cv_errors.RevokedError):
+                rev = RevocationInfo("revoked", rev.source)
+            post = self._post_chain(job.cert, job.usage, past.path)
+            if post is not None:
+                return post
+            return CertResult(I.TOTAL_PASSED, None, chain=_chain(past.path), revocation=rev,
+                              findings=(Finding.of(_poe_code(err), time=_fmt_time(poe_time)),),
+                              path=past.path, validated_at=poe_time,
+                              revinfo=_relevant_revinfo(past.path, job.embedded_o,
+                                                        job.embedded_c, fetched))
+        if isinstance(past.err, cv_errors.RevokedError) or not isinstance(
+                past.err, cv_errors.InsufficientRevinfoError):
+            err = past.err
+        elif isinstance(err, cv_errors.ExpiredError):
+            # The timestamp proves the signature predates the expiry, but no revocation
+            # data shows the certificate was not revoked then (EN 319 102-1 5.6.2.1 d).
+            return self._map_error(job.cert, past.err, poe_time, job.claimed_time,
+                                   job.validation_time, expired=getattr(err, "expired_dt", None))
+        return self._map_error(job.cert, err, poe_time, job.claimed_time, job.validation_time)
 
     # -- the "valid now" memo --------------------------------------------------------
     # A certificate found valid at the current time, from exactly the same inputs (the
