@@ -11,7 +11,8 @@ from typing import Sequence
 
 from ground.vocab import INDICATION_LABELS, Indication
 from verifier.report import Report
-from verifier.text import LABELS, fmt_time, signature_rows
+from verifier.text import (LABELS, check_label, display_name, finding_text, fmt_time,
+                           signature_rows)
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:2rem;color:#1b1b1b}
@@ -58,9 +59,10 @@ def render_html(reports: Sequence[Report], lang: str = "vi") -> str:
             for k, v in signature_rows(s, lang):
                 parts.append(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>")
             if s.chain:
-                parts.append(f"<tr><th>{'Chuỗi chứng thư' if lang == 'vi' else 'Certificate chain'}</th><td>{'<br>'.join(e(c) for c in s.chain)}</td></tr>")
+                chain = "<br>".join(e(display_name(c, lang)) for c in s.chain)
+                parts.append(f"<tr><th>{e(L['chain'])}</th><td>{chain}</td></tr>")
             if s.findings:
-                items = "".join(f"<li>{e(f.render(lang))}</li>" for f in s.findings)
+                items = "".join(f"<li>{e(finding_text(f, s, lang))}</li>" for f in s.findings)
                 parts.append(f"<tr><th>{e(L['notes'])}</th><td><ul>{items}</ul></td></tr>")
             parts.append("</table>")
         if r.checks:
@@ -68,7 +70,7 @@ def render_html(reports: Sequence[Report], lang: str = "vi") -> str:
             for c in r.checks:
                 cls = "ok" if c.passed else ("bad" if c.indication is Indication.TOTAL_FAILED else "unk")
                 status = L["passed"] if c.passed else L["failed"]
-                parts.append(f"<tr><th>{e(c.name)}</th><td class=\"{cls}\">{e(status)}: "
+                parts.append(f"<tr><th>{e(check_label(c.name, lang))}</th><td class=\"{cls}\">{e(status)}: "
                              f"{e(c.detail.render(lang))}</td></tr>")
             parts.append("</table>")
     parts.append("</body></html>")

@@ -8,8 +8,8 @@ could not be completed. "Không xác định" (indeterminate) is never shown as 
 from __future__ import annotations
 
 
-from ground.vocab import INDICATION_LABELS, Indication, Role
-from ground.findings import fmt_time as fmt_time
+from ground.vocab import INDICATION_LABELS, Indication, Modifications, Role
+from ground.findings import Finding, fmt_time as fmt_time
 from verifier.report import Report, SignatureReport
 
 LABELS: dict[str, dict[str, str]] = {
@@ -17,7 +17,7 @@ LABELS: dict[str, dict[str, str]] = {
         "file": "Tệp", "verdict": "Kết quả", "reason": "Lý do", "record": "Học bạ",
         "student": "Học sinh", "school": "Trường", "year": "Năm học",
         "signature": "Chữ ký", "doc_ts": "Dấu thời gian tài liệu", "role": "Vai trò",
-        "claimed": "vai trò khai báo", "signer": "Người ký", "org": "Đơn vị",
+        "claimed": "vai trò khai báo", "signer": "Người ký", "title": "Chức vụ", "org": "Đơn vị",
         "ca": "CA cấp chứng thư", "signing_time": "Thời điểm ký (tự khai)",
         "timestamp": "Dấu thời gian", "integrity": "Toàn vẹn nội dung",
         "validity": "Hiệu lực tại thời điểm ký", "period": "Thời hạn chứng thư",
@@ -34,14 +34,17 @@ LABELS: dict[str, dict[str, str]] = {
         "mod_unknown": "không xác định được",
         "cov_entire_file": "toàn bộ tệp", "cov_entire_revision": "toàn bộ phiên bản đã ký",
         "cov_partial": "một phần tài liệu (xem các phần được ký)", "validation_time": "Thời điểm đánh giá",
-        "passed": "đạt", "failed": "KHÔNG ĐẠT", "src_embedded": "dữ liệu nhúng trong tệp",
+        "passed": "đạt", "failed": "KHÔNG ĐẠT", "src_embedded": "nhúng trong tệp",
+        "chain": "Chuỗi chứng thư",
+        "ts_original_only": "chỉ chứng minh thời điểm của bản gốc đã ký, không phải nội dung "
+                            "đã bị sửa",
         "src_ocsp": "OCSP", "src_crl": "CRL",
     },
     "en": {
         "file": "File", "verdict": "Result", "reason": "Reason", "record": "Record",
         "student": "Student", "school": "School", "year": "School year",
         "signature": "Signature", "doc_ts": "Document timestamp", "role": "Role",
-        "claimed": "declared role", "signer": "Signer", "org": "Organisation",
+        "claimed": "declared role", "signer": "Signer", "title": "Title", "org": "Organisation",
         "ca": "Issuing CA", "signing_time": "Signing time (claimed)",
         "timestamp": "Timestamp", "integrity": "Integrity",
         "validity": "Valid at signing time", "period": "Certificate validity",
@@ -59,9 +62,125 @@ LABELS: dict[str, dict[str, str]] = {
         "cov_entire_file": "entire file", "cov_entire_revision": "entire signed revision",
         "cov_partial": "part of the document (see the signed parts)", "validation_time": "Validated at",
         "passed": "passed", "failed": "FAILED", "src_embedded": "embedded in the file",
+        "chain": "Certificate chain",
+        "ts_original_only": "it proves only when the original was signed, not the changed "
+                            "content",
         "src_ocsp": "OCSP", "src_crl": "CRL",
     },
 }
+
+
+# Names of the record checks (Report.checks[].name), as people read them.
+CHECK_LABELS: dict[str, dict[str, str]] = {
+    "vi": {
+        "required_roles": "Đủ chữ ký theo vai trò bắt buộc",
+        "signing_order": "Thứ tự ký",
+        "unsigned_content": "Toàn bộ nội dung nằm trong phạm vi chữ ký",
+        "roles": "Vai trò khai báo khớp với chứng thư",
+        "modifications": "Không sửa đổi sau khi ký",
+        "format": "Định dạng tệp",
+        "time_limit": "Giới hạn thời gian",
+        "record": "Quy tắc học bạ",
+        "record_structure": "Cấu trúc học bạ",
+        "coverage": "Phạm vi chữ ký",
+        "docmdp": "Quyền sửa đổi do người ký đầu tiên cho phép (DocMDP)",
+        "duplicate_ids": "Không có Id trùng lặp",
+    },
+    "en": {
+        "required_roles": "Required roles present",
+        "signing_order": "Signing order",
+        "unsigned_content": "All content covered by signatures",
+        "roles": "Declared roles match certificates",
+        "modifications": "No changes after signing",
+        "format": "File format",
+        "time_limit": "Time limit",
+        "record": "Record-book rules",
+        "record_structure": "Record-book structure",
+        "coverage": "Signature coverage",
+        "docmdp": "Changes the first signer permitted (DocMDP)",
+        "duplicate_ids": "No duplicate Ids",
+    },
+}
+
+
+def check_label(name: str, lang: str) -> str:
+    return CHECK_LABELS["en" if lang == "en" else "vi"].get(name, name)
+
+
+# Attribute types of certificate names (RFC 4514 strings in the report), in words: a
+# title shows as "Chức vụ: …", never "2.5.4.12=…".
+NAME_ATTRS: dict[str, dict[str, str]] = {
+    "vi": {
+        "2.5.4.3": "Tên", "2.5.4.12": "Chức vụ", "2.5.4.10": "Tổ chức", "2.5.4.11": "Đơn vị",
+        "2.5.4.7": "Địa phương", "2.5.4.8": "Tỉnh/Thành phố", "2.5.4.6": "Quốc gia",
+        "2.5.4.9": "Địa chỉ", "2.5.4.5": "Số hiệu", "2.5.4.4": "Họ", "2.5.4.42": "Tên riêng",
+        "0.9.2342.19200300.100.1.1": "Mã định danh", "1.2.840.113549.1.9.1": "Thư điện tử",
+        "2.5.4.97": "Mã tổ chức", "0.9.2342.19200300.100.1.25": "Thành phần miền",
+    },
+    "en": {
+        "2.5.4.3": "Name", "2.5.4.12": "Title", "2.5.4.10": "Organisation", "2.5.4.11": "Unit",
+        "2.5.4.7": "Locality", "2.5.4.8": "Province", "2.5.4.6": "Country",
+        "2.5.4.9": "Street", "2.5.4.5": "Serial number", "2.5.4.4": "Surname",
+        "2.5.4.42": "Given name", "0.9.2342.19200300.100.1.1": "User ID",
+        "1.2.840.113549.1.9.1": "Email", "2.5.4.97": "Organisation identifier",
+        "0.9.2342.19200300.100.1.25": "Domain component",
+    },
+}
+
+
+def display_name(rfc4514: str, lang: str) -> str:
+    """A certificate name for people: ``Tên: …; Chức vụ: …; Tổ chức: …`` (most specific
+    first, as RFC 4514 writes it), attribute types in words; unknown types keep their
+    dotted OID. A string that is not RFC 4514 is shown as it is."""
+    from cryptography import x509
+
+    labels = NAME_ATTRS["en" if lang == "en" else "vi"]
+    try:
+        name = x509.Name.from_rfc4514_string(rfc4514)
+    except (ValueError, TypeError):
+        return rfc4514
+    parts = []
+    for rdn in reversed(list(name.rdns)):
+        for attr in rdn:
+            value = attr.value if isinstance(attr.value, str) else attr.value.hex()
+            label = labels.get(attr.oid.dotted_string, attr.oid.dotted_string)
+            parts.append(f"{label}: {value}")
+    return "; ".join(parts) or rfc4514
+
+
+def common_name(rfc4514: str) -> str:
+    """The CN of a name (a TSA, a CA) for a short mention; the whole name in words
+    when it has none."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    try:
+        cns = x509.Name.from_rfc4514_string(rfc4514).get_attributes_for_oid(
+            NameOID.COMMON_NAME)
+    except (ValueError, TypeError):
+        return rfc4514
+    return str(cns[0].value) if cns else display_name(rfc4514, "vi")
+
+
+def content_changed(s: SignatureReport) -> bool:
+    """The signed content no longer matches, or was changed after the signature."""
+    return s.integrity is False or s.modifications_after == Modifications.OTHER
+
+
+def finding_text(f: Finding, s: SignatureReport, lang: str) -> str:
+    """A note about a signature as people read it: certificate names in words; a valid
+    timestamp beside changed content says that it proves only the original."""
+    args = []
+    for k, v in f.args:
+        if isinstance(v, str) and k in ("tsa", "root"):
+            v = type(v)(common_name(v))  # keeps a Foreign a Foreign
+        elif isinstance(v, str) and k == "subject":
+            v = type(v)(display_name(v, lang))
+        args.append((k, v))
+    text = Finding(f.code, tuple(args)).render(lang)
+    if f.code == "timestamp_ok" and content_changed(s):
+        text = f"{text.rstrip('.')} — {LABELS['en' if lang == 'en' else 'vi']['ts_original_only']}."
+    return text
 
 
 ROLE_SOURCE_LABELS: dict[str, dict[str, str]] = {
@@ -106,16 +225,21 @@ def signature_rows(s: SignatureReport, lang: str) -> list[tuple[str, str]]:
             role += f" ({L['claimed']}: {role_label(s.claimed_role, lang)})"
         rows.append((L["role"], role))
     if s.signer:
-        rows.append((L["signer"], s.signer.common_name or s.signer.subject))
+        rows.append((L["signer"], s.signer.common_name or display_name(s.signer.subject, lang)))
+        if s.signer.title:
+            rows.append((L["title"], s.signer.title))
         rows.append((L["org"], s.signer.organization or "—"))
-        rows.append((L["ca"], s.signer.issuer))
+        rows.append((L["ca"], display_name(s.signer.issuer, lang)))
         rows.append((L["period"], f"{L['from']} {fmt_time(s.signer.not_before)} "
                                   f"{L['to']} {fmt_time(s.signer.not_after)}"))
     if not s.is_document_timestamp:
         rows.append((L["signing_time"], fmt_time(s.signing_time)))
     if s.timestamp:
-        rows.append((L["timestamp"], f"{fmt_time(s.timestamp.time)} {L['by']} {s.timestamp.tsa} — "
-                     + (L["valid_ts"] if s.timestamp.valid else L["invalid_ts"])))
+        valid = L["valid_ts"] if s.timestamp.valid else L["invalid_ts"]
+        if s.timestamp.valid and content_changed(s):
+            valid += f" ({L['ts_original_only']})"
+        rows.append((L["timestamp"], f"{fmt_time(s.timestamp.time)} {L['by']} "
+                     f"{common_name(s.timestamp.tsa)} — {valid}"))
     else:
         rows.append((L["timestamp"], L["none"]))
     rows.append((L["integrity"], L["integrity_unknown"] if s.integrity is None
@@ -162,12 +286,12 @@ def render_text(report: Report, lang: str = "vi") -> str:
         if s.findings:
             out.append(f"      {L['notes']}:")
             for f in s.findings:
-                out.append(f"        - {f.render(lang)}")
+                out.append(f"        - {finding_text(f, s, lang)}")
     if report.checks:
         out.append(f"  {L['checks']}:")
         for c in report.checks:
             mark = "✓" if c.passed else ("✗" if c.indication is Indication.TOTAL_FAILED else "?")
-            out.append(f"    {mark} {c.name}: {c.detail.render(lang)}")
+            out.append(f"    {mark} {check_label(c.name, lang)}: {c.detail.render(lang)}")
     if report.validation_time:
         out.append(f"  {L['validation_time']}: {fmt_time(report.validation_time)}")
     return "\n".join(out)

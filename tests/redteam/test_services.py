@@ -160,7 +160,11 @@ def test_attack_part_without_filename_is_a_clear_400(vc: FlaskClient) -> None:
     # wrong verdict, so the answer says how to send the file instead.
     r = _post_raw_multipart(vc, _multipart([(b'form-data; name="file"', b"%PDF-1.7\n\xff\xfe")]))
     body = _json_error(r, 400)
-    assert "filename" in body["detail"]
+    # Vietnamese by default, as every answer of the service (issue 16 item 4)
+    assert "không có tên tệp" in body["detail"] and "curl -F file=@" in body["detail"]
+    r = _post_raw_multipart(vc, _multipart([(b'form-data; name="file"', b"%PDF-1.7\n\xff\xfe")]),
+                            path=API + "?lang=en")
+    assert "filename" in _json_error(r, 400)["detail"]
     _headers(r)
 
 

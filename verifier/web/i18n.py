@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ground.vocab import INDICATION_LABELS, ROLE_LABELS, Indication, Role, SubIndication, nfc
+from verifier.text import CHECK_LABELS, display_name
 
 UI: dict[str, dict[str, str]] = {
     "vi": {
@@ -32,13 +33,15 @@ UI: dict[str, dict[str, str]] = {
         "claimed_role": "Vai trò khai báo trong chữ ký",
         "signer": "Người ký",
         "organization": "Đơn vị",
-        "title_attr": "Chức danh",
+        "title_attr": "Chức vụ",
         "issuer": "Tổ chức cấp chứng thư",
         "serial": "Số hiệu chứng thư",
         "signing_time": "Thời điểm ký",
         "timestamp": "Dấu thời gian",
         "tsa": "Đơn vị cấp dấu thời gian",
         "ts_invalid": "dấu thời gian không hợp lệ",
+        "ts_valid": "dấu thời gian hợp lệ",
+        "ts_original_only": "chứng minh thời điểm của bản gốc, không phải nội dung đã sửa",
         "validity": "Hiệu lực chứng thư",
         "expired_now": "đã hết hạn",
         "not_yet_valid_now": "chưa có hiệu lực",
@@ -47,6 +50,9 @@ UI: dict[str, dict[str, str]] = {
         "rev_revoked": "đã bị thu hồi",
         "rev_unknown": "không xác định được",
         "rev_source": "nguồn",
+        "rev_src_embedded": "nhúng trong tệp",
+        "rev_src_ocsp": "OCSP",
+        "rev_src_crl": "CRL",
         "level": "Mức chữ ký",
         "integrity": "Toàn vẹn nội dung",
         "integrity_ok": "nội dung khớp với chữ ký",
@@ -112,6 +118,8 @@ UI: dict[str, dict[str, str]] = {
         "timestamp": "Timestamp",
         "tsa": "Time-stamping authority",
         "ts_invalid": "invalid timestamp",
+        "ts_valid": "valid timestamp",
+        "ts_original_only": "proves when the original was signed, not the changed content",
         "validity": "Certificate validity",
         "expired_now": "expired",
         "not_yet_valid_now": "not yet valid",
@@ -120,6 +128,9 @@ UI: dict[str, dict[str, str]] = {
         "rev_revoked": "revoked",
         "rev_unknown": "could not be established",
         "rev_source": "source",
+        "rev_src_embedded": "embedded in the file",
+        "rev_src_ocsp": "OCSP",
+        "rev_src_crl": "CRL",
         "level": "Signature level",
         "integrity": "Integrity",
         "integrity_ok": "content matches the signature",
@@ -229,30 +240,6 @@ REASONS: dict[str, dict[SubIndication, str]] = {
     },
 }
 
-CHECK_LABELS: dict[str, dict[str, str]] = {
-    "vi": {
-        "required_roles": "Đủ chữ ký theo vai trò bắt buộc",
-        "signing_order": "Thứ tự ký",
-        "unsigned_content": "Toàn bộ nội dung nằm trong phạm vi chữ ký",
-        "roles": "Vai trò khai báo khớp với chứng thư",
-        "modifications": "Không sửa đổi sau khi ký",
-        "format": "Định dạng tệp",
-        "time_limit": "Giới hạn thời gian",
-        "record": "Quy tắc học bạ",
-        "coverage": "Phạm vi chữ ký",
-    },
-    "en": {
-        "required_roles": "Required roles present",
-        "signing_order": "Signing order",
-        "unsigned_content": "All content covered by signatures",
-        "roles": "Declared roles match certificates",
-        "modifications": "No changes after signing",
-        "format": "File format",
-        "time_limit": "Time limit",
-        "record": "Record-book rules",
-        "coverage": "Signature coverage",
-    },
-}
 
 
 # The service's error messages (``detail`` of ``{"error", "detail"}`` and the page's
@@ -386,3 +373,8 @@ def reason(sub: SubIndication | None, lang: str) -> str | None:
 
 def check_label(name: str, lang: str) -> str:
     return CHECK_LABELS["en" if lang == "en" else "vi"].get(name, name)
+
+
+def name(rfc4514: str, lang: str) -> str:
+    """A certificate name with its attribute types in words (``Chức vụ: …``)."""
+    return display_name(rfc4514, lang)

@@ -83,6 +83,11 @@ class Sig:
     reason: str | None
     findings: list[str]
     issuer_cn: str | None
+    issuer_name: str | None
+    signer_name: str | None
+    chain: list[str]
+    tsa_name: str | None
+    timestamp_note: str | None
     signing_time: str | None
     timestamp_time: str | None
     not_before: str | None
@@ -143,7 +148,7 @@ def _sig(s: SignatureReport, step: int, lang: str, at: datetime) -> Sig:
         elif at < s.signer.not_before:
             note = t["not_yet_valid_now"]
     role = t["doc_timestamp"] if s.is_document_timestamp else i18n.role_label(s.role, lang)
-    from verifier.text import role_source_label
+    from verifier.text import content_changed, finding_text, role_source_label
 
     source = role_source_label(s.role_source, lang) if s.role is not None else None
     claimed = None
@@ -154,8 +159,15 @@ def _sig(s: SignatureReport, step: int, lang: str, at: datetime) -> Sig:
         s=s, step=step, role=role, claimed_role=claimed, role_source=source,
         verdict=i18n.verdict(s.indication, lang), css=VERDICT_CLASS[s.indication],
         reason=None if passed else i18n.reason(s.subindication, lang),
-        findings=[f.render(lang) for f in s.findings],
+        findings=[finding_text(f, s, lang) for f in s.findings],
         issuer_cn=_cn(s.signer.issuer) if s.signer else None,
+        issuer_name=i18n.name(s.signer.issuer, lang) if s.signer else None,
+        signer_name=(s.signer.common_name or i18n.name(s.signer.subject, lang))
+        if s.signer else None,
+        chain=[i18n.name(c, lang) for c in s.chain],
+        tsa_name=i18n.name(s.timestamp.tsa, lang) if s.timestamp else None,
+        timestamp_note=t["ts_original_only"]
+        if s.timestamp and s.timestamp.valid and content_changed(s) else None,
         signing_time=fmt_time(s.signing_time, lang),
         timestamp_time=fmt_time(s.timestamp.time if s.timestamp else None, lang),
         not_before=fmt_time(s.signer.not_before, lang, date_only=True) if s.signer else None,
@@ -165,18 +177,21 @@ def _sig(s: SignatureReport, step: int, lang: str, at: datetime) -> Sig:
 
 
 def fmt_time(d: datetime | None, lang: str, date_only: bool = False) -> str | None:
-    """Times as read in Vietnam (UTC+7)."""
+    """Times as read in Vietnam, the one format of every report in both languages
+    (ground.findings.fmt_time: ``dd/mm/yyyy HH:MM:SS (UTC+07:00)``); dates ``dd/mm/yyyy``."""
+    from ground.findings import fmt_time as one_format
+
     if d is None:
         return None
     if d.tzinfo is None:
         d = d.replace(tzinfo=timezone.utc)
+    if not date_only:
+        return one_format(d)
     try:
         d = d.astimezone(VN_TIME)
     except OverflowError:  # RFC 5280 4.1.2.5: notAfter 99991231235959Z ("no expiry")
-        return d.strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M:%S UTC")
-    if lang == "en":
-        return d.strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M:%S UTC+7")
-    return d.strftime("%d/%m/%Y" if date_only else "%H:%M:%S %d/%m/%Y (UTC+7)")
+        pass
+    return d.strftime("%d/%m/%Y")
 
 
 def _cn(rfc4514: str) -> str:
