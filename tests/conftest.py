@@ -51,12 +51,48 @@ def pin() -> str:
 
 @pytest.fixture
 def services_down(trust_services: TrustServices) -> Iterator[None]:
-    """Stop the trust services for one test (offline validation), then restart them."""
+    """Stop the trust services for one test (offline validation), then restart them.
+    Prefer ``offline_services_down``: it stops only the offline tests' own services."""
     trust_services.stop()
     try:
         yield
     finally:
         trust_services.start()
+
+
+# -- a PKI of the offline tests' own (issue 15): records are signed while its services run;
+# a test then stops *these* services to prove validation needs no network, and the
+# shared test PKI's services keep running for everything else.
+
+@pytest.fixture(scope="session")
+def offline_pki(tmp_path_factory: pytest.TempPathFactory) -> PkiLayout:
+    layout, _ = create_pki(tmp_path_factory.mktemp("pki_offline"), port=free_port(), kind="test")
+    return layout
+
+
+@pytest.fixture(scope="session")
+def offline_config(offline_pki: PkiLayout) -> Config:
+    return load_config(offline_pki.config)
+
+
+@pytest.fixture(scope="session")
+def offline_services(offline_pki: PkiLayout, offline_config: Config) -> Iterator[TrustServices]:
+    svc = TrustServices(offline_pki.certomancer, port=offline_config.services.port)
+    svc.start()
+    try:
+        yield svc
+    finally:
+        svc.stop()
+
+
+@pytest.fixture
+def offline_services_down(offline_services: TrustServices) -> Iterator[None]:
+    """Stop the offline PKI's services for one test, then restart them."""
+    offline_services.stop()
+    try:
+        yield
+    finally:
+        offline_services.start()
 
 
 @pytest.fixture(scope="session")

@@ -39,26 +39,26 @@ def _sign(cfg: Config, pki: PkiLayout, pin: str, data: bytes, name: str, role: s
 
 
 @pytest.fixture(scope="module")
-def chain_records(test_config: Config, test_pki: PkiLayout, trust_services: TrustServices,
+def chain_records(offline_config: Config, offline_pki: PkiLayout, offline_services: TrustServices,
                   pin: str) -> dict[str, bytes]:
     from recordbook.pdf import render_pdf
     from recordbook.sample import sample_record
     from recordbook.xmlio import to_xml
     from signer.renew import renew
 
-    short = service_urls(test_config.services.port)["tsa_short"]
+    short = service_urls(offline_config.services.port)["tsa_short"]
     short_cfg = dataclasses.replace(
-        test_config, timestamp=dataclasses.replace(test_config.timestamp, url=short))
+        offline_config, timestamp=dataclasses.replace(offline_config.timestamp, url=short))
     rec = sample_record(11)
     out: dict[str, bytes] = {}
     for fmt, data in (("xml", to_xml(rec)), ("pdf", render_pdf(rec))):
         name = f"chain.{fmt}"
-        data = _sign(test_config, test_pki, pin, data, name, "teacher", "B-T")
-        data = _sign(test_config, test_pki, pin, data, name, "principal", "B-T")
+        data = _sign(offline_config, offline_pki, pin, data, name, "teacher", "B-T")
+        data = _sign(offline_config, offline_pki, pin, data, name, "principal", "B-T")
         # the seal's signature timestamp and first archive timestamp from the short TSA
-        data = _sign(short_cfg, test_pki, pin, data, name, "seal", "B-LTA")
+        data = _sign(short_cfg, offline_pki, pin, data, name, "seal", "B-LTA")
         out[fmt] = data
-        out[f"{fmt}-renewed"] = renew(data, test_config)
+        out[f"{fmt}-renewed"] = renew(data, offline_config)
     return out
 
 
@@ -73,9 +73,9 @@ def _summary(rep: Report) -> str:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_renewed_archive_chain_passes_after_first_tsa_expired(
-        chain_records: dict[str, bytes], test_config: Config, services_down: None,
+        chain_records: dict[str, bytes], offline_config: Config, offline_services_down: None,
         fmt: str) -> None:
-    rep = _verify(test_config, chain_records[f"{fmt}-renewed"], f"chain.{fmt}",
+    rep = _verify(offline_config, chain_records[f"{fmt}-renewed"], f"chain.{fmt}",
                   datetime.now(timezone.utc) + 3 * YEAR)
     assert rep.indication is Indication.TOTAL_PASSED, _summary(rep)
     assert all(s.indication is Indication.TOTAL_PASSED for s in rep.signatures), _summary(rep)
@@ -89,17 +89,17 @@ def test_renewed_archive_chain_passes_after_first_tsa_expired(
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_unrenewed_record_is_indeterminate_after_its_tsa_expired(
-        chain_records: dict[str, bytes], test_config: Config, services_down: None,
+        chain_records: dict[str, bytes], offline_config: Config, offline_services_down: None,
         fmt: str) -> None:
-    rep = _verify(test_config, chain_records[fmt], f"chain.{fmt}",
+    rep = _verify(offline_config, chain_records[fmt], f"chain.{fmt}",
                   datetime.now(timezone.utc) + 3 * YEAR)
     assert rep.indication is Indication.INDETERMINATE, _summary(rep)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_renewed_record_passes_now(chain_records: dict[str, bytes], test_config: Config,
-                                   services_down: None, fmt: str) -> None:
-    rep = _verify(test_config, chain_records[f"{fmt}-renewed"], f"chain.{fmt}",
+def test_renewed_record_passes_now(chain_records: dict[str, bytes], offline_config: Config,
+                                   offline_services_down: None, fmt: str) -> None:
+    rep = _verify(offline_config, chain_records[f"{fmt}-renewed"], f"chain.{fmt}",
                   datetime.now(timezone.utc))
     assert rep.indication is Indication.TOTAL_PASSED, _summary(rep)
 
@@ -110,25 +110,25 @@ def test_renewed_record_passes_now(chain_records: dict[str, bytes], test_config:
 # principal's ds:SignatureValue, so its valid archive timestamps prove they existed early.
 
 @pytest.fixture(scope="module")
-def poe_records(test_config: Config, test_pki: PkiLayout, trust_services: TrustServices,
+def poe_records(offline_config: Config, offline_pki: PkiLayout, offline_services: TrustServices,
                 pin: str) -> dict[str, bytes]:
     from recordbook.sample import sample_record
     from recordbook.xmlio import to_xml
     from signer.renew import renew
 
-    short = service_urls(test_config.services.port)["tsa_short"]
+    short = service_urls(offline_config.services.port)["tsa_short"]
     short_cfg = dataclasses.replace(
-        test_config, timestamp=dataclasses.replace(test_config.timestamp, url=short))
+        offline_config, timestamp=dataclasses.replace(offline_config.timestamp, url=short))
     name = "poe.xml"
-    teacher = _sign(short_cfg, test_pki, pin, to_xml(sample_record(12)), name, "teacher", "B-T")
-    data = _sign(short_cfg, test_pki, pin, teacher, name, "principal", "B-T")
-    data = _sign(test_config, test_pki, pin, data, name, "seal", "B-LTA")
-    return {"teacher-only": teacher, "sealed": renew(data, test_config)}
+    teacher = _sign(short_cfg, offline_pki, pin, to_xml(sample_record(12)), name, "teacher", "B-T")
+    data = _sign(short_cfg, offline_pki, pin, teacher, name, "principal", "B-T")
+    data = _sign(offline_config, offline_pki, pin, data, name, "seal", "B-LTA")
+    return {"teacher-only": teacher, "sealed": renew(data, offline_config)}
 
 
 def test_seal_archive_timestamp_gives_earlier_signatures_poe(
-        poe_records: dict[str, bytes], test_config: Config, services_down: None) -> None:
-    rep = _verify(test_config, poe_records["sealed"], "poe.xml",
+        poe_records: dict[str, bytes], offline_config: Config, offline_services_down: None) -> None:
+    rep = _verify(offline_config, poe_records["sealed"], "poe.xml",
                   datetime.now(timezone.utc) + 3 * YEAR)
     assert rep.indication is Indication.TOTAL_PASSED, _summary(rep)
     assert all(s.indication is Indication.TOTAL_PASSED for s in rep.signatures), _summary(rep)
@@ -139,7 +139,7 @@ def test_seal_archive_timestamp_gives_earlier_signatures_poe(
 
 
 def test_altered_teacher_signature_value_is_not_rescued_by_the_seal_poe(
-        poe_records: dict[str, bytes], test_config: Config, services_down: None) -> None:
+        poe_records: dict[str, bytes], offline_config: Config, offline_services_down: None) -> None:
     from lxml import etree
 
     root = etree.fromstring(poe_records["sealed"])
@@ -149,7 +149,7 @@ def test_altered_teacher_signature_value_is_not_rescued_by_the_seal_poe(
     raw = bytearray(base64.b64decode(value.text))
     raw[10] ^= 0x01
     value.text = base64.b64encode(bytes(raw)).decode()
-    rep = _verify(test_config, etree.tostring(root), "poe.xml",
+    rep = _verify(offline_config, etree.tostring(root), "poe.xml",
                   datetime.now(timezone.utc) + 3 * YEAR)
     assert rep.indication is Indication.TOTAL_FAILED, _summary(rep)
     assert rep.signatures[0].indication is Indication.TOTAL_FAILED, _summary(rep)
@@ -157,8 +157,8 @@ def test_altered_teacher_signature_value_is_not_rescued_by_the_seal_poe(
 
 
 def test_teacher_not_covered_by_a_timestamped_signature_stays_indeterminate(
-        poe_records: dict[str, bytes], test_config: Config, services_down: None) -> None:
-    rep = _verify(test_config, poe_records["teacher-only"], "poe.xml",
+        poe_records: dict[str, bytes], offline_config: Config, offline_services_down: None) -> None:
+    rep = _verify(offline_config, poe_records["teacher-only"], "poe.xml",
                   datetime.now(timezone.utc) + 3 * YEAR)
     assert rep.indication is Indication.INDETERMINATE, _summary(rep)
     assert not any(f.code == "poe_other_signature" for s in rep.signatures for f in s.findings)

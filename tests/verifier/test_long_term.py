@@ -41,7 +41,7 @@ def _sign(cfg: Config, pki: PkiLayout, pin: str, data: bytes, name: str, role: s
 
 
 @pytest.fixture(scope="session")
-def lt_records(test_config: Config, test_pki: PkiLayout, trust_services: TrustServices,
+def lt_records(offline_config: Config, offline_pki: PkiLayout, offline_services: TrustServices,
                pin: str) -> dict[str, bytes]:
     from recordbook.pdf import render_pdf
     from recordbook.sample import sample_record
@@ -51,16 +51,16 @@ def lt_records(test_config: Config, test_pki: PkiLayout, trust_services: TrustSe
     out: dict[str, bytes] = {}
     for fmt, data in (("pdf", render_pdf(rec)), ("xml", to_xml(rec))):
         name = f"lt.{fmt}"
-        bt = _sign(test_config, test_pki, pin, data, name, "teacher", "B-T")
-        bt = _sign(test_config, test_pki, pin, bt, name, "principal", "B-T")
+        bt = _sign(offline_config, offline_pki, pin, data, name, "teacher", "B-T")
+        bt = _sign(offline_config, offline_pki, pin, bt, name, "principal", "B-T")
         out[f"{fmt}-bt"] = bt
-        out[f"{fmt}-lta"] = _sign(test_config, test_pki, pin, bt, name, "seal", "B-LTA")
+        out[f"{fmt}-lta"] = _sign(offline_config, offline_pki, pin, bt, name, "seal", "B-LTA")
     return out
 
 
 @pytest.fixture(scope="session")
-def lt_verify(test_config: Config) -> Callable[[bytes, str, datetime], Report]:
-    verifier = Verifier(Policy.from_config(test_config))
+def lt_verify(offline_config: Config) -> Callable[[bytes, str, datetime], Report]:
+    verifier = Verifier(Policy.from_config(offline_config))
 
     def verify(data: bytes, name: str, at: datetime) -> Report:
         return verifier.verify(data, name=name, validation_time=at)
@@ -77,7 +77,7 @@ def _summary(rep: Report) -> str:
 @pytest.mark.parametrize("years", [0, 3.5, 13])
 def test_lta_record_passes_offline_after_signer_certificates_expired(
         lt_records: dict[str, bytes], lt_verify: Callable[[bytes, str, datetime], Report],
-        services_down: None, fmt: str, years: float) -> None:
+        offline_services_down: None, fmt: str, years: float) -> None:
     at = _now() + years * YEAR
     rep = lt_verify(lt_records[f"{fmt}-lta"], f"lt.{fmt}", at)
     assert rep.indication is Indication.TOTAL_PASSED, _summary(rep)
@@ -95,7 +95,7 @@ def test_lta_record_passes_offline_after_signer_certificates_expired(
 @pytest.mark.parametrize("fmt", ["pdf", "xml"])
 def test_lta_record_after_tsa_expiry_needs_renewed_archive_timestamp(
         lt_records: dict[str, bytes], lt_verify: Callable[[bytes, str, datetime], Report],
-        services_down: None, fmt: str) -> None:
+        offline_services_down: None, fmt: str) -> None:
     rep = lt_verify(lt_records[f"{fmt}-lta"], f"lt.{fmt}", _now() + 25 * YEAR)
     assert rep.indication is Indication.INDETERMINATE, _summary(rep)
     assert all(s.indication is Indication.INDETERMINATE for s in rep.signatures), _summary(rep)
@@ -104,7 +104,7 @@ def test_lta_record_after_tsa_expiry_needs_renewed_archive_timestamp(
 @pytest.mark.parametrize("fmt", ["pdf", "xml"])
 def test_record_without_lta_is_indeterminate_offline_after_expiry(
         lt_records: dict[str, bytes], lt_verify: Callable[[bytes, str, datetime], Report],
-        services_down: None, fmt: str) -> None:
+        offline_services_down: None, fmt: str) -> None:
     rep = lt_verify(lt_records[f"{fmt}-bt"], f"lt.{fmt}", _now() + 3.5 * YEAR)
     assert rep.indication is Indication.INDETERMINATE, _summary(rep)
     assert all(s.indication is Indication.INDETERMINATE for s in rep.signatures), _summary(rep)

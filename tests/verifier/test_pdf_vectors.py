@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
+from certs.pki import PkiLayout
+from ground.config import Config
 from ground.vocab import Indication, Level, SubIndication
 from verifier.core import Verifier
 from verifier.report import Report
@@ -40,12 +42,24 @@ def test_good_record_passes(verifier: Verifier, two_signed: bytes) -> None:
     assert r.record and r.record.get("student")
 
 
-def test_lta_record_verifies_with_services_down(lta_record: bytes, test_config: object,
-                                                services_down: None) -> None:
+@pytest.fixture(scope="module")
+def offline_lta_record(base_pdf: bytes, offline_config: Config, offline_pki: PkiLayout,
+                       offline_services: object) -> bytes:
+    """Every signature at B-LTA, under the offline tests' own PKI."""
+    from tests.signing import sign_one
+
+    pdf = sign_one(offline_config, offline_pki, base_pdf, "teacher", level="B-LTA")
+    pdf = sign_one(offline_config, offline_pki, pdf, "principal", level="B-LTA")
+    return sign_one(offline_config, offline_pki, pdf, "seal", level="B-LTA")
+
+
+def test_lta_record_verifies_with_services_down(offline_lta_record: bytes,
+                                                offline_config: Config,
+                                                offline_services_down: None) -> None:
     from ground.policy import Policy
 
-    fresh = Verifier(Policy.from_config(test_config))  # no cached revocation data
-    r = fresh.verify(lta_record, name="lta.pdf")
+    fresh = Verifier(Policy.from_config(offline_config))  # no cached revocation data
+    r = fresh.verify(offline_lta_record, name="lta.pdf")
     assert r.indication is I.TOTAL_PASSED, r.to_dict("en")
     assert {s.level for s in r.signatures if not s.is_document_timestamp} == {"B-LTA"}
 

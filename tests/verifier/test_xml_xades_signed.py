@@ -14,7 +14,7 @@ from verifier.core import Verifier
 pytestmark = pytest.mark.xdist_group("xml-verify")
 
 
-def _sign(test_pki: PkiLayout, cfg: Config, data: bytes, label: str, role: Role,
+def _sign(offline_pki: PkiLayout, cfg: Config, data: bytes, label: str, role: Role,
           level: Level) -> bytes:
     from pyhanko.keys import load_cert_from_pemder
     from pyhanko.sign.signers import SimpleSigner
@@ -24,8 +24,8 @@ def _sign(test_pki: PkiLayout, cfg: Config, data: bytes, label: str, role: Role,
     from signer.context import SigningContext
     from signer.xades import XadesSigner
 
-    root = load_cert_from_pemder(str(test_pki.anchor))
-    signer = SimpleSigner.load_pkcs12(test_pki.p12(label), passphrase=b"123456")
+    root = load_cert_from_pemder(str(offline_pki.anchor))
+    signer = SimpleSigner.load_pkcs12(offline_pki.p12(label), passphrase=b"123456")
     vc = ValidationContext(trust_roots=[root], allow_fetching=True, revocation_mode="hard-fail")
     ctx = SigningContext(signer=signer, role=role, level=level, config=cfg,
                          timestamper=HTTPTimeStamper(cfg.timestamp.url), validation_context=vc)
@@ -37,12 +37,20 @@ def _sign(test_pki: PkiLayout, cfg: Config, data: bytes, label: str, role: Role,
 
 
 @pytest.fixture(scope="module")
-def signed(test_pki: PkiLayout, test_config: Config, trust_services: Any) -> dict[str, bytes]:
-    bt = _sign(test_pki, test_config, record_xml(), "teacher", Role.TEACHER, Level.B_T)
-    bt = _sign(test_pki, test_config, bt, "principal", Role.PRINCIPAL, Level.B_T)
-    lta = _sign(test_pki, test_config, record_xml(), "teacher", Role.TEACHER, Level.B_LTA)
-    lta = _sign(test_pki, test_config, lta, "principal", Role.PRINCIPAL, Level.B_LTA)
-    lta = _sign(test_pki, test_config, lta, "seal", Role.SEAL, Level.B_LTA)
+def verifier(offline_config: Config) -> Verifier:
+    """Trusts the offline PKI these records are signed under."""
+    from ground.policy import Policy
+
+    return Verifier(Policy.from_config(offline_config))
+
+
+@pytest.fixture(scope="module")
+def signed(offline_pki: PkiLayout, offline_config: Config, offline_services: Any) -> dict[str, bytes]:
+    bt = _sign(offline_pki, offline_config, record_xml(), "teacher", Role.TEACHER, Level.B_T)
+    bt = _sign(offline_pki, offline_config, bt, "principal", Role.PRINCIPAL, Level.B_T)
+    lta = _sign(offline_pki, offline_config, record_xml(), "teacher", Role.TEACHER, Level.B_LTA)
+    lta = _sign(offline_pki, offline_config, lta, "principal", Role.PRINCIPAL, Level.B_LTA)
+    lta = _sign(offline_pki, offline_config, lta, "seal", Role.SEAL, Level.B_LTA)
     return {"bt": bt, "lta": lta}
 
 
@@ -60,7 +68,7 @@ def test_xades_b_t_record_passes_online(verifier: Verifier, signed: dict[str, by
 
 
 def test_xades_b_lta_record_passes_with_services_down(
-        verifier: Verifier, signed: dict[str, bytes], services_down: None) -> None:
+        verifier: Verifier, signed: dict[str, bytes], offline_services_down: None) -> None:
     offline = Verifier(verifier.policy)
     r = offline.verify(signed["lta"], name="lta.xml")
     assert r.indication is Indication.TOTAL_PASSED, _why(r)
