@@ -6,9 +6,17 @@ Files are detected from their content (``%PDF-`` → PAdES, XML → XAdES), writ
 atomically (temporary file in the target directory, then ``os.replace``); a
 failure on one file is recorded and the batch goes on. Large PKCS#12 batches
 run on every core: each worker process loads the key once.
+
+At B-T and above each file is a coroutine (``async_sign``) and :func:`pipeline` keeps a
+window of files going in one event loop: while one file waits for its RFC 3161 token,
+the loop signs the next, so up to ``[timestamp] concurrency`` requests are in flight
+(:mod:`signer.tsa`) and only the window's files are in memory. Worker processes each
+run such a pipeline over slices of the batch, with their share of the concurrency, so
+forking adds cores without turning the requests sequential again.
 """
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import sys
@@ -17,7 +25,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Awaitable, Callable, Iterable, Sequence, TypeVar
 
 from ground.config import Config
 from ground.formats import PDF, XML, sniff
@@ -28,6 +36,9 @@ from signer.keys import KeySource, load_pkcs12_signer, open_pkcs11_signer
 
 # Below this many files a second process costs more than it saves (key load + imports).
 PARALLEL_THRESHOLD = 48
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def detect_format(data: bytes) -> str:
@@ -86,18 +97,38 @@ class Batch:
         except BaseException:
             self.close()
             raise
-        # One RFC 3161 client (one HTTP session) for the batch, shared by both formats.
+        if self._pkcs11 is not None:
+            serialize_signing(signer)  # one token session: one signing operation at a time
+        # One RFC 3161 client for the batch, shared by both formats (signer.tsa).
         timestamper = None
         if level.rank >= Level.B_T.rank and config.timestamp.url:
-            from signer.pades import SessionTimeStamper
+            from signer.tsa import timestamper_for
 
-            timestamper = SessionTimeStamper(config.timestamp.url, config.timestamp.timeout)
+            try:
+                timestamper = timestamper_for(config)
+            except BaseException:
+                self.close()
+                raise
         self.ctx = SigningContext(signer=signer, role=role, level=level, config=config,
                                   timestamper=timestamper, validation_context=vc,
                                   started=datetime.now(timezone.utc))
         self._signers: dict[str, Any] = {}  # one signer per format, built on first use
 
+    @property
+    def timestamper(self) -> Any:
+        return getattr(self, "ctx", None) and self.ctx.timestamper
+
+    @property
+    def window(self) -> int:
+        """Files in flight in a pipeline: twice the requests in flight, so the loop always
+        has a file to sign while the TSA answers; 1 without a TSA."""
+        ts = self.timestamper
+        return 2 * ts.concurrency if ts is not None else 1
+
     def close(self) -> None:
+        ts = self.timestamper
+        if ts is not None:
+            ts.close()
         if self._pkcs11 is not None:
             self._pkcs11.close()
             self._pkcs11 = None
@@ -123,18 +154,90 @@ class Batch:
     def sign_item(self, name: str, data: bytes) -> FileResult:
         return process_item(name, data, self.sign)
 
+    async def async_sign(self, data: bytes) -> tuple[str, bytes]:
+        fmt = detect_format(data)
+        return fmt, bytes(await self._signer(fmt).async_sign(data))
+
+    async def async_sign_item(self, name: str, data: bytes) -> FileResult:
+        return await async_process_item(name, data, self.async_sign)
+
+
+def _failure(name: str, e: Exception) -> FileResult:
+    if isinstance(e, HocbaError):
+        return FileResult(name, False, error=str(e))
+    # one bad file never stops the batch
+    return FileResult(name, False, error=f"lỗi nội bộ — internal error: {type(e).__name__}: {e}")
+
 
 def process_item(name: str, data: bytes,
                  work: Callable[[bytes], tuple[str, bytes]]) -> FileResult:
     """Run ``work`` on one document; any failure becomes that document's result only."""
     try:
         fmt, out = work(data)
-    except HocbaError as e:
-        return FileResult(name, False, error=str(e))
-    except Exception as e:  # one bad file never stops the batch
-        return FileResult(name, False, error=f"lỗi nội bộ — internal error: "
-                                             f"{type(e).__name__}: {e}")
+    except Exception as e:
+        return _failure(name, e)
     return FileResult(name, True, data=out, format=fmt)
+
+
+async def async_process_item(name: str, data: bytes,
+                             work: Callable[[bytes], Awaitable[tuple[str, bytes]]]) -> FileResult:
+    try:
+        fmt, out = await work(data)
+    except Exception as e:
+        return _failure(name, e)
+    return FileResult(name, True, data=out, format=fmt)
+
+
+def serialize_signing(signer: Any) -> None:
+    """Let one signing operation at a time reach ``signer`` (a PKCS#11 session is not for
+    concurrent use; pyHanko runs each token operation in a thread)."""
+    from signer.tsa import LoopLock
+
+    inner = signer.async_sign_raw
+    lock = LoopLock()
+
+    async def async_sign_raw(data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
+        async with lock.get():
+            out: bytes = await inner(data, digest_algorithm, dry_run=dry_run)
+            return out
+
+    signer.async_sign_raw = async_sign_raw
+
+
+# -- the pipeline --------------------------------------------------------------------------------
+
+async def pipeline(items: Iterable[T], work: Callable[[T], Awaitable[R]], window: int,
+                   on_result: Callable[[R], None] | None = None) -> list[R]:
+    """``work`` on every item, at most ``window`` at once; results in the items' order.
+
+    ``work`` must turn its failures into results (as :func:`async_process_item` does).
+    Items are taken from ``items`` only as room frees up, so a huge batch holds only the
+    window's files in memory; ``on_result`` sees each result as it completes.
+    """
+    results: dict[int, R] = {}
+    pending: set[asyncio.Task[tuple[int, R]]] = set()
+
+    async def one(i: int, item: T) -> tuple[int, R]:
+        return i, await work(item)
+
+    def collect(done: set[asyncio.Task[tuple[int, R]]]) -> None:
+        for task in done:
+            i, r = task.result()
+            results[i] = r
+            if on_result:
+                on_result(r)
+
+    n = 0
+    for item in items:
+        if len(pending) >= max(1, window):
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            collect(done)
+        pending.add(asyncio.ensure_future(one(n, item)))
+        n += 1
+    while pending:
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        collect(done)
+    return [results[i] for i in range(n)]
 
 
 # -- files ------------------------------------------------------------------------------
@@ -177,7 +280,22 @@ def process_path(path: Path, out_dir: Path | None,
         data = path.read_bytes()
     except OSError as e:
         return FileResult(name, False, error=f"không đọc được tệp — cannot read: {e.strerror}")
-    res = item(name, data)
+    return _write_result(path, out_dir, item(name, data))
+
+
+async def async_process_path(path: Path, out_dir: Path | None,
+                             item: Callable[[str, bytes], Awaitable[FileResult]]) -> FileResult:
+    """:func:`process_path` for a coroutine ``item`` (the pipeline's unit of work)."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return FileResult(name, False, error=f"không đọc được tệp — cannot read: {e.strerror}")
+    return _write_result(path, out_dir, await item(name, data))
+
+
+def _write_result(path: Path, out_dir: Path | None, res: FileResult) -> FileResult:
+    name = str(path)
     if not res.ok or res.data is None:
         return res
     target = _target(path, out_dir)
@@ -219,24 +337,53 @@ class Progress:
 # -- worker processes (PKCS#12 only: a token session cannot be shared) -------------------------
 
 _worker_batch: Batch | None = None
+_worker_parts = 1
 
 
 def _worker_after_fork() -> None:
-    # The batch (key, templates, font subset, size estimate) came over with fork;
-    # only HTTP connections must not be shared with the parent.
+    # The batch (key, templates, font subset, size estimate) came over with fork; the TSA
+    # client makes its threads and connections anew here, with this worker's share of
+    # the requests in flight (the batch's bound holds across all workers).
     assert _worker_batch is not None
-    pades = _worker_batch._signers.get(PDF)
-    ts = getattr(pades, "timestamper", None) if pades is not None else None
-    if ts is not None and hasattr(ts, "_session"):
-        import requests
-
-        ts._session = requests.Session()
+    ts = _worker_batch.timestamper
+    if ts is not None:
+        ts.share(_worker_parts)
 
 
-def _worker_sign(args: tuple[str, str | None]) -> FileResult:
+def _worker_sign_slice(args: tuple[list[str], str | None]) -> list[FileResult]:
     assert _worker_batch is not None
-    path, out_dir = args
-    return sign_path(_worker_batch, Path(path), Path(out_dir) if out_dir else None)
+    paths, out_dir = args
+    return sign_paths(_worker_batch, [Path(p) for p in paths],
+                      Path(out_dir) if out_dir else None)
+
+
+def sign_paths(batch: Batch, paths: Sequence[Path], out_dir: Path | None,
+               on_result: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+    """Sign ``paths`` in this process: one after another at B-B, pipelined with a TSA."""
+    if batch.timestamper is None:
+        results = []
+        for p in paths:
+            r = sign_path(batch, p, out_dir)
+            results.append(r)
+            if on_result:
+                on_result(r)
+        return results
+
+    async def run() -> list[FileResult]:
+        return await pipeline(
+            paths, lambda p: async_process_path(p, out_dir, batch.async_sign_item),
+            batch.window, on_result)
+
+    return asyncio.run(run())
+
+
+def _slices(paths: Sequence[Path], n_jobs: int, window: int) -> list[list[Path]]:
+    # Enough slices to balance the workers, each long enough for its pipeline to fill
+    # (a slice's pipeline drains at its end).
+    size = max(1, min(4 * window, -(-len(paths) // (2 * n_jobs))))
+    if window == 1:  # B-B: only balance
+        size = max(1, min(16, len(paths) // (4 * n_jobs)))
+    return [list(paths[i:i + size]) for i in range(0, len(paths), size)]
 
 
 def run_files(config: Config, role: Role, level: Level, key: KeySource, pin: str,
@@ -256,35 +403,38 @@ def run_files(config: Config, role: Role, level: Level, key: KeySource, pin: str
     try:
         n_jobs = jobs if jobs is not None else (os.cpu_count() or 1)
         # Worker processes only for PKCS#12 keys (a token session cannot be shared) and
-        # levels without per-file network validation (B-LT/B-LTA are network-bound anyway).
+        # levels without per-file network validation (B-LT/B-LTA are network-bound anyway:
+        # one process, pipelined).
         parallel = (key.p12 is not None and n_jobs > 1 and len(paths) >= PARALLEL_THRESHOLD
                     and level.rank <= Level.B_T.rank
                     and "fork" in multiprocessing.get_all_start_methods())
         if not parallel:
-            for p in paths:
-                r = sign_path(batch, p, out_dir)
-                results.append(r)
-                if on_result:
-                    on_result(r)
-            return results
-        global _worker_batch
+            return sign_paths(batch, paths, out_dir, on_result)
+        global _worker_batch, _worker_parts
         # Build every per-batch template once, here, so the forked workers inherit them
         # (no key reload, no font subsetting, no size estimate per worker).
         pdf = next((p for p in paths if p.suffix.lower() == ".pdf"), None)
         if pdf is not None:
-            batch._signer(PDF)._reserve()
-        _worker_batch = batch
+            try:
+                batch._signer(PDF)._reserve()
+            except HocbaError:
+                pass  # the TSA does not answer: each file will say so (and stay untouched)
+        ts = batch.timestamper
+        if ts is not None:
+            ts.close(wait=True)  # no TSA threads across the fork
+        _worker_batch, _worker_parts = batch, n_jobs
         mp = multiprocessing.get_context("fork")
         try:
             with mp.Pool(n_jobs, initializer=_worker_after_fork) as pool:
-                work = [(str(p), str(out_dir) if out_dir else None) for p in paths]
-                chunk = max(1, min(16, len(work) // (4 * n_jobs)))
-                for r in pool.imap(_worker_sign, work, chunksize=chunk):
-                    results.append(r)
-                    if on_result:
-                        on_result(r)
+                out = str(out_dir) if out_dir else None
+                work = [([str(p) for p in s], out) for s in _slices(paths, n_jobs, batch.window)]
+                for rs in pool.imap(_worker_sign_slice, work):
+                    for r in rs:
+                        results.append(r)
+                        if on_result:
+                            on_result(r)
         finally:
-            _worker_batch = None
+            _worker_batch, _worker_parts = None, 1
         return results
     finally:
         batch.close()
@@ -293,4 +443,10 @@ def run_files(config: Config, role: Role, level: Level, key: KeySource, pin: str
 def run_items(config: Config, role: Role, level: Level, key: KeySource, pin: str,
               items: Iterable[tuple[str, bytes]]) -> list[FileResult]:
     with Batch(config, role, level, key, pin) as batch:
-        return [batch.sign_item(name, data) for name, data in items]
+        if batch.timestamper is None:
+            return [batch.sign_item(name, data) for name, data in items]
+
+        async def run() -> list[FileResult]:
+            return await pipeline(items, lambda it: batch.async_sign_item(*it), batch.window)
+
+        return asyncio.run(run())

@@ -24,8 +24,7 @@ import io
 from datetime import datetime, timezone
 from typing import Any
 
-import requests
-from asn1crypto import tsp, x509
+from asn1crypto import x509
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -34,7 +33,6 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
 from pyhanko.sign.general import SigningError
-from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 
 from ground.errors import HocbaError
 from ground.roles import role_from_certificate
@@ -104,31 +102,6 @@ def roles_present(reader: PdfFileReader, policy: Any) -> list[tuple[str, Role | 
     return out
 
 
-# -- transport ---------------------------------------------------------------------------
-
-class SessionTimeStamper(RequestsHTTPTimeStamper):
-    """RFC 3161 client keeping one HTTP connection for the whole batch."""
-
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
-        super().__init__(url, timeout=timeout)  # type: ignore[no-untyped-call]  # pyHanko: unannotated
-        self._session = requests.Session()
-
-    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
-        from pyhanko.sign.timestamps.common_utils import TimestampRequestError
-
-        def task() -> tsp.TimeStampResp:
-            try:
-                raw = self._session.post(self.url, req.dump(), headers=self.request_headers(),
-                                         timeout=self.timeout)
-            except OSError as e:
-                raise TimestampRequestError("Error in communication with timestamp server") from e
-            if raw.headers.get("Content-Type") != "application/timestamp-reply":
-                raise TimestampRequestError("Timestamp server response is malformed.", raw)
-            return tsp.TimeStampResp.load(raw.content)
-
-        return await asyncio.to_thread(task)
-
-
 # -- the signer --------------------------------------------------------------------------
 
 def _subject_attr(cert: x509.Certificate, name: str) -> str:
@@ -164,41 +137,59 @@ class PadesSigner:
         if self.level.rank >= Level.B_T.rank:
             self.timestamper = ctx.timestamper
             if self.timestamper is None:
-                url = ctx.config.timestamp.url
-                if not url:
+                if not ctx.config.timestamp.url:
                     raise HocbaError("mức B-T trở lên cần dịch vụ cấp dấu thời gian "
                                      "([timestamp] url) — B-T and above need a TSA URL")
-                self.timestamper = SessionTimeStamper(url, ctx.config.timestamp.timeout)
+                from signer.tsa import timestamper_for
+
+                self.timestamper = timestamper_for(ctx.config)
         if self.level.rank >= Level.B_LT.rank and ctx.validation_context is None:
             raise HocbaError("mức B-LT cần ValidationContext (precheck) — "
                              "B-LT needs the pre-signing validation context")
         self.reason = f"Vai trò: {ctx.role.label('vi')} (role={ctx.role.value})"
         self._bytes_reserved: int | None = None
+        from signer.tsa import LoopLock
+
+        self._reserve_lock = LoopLock()
 
     # -- size estimate, measured once per batch ------------------------------------------
 
     def _reserve(self) -> int:
         if self._bytes_reserved is None:
-            dummy = asyncio.run(self.cms_signer.build_cms(b"\0" * 64, None))
-            size = len(dummy) + 64
-            if self.timestamper is not None:
-                tst = asyncio.run(self.timestamper.async_dummy_response(self.digest))
-                size += len(tst.dump()) + 64
-            # hex-encoded in /Contents: two characters per byte, plus slack
-            self._bytes_reserved = 2 * size + 512
+            return asyncio.run(self._async_reserve())
         return self._bytes_reserved
+
+    async def _async_reserve(self) -> int:
+        # One measurement per batch even when many files start together (one dummy
+        # timestamp request, not one per file in flight).
+        async with self._reserve_lock.get():
+            if self._bytes_reserved is None:
+                dummy = await self.cms_signer.build_cms(b"\0" * 64, None)
+                size = len(dummy) + 64
+                if self.timestamper is not None:
+                    tst = await self.timestamper.async_dummy_response(self.digest)
+                    size += len(tst.dump()) + 64
+                # hex-encoded in /Contents: two characters per byte, plus slack
+                self._bytes_reserved = 2 * size + 512
+            return self._bytes_reserved
 
     # -- one file -----------------------------------------------------------------------
 
     def sign(self, pdf: bytes) -> bytes:
-        writer, pdf_signer = self.pdf_signer_for(pdf)
+        return asyncio.run(self.async_sign(pdf))
+
+    async def async_sign(self, pdf: bytes) -> bytes:
+        """One file, as a coroutine: a batch runs many at once so that their timestamp
+        requests overlap (:func:`signer.batch.pipeline`)."""
+        writer, pdf_signer = await self.async_pdf_signer_for(pdf)
+        reserved = await self._async_reserve()
         try:
-            out = pdf_signer.sign_pdf(writer, bytes_reserved=self._reserve())
+            out = await pdf_signer.async_sign_pdf(writer, bytes_reserved=reserved)
         except SigningError as e:
             raise HocbaError(f"không ký được — signing failed: {e}") from None
         data: bytes = out.getvalue()
         if self.level is Level.B_LTA:
-            data = self._dss_for_doc_timestamp(data)
+            data = await self._async_dss_for_doc_timestamp(data)
         return data
 
     def pdf_signer_for(self, pdf: bytes) -> tuple[IncrementalPdfFileWriter, signers.PdfSigner]:
@@ -207,6 +198,10 @@ class PadesSigner:
         :meth:`sign` runs it to the end; two-step signing (:mod:`signer.twostep_pdf`)
         interrupts it at the digest with the same field, appearance, role and locking.
         """
+        return asyncio.run(self.async_pdf_signer_for(pdf))
+
+    async def async_pdf_signer_for(self, pdf: bytes
+                                   ) -> tuple[IncrementalPdfFileWriter, signers.PdfSigner]:
         try:
             writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         except (PdfError, ValueError, KeyError, IndexError, TypeError) as e:
@@ -223,7 +218,7 @@ class PadesSigner:
         else:
             self._lock_field(writer, field_name)
         if self.level.rank >= Level.B_LT.rank and present:
-            self._add_dss_for_existing(writer, reader)
+            await self._add_dss_for_existing(writer, reader)
         meta = signers.PdfSignatureMetadata(
             field_name=field_name,
             md_algorithm=self.digest,
@@ -306,15 +301,15 @@ class PadesSigner:
                 obj[pdf_name("/Lock")] = self._lock_dict([name])
                 writer.update_container(obj)
 
-    def _add_dss_for_existing(self, writer: IncrementalPdfFileWriter,
-                              reader: PdfFileReader) -> None:
+    async def _add_dss_for_existing(self, writer: IncrementalPdfFileWriter,
+                                    reader: PdfFileReader) -> None:
         """B-LT: validation data for the signatures already in the file (EN 319 142-1 5.4)."""
         from pyhanko.sign.validation.dss import DocumentSecurityStore, collect_validation_info
 
         vc = self.ctx.validation_context
         for sig in reader.embedded_signatures:
             try:
-                paths = asyncio.run(collect_validation_info(sig, vc))
+                paths = await collect_validation_info(sig, vc)
             except Exception as e:
                 raise HocbaError("không thu thập được dữ liệu xác thực cho chữ ký "
                                  f"{sig.field_name} — cannot collect validation data: {e}") from None
@@ -326,15 +321,19 @@ class PadesSigner:
                 writer, None, validation_context=vc, paths=paths)
 
     def _dss_for_doc_timestamp(self, data: bytes) -> bytes:
+        return asyncio.run(self._async_dss_for_doc_timestamp(data))
+
+    async def _async_dss_for_doc_timestamp(self, data: bytes) -> bytes:
         """B-LTA: add the document timestamp's own validation data after it."""
-        from pyhanko.sign.validation import add_validation_info
+        from pyhanko.sign.validation.dss import async_add_validation_info
 
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         ts = [s for s in reader.embedded_signatures if s.sig_object_type == "/DocTimeStamp"]
         if not ts:
             return data
         try:
-            out = add_validation_info(ts[-1], self.ctx.validation_context, skip_timestamp=True)
+            out = await async_add_validation_info(ts[-1], self.ctx.validation_context,
+                                                  skip_timestamp=True)
         except Exception as e:
             raise HocbaError(f"không thêm được dữ liệu xác thực cho dấu thời gian — cannot add "
                              f"validation data for the document timestamp: {e}") from None

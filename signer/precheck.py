@@ -36,7 +36,8 @@ class PrecheckError(HocbaError):
 
 def build_validation_context(config: Config, *, extra_certs: list[x509.Certificate] | None = None,
                              fetch: bool | None = None,
-                             moment: datetime | None = None) -> ValidationContext:
+                             moment: datetime | None = None,
+                             revocation_mode: str | None = None) -> ValidationContext:
     if not config.trust.anchors and not config.trust.bundles:
         raise UsageError("cấu hình không có điểm tin cậy (trust.anchors trống) — "
                          "no trust anchors configured")
@@ -52,7 +53,8 @@ def build_validation_context(config: Config, *, extra_certs: list[x509.Certifica
     allow = config.revocation.online if fetch is None else fetch
     return ValidationContext(
         trust_roots=roots, other_certs=others, allow_fetching=allow,
-        revocation_mode="require" if config.revocation.mode != "off" else "soft-fail",
+        revocation_mode=revocation_mode or (
+            "require" if config.revocation.mode != "off" else "soft-fail"),
         moment=moment,
         fetcher_backend=RequestsFetcherBackend(per_request_timeout=config.revocation.timeout),
     )

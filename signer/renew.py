@@ -18,9 +18,12 @@ that, the archive is timestamped again:
   archive timestamp's imprint is checked first, its TSA chain validated now.
 
 No key and no PIN: only the TSA and the revocation services are contacted.
-A :class:`Renewer` holds what a batch shares — one RFC 3161 client (one HTTP
-session) and one :class:`ValidationContext` (fetched OCSP responses/CRLs reused
-across files); files are written atomically like ``hocba sign``.
+A :class:`Renewer` holds what a batch shares — one RFC 3161 client
+(:mod:`signer.tsa`: concurrent requests, retries, checked tokens) and one
+:class:`ValidationContext` (fetched OCSP responses/CRLs reused across files). Files
+are renewed as coroutines through the signing batch's pipeline
+(:func:`signer.batch.pipeline`), so their timestamp requests overlap, and are written
+atomically like ``hocba sign``.
 """
 from __future__ import annotations
 
@@ -34,7 +37,8 @@ from typing import Any, Callable, Sequence
 
 from ground.config import Config
 from ground.errors import HocbaError, UsageError
-from signer.batch import FileResult, detect_format, process_item, process_path
+from signer.batch import (FileResult, async_process_item, async_process_path, detect_format,
+                          pipeline, process_item, process_path)
 
 __all__ = ["Renewer", "renew", "renew_files"]
 
@@ -43,14 +47,14 @@ class Renewer:
     """One TSA client and one validation context for a batch of renewals."""
 
     def __init__(self, config: Config) -> None:
-        from signer.pades import SessionTimeStamper
         from signer.precheck import build_validation_context
+        from signer.tsa import timestamper_for
 
         if not config.timestamp.url:
             raise UsageError("gia hạn dấu thời gian cần dịch vụ cấp dấu thời gian ([timestamp] "
                              "url) — renewing archive timestamps needs a TSA URL")
         self.config = config
-        self.timestamper = SessionTimeStamper(config.timestamp.url, config.timestamp.timeout)
+        self.timestamper = timestamper_for(config)
         # Validation of the last timestamp "now" and its fresh revocation data (fetched
         # once per batch: every file of a batch shares the TSA chain).
         self.validation_context = build_validation_context(config)
@@ -58,17 +62,26 @@ class Renewer:
         self._tsa_values: dict[bytes, tuple[list[bytes], list[bytes], list[bytes]]] = {}
 
     def renew(self, data: bytes) -> tuple[str, bytes]:
+        return asyncio.run(self.async_renew(data))
+
+    async def async_renew(self, data: bytes) -> tuple[str, bytes]:
         fmt = detect_format(data)
         if fmt == "pdf":
-            return fmt, self._renew_pdf(data)
-        return fmt, asyncio.run(self._renew_xml(data))
+            return fmt, await self._renew_pdf(data)
+        return fmt, await self._renew_xml(data)
 
     def renew_item(self, name: str, data: bytes) -> FileResult:
         return process_item(name, data, self.renew)
 
+    async def async_renew_item(self, name: str, data: bytes) -> FileResult:
+        return await async_process_item(name, data, self.async_renew)
+
+    def close(self) -> None:
+        self.timestamper.close()
+
     # -- PAdES (EN 319 142-1 5.5) ---------------------------------------------------------
 
-    def _renew_pdf(self, data: bytes) -> bytes:
+    async def _renew_pdf(self, data: bytes) -> bytes:
         from pyhanko.pdf_utils.misc import PdfError
         from pyhanko.pdf_utils.reader import PdfFileReader
         from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
@@ -89,7 +102,7 @@ class Renewer:
         stamper = PdfTimeStamper(self.timestamper)
         try:
             # EN 319 142-1 5.5: DSS for the last document timestamp, then a new one.
-            out = stamper.update_archival_timestamp_chain(
+            out = await stamper.async_update_archival_timestamp_chain(
                 reader, self.validation_context, in_place=False)
         except HocbaError:
             raise
@@ -250,11 +263,15 @@ def renew_files(config: Config, paths: Sequence[str | os.PathLike[str]],
     if out is not None and not out.is_dir():
         raise UsageError(f"thư mục đích không tồn tại — output directory not found: {out}")
     renewer = Renewer(config)
-    results: list[FileResult] = []
-    for p in paths:
-        r = renew_path(renewer, Path(p), out)
-        results.append(r)
-        if on_result:
-            on_result(r)
-    return results
+
+    async def run() -> list[FileResult]:
+        return await pipeline(
+            [Path(p) for p in paths],
+            lambda p: async_process_path(p, out, renewer.async_renew_item),
+            2 * renewer.timestamper.concurrency, on_result)
+
+    try:
+        return asyncio.run(run())
+    finally:
+        renewer.close()
 

@@ -41,9 +41,9 @@ class ReportSigner:
         if self.level == "B-T":
             if not config.timestamp.url:
                 raise UsageError("report.level B-T cần timestamp.url — needs a TSA")
-            from signer.pades import SessionTimeStamper
+            from signer.tsa import timestamper_for
 
-            self._timestamper = SessionTimeStamper(config.timestamp.url, config.timestamp.timeout)
+            self._timestamper = timestamper_for(config)
         self._loop = asyncio.new_event_loop()
 
     @classmethod

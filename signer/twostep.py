@@ -264,9 +264,9 @@ def _timestamper(config: Config, level: Level) -> Any:
     if not config.timestamp.url:
         raise UsageError("mức B-T trở lên cần dịch vụ cấp dấu thời gian ([timestamp] url) — "
                          "B-T and above need a TSA URL")
-    from signer.pades import SessionTimeStamper
+    from signer.tsa import timestamper_for
 
-    return SessionTimeStamper(config.timestamp.url, config.timestamp.timeout)
+    return timestamper_for(config)
 
 
 def _format_of(data: bytes) -> str:

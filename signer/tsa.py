@@ -1,0 +1,328 @@
+"""The RFC 3161 client of a signing batch: requests in flight together, retries, checked tokens.
+
+One :class:`BatchTimeStamper` per batch (``hocba sign``, ``hocba timestamp``, two-step
+finish, report signing), shared by both formats. It is a pyHanko ``TimeStamper``, so
+pyHanko's PAdES signer, document timestamps and archive-timestamp renewal use it as
+they use their own clients; what it adds:
+
+* **Concurrency.** Each request runs in a thread pool of ``[timestamp] concurrency``
+  threads (default 8, CONTRACT 10): a batch signing files as coroutines in one event
+  loop (:func:`signer.batch.pipeline`) keeps that many requests in flight while the
+  loop goes on signing other files. Never more: the pool is the bound. After a fork
+  (batch worker processes) the pool and the HTTP connections are made anew in the
+  child, and :meth:`BatchTimeStamper.share` gives each worker its part of the bound.
+* **Retries.** A timeout, a connection error or an HTTP 5xx is retried up to
+  ``[timestamp] retries`` times, after ``backoff``, ``2 x backoff``, ... seconds (with a
+  little jitter). Once a request has used up its retries the TSA counts as down for the
+  batch: later requests get one attempt each (every file gets its clear error quickly)
+  until one succeeds again.
+* **Checks before a token is used** (RFC 3161 2.4.2, EN 319 122-1 5.3): status granted;
+  the nonce is the request's; the message imprint is the request's hash algorithm and
+  digest; the token's CMS signature verifies under the TSA certificate it names; and that
+  certificate chains to the configured anchors with the timeStamping extended key usage
+  (validated once per TSA certificate and batch). A token that fails any of these is
+  refused: :class:`TimestampError`, the file is not written.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from asn1crypto import cms, tsp
+from asn1crypto import x509 as asn1_x509
+from pyhanko.sign.timestamps.api import TimeStamper
+
+from ground.config import Config
+from ground.errors import HocbaError, UsageError
+
+__all__ = ["BatchTimeStamper", "TimestampError", "TsaUnavailable", "check_token",
+           "timestamper_for", "LoopLock"]
+
+
+class TimestampError(HocbaError):
+    """No usable timestamp token: the TSA refused, failed or answered with a wrong token."""
+
+
+class TsaUnavailable(TimestampError):
+    """The TSA did not answer (timeouts, connection errors, 5xx) after every retry."""
+
+
+class _Retryable(Exception):
+    pass
+
+
+class LoopLock:
+    """An ``asyncio.Lock`` for whichever event loop is running (a batch object may be
+    used from ``asyncio.run`` calls one after another, each with its own loop)."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock: asyncio.Lock | None = None
+
+    def get(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._loop is not loop:
+            self._loop, self._lock = loop, asyncio.Lock()
+        return self._lock
+
+
+def _token_parts(token: cms.ContentInfo) -> tuple[cms.SignedData, tsp.TSTInfo]:
+    sd = token["content"]
+    info = sd["encap_content_info"]["content"].parsed
+    if not isinstance(info, tsp.TSTInfo):
+        raise ValueError("the token does not encapsulate a TSTInfo")
+    return sd, info
+
+
+def check_token(token: cms.ContentInfo, message_digest: bytes, md_algorithm: str,
+                nonce: int | None) -> asn1_x509.Certificate:
+    """Refuse a token that is not the answer to this request; return the TSA certificate.
+
+    RFC 3161 2.4.2: the imprint must be the request's (hash algorithm and value) and the
+    nonce the request's; the token's signature must verify under the signer certificate it
+    carries (requested with certReq). Trust in that certificate is checked separately
+    (:meth:`BatchTimeStamper.check_tsa`), once per certificate.
+    """
+    from pyhanko.sign.general import extract_certificate_info
+    from pyhanko.sign.validation.generic_cms import validate_sig_integrity
+
+    try:
+        sd, info = _token_parts(token)
+        imprint = info["message_imprint"]
+        algo = imprint["hash_algorithm"]["algorithm"].native
+        value = imprint["hashed_message"].native
+        got_nonce = info["nonce"].native
+    except (ValueError, KeyError, TypeError, IndexError) as e:
+        raise TimestampError(f"dấu thời gian không đọc được — unreadable timestamp token: "
+                             f"{e}") from None
+    if algo != md_algorithm or value != message_digest:
+        raise TimestampError(
+            "dấu thời gian không khớp với dữ liệu đã gửi (sai dấu vân tay), không dùng — the "
+            "timestamp token's message imprint is not the one requested: refused "
+            f"(expected {md_algorithm}:{message_digest.hex()[:16]}…, got "
+            f"{algo}:{(value or b'').hex()[:16]}…)")
+    if nonce is not None and got_nonce != nonce:
+        raise TimestampError("dấu thời gian không khớp với yêu cầu (sai nonce), không dùng — the "
+                             "timestamp token's nonce is not the request's: refused")
+    try:
+        certs = extract_certificate_info(sd)
+        cert = certs.signer_cert
+        si = sd["signer_infos"][0]
+        content = bytes(sd["encap_content_info"]["content"])
+        digest = hashlib.new(si["digest_algorithm"]["algorithm"].native, content).digest()
+        intact, valid = validate_sig_integrity(si, cert, "tst_info", digest)
+    except Exception as e:  # noqa: BLE001 - any structural problem refuses the token
+        raise TimestampError(f"chữ ký của dấu thời gian không kiểm tra được — the timestamp "
+                             f"token's signature cannot be checked: {type(e).__name__}: {e}"
+                             ) from None
+    if not (intact and valid):
+        raise TimestampError("chữ ký của dấu thời gian không hợp lệ, không dùng — the timestamp "
+                             "token's signature does not verify: refused")
+    return cert
+
+
+class BatchTimeStamper(TimeStamper):
+    """RFC 3161 over HTTP for one batch: bounded concurrency, retries, checked tokens."""
+
+    def __init__(self, url: str, *, timeout: float = 10.0, concurrency: int = 8,
+                 retries: int = 3, backoff: float = 0.5, config: Config | None = None) -> None:
+        super().__init__(include_nonce=True)  # type: ignore[no-untyped-call]  # pyHanko: unannotated
+        if concurrency < 1:
+            raise UsageError(f"timestamp.concurrency phải ≥ 1 — must be at least 1, got "
+                             f"{concurrency}")
+        if retries < 0 or backoff < 0:
+            raise UsageError("timestamp.retries và timestamp.backoff không được âm — must not be "
+                             "negative")
+        self.url = url
+        self.timeout = timeout
+        self.concurrency = concurrency
+        self.retries = retries
+        self.backoff = backoff
+        self.config = config
+        self._pid = -1
+        self._pool: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._down = False  # a request used up its retries; reset by the next success
+        # TSA certificate fingerprint -> None (trusted) or the refusal message.
+        self._tsa_verdicts: dict[bytes, str | None] = {}
+        self._tsa_lock = LoopLock()
+        self._vc: Any = None
+
+    @classmethod
+    def from_config(cls, config: Config) -> BatchTimeStamper:
+        url = config.timestamp.url
+        if not url:
+            raise UsageError("mức B-T trở lên cần dịch vụ cấp dấu thời gian ([timestamp] url) — "
+                             "B-T and above need a TSA URL")
+        t = config.timestamp
+        return cls(url, timeout=t.timeout, concurrency=t.concurrency, retries=t.retries,
+                   backoff=t.backoff, config=config)
+
+    # -- processes and threads --------------------------------------------------------------
+
+    def share(self, parts: int) -> None:
+        """This process is one of ``parts`` workers of a batch: take its share of the bound."""
+        self.concurrency = max(1, self.concurrency // max(1, parts))
+        self._reset()
+
+    def _reset(self) -> None:
+        # Threads and pooled connections do not survive a fork: make them anew here.
+        self._pid = os.getpid()
+        self._pool = ThreadPoolExecutor(max_workers=self.concurrency,
+                                        thread_name_prefix="hocba-tsa")
+        self._local = threading.local()
+
+    def executor(self) -> ThreadPoolExecutor:
+        if self._pool is None or self._pid != os.getpid():
+            self._reset()
+        assert self._pool is not None
+        return self._pool
+
+    def close(self, *, wait: bool = False) -> None:
+        """Stop the pool's threads (they are made again on the next request)."""
+        if self._pool is not None and self._pid == os.getpid():
+            self._pool.shutdown(wait=wait)
+        self._pool = None
+
+    def _session(self) -> Any:
+        s = getattr(self._local, "session", None)
+        if s is None:
+            import requests
+
+            s = self._local.session = requests.Session()
+        return s
+
+    # -- one exchange, with retries (runs in a pool thread) --------------------------------
+
+    def _post_once(self, body: bytes) -> bytes:
+        import requests
+
+        headers = {"Content-Type": "application/timestamp-query",
+                   "Accept": "application/timestamp-reply"}
+        try:
+            r = self._session().post(self.url, data=body, headers=headers, timeout=self.timeout)
+        except requests.Timeout:
+            raise _Retryable(f"không trả lời trong {self.timeout:g} giây — timed out after "
+                             f"{self.timeout:g} s") from None
+        except requests.ConnectionError as e:
+            raise _Retryable(f"không kết nối được — cannot connect: {type(e).__name__}") from None
+        except requests.RequestException as e:
+            raise TimestampError(f"không gửi được yêu cầu dấu thời gian đến {self.url} — "
+                                 f"request failed: {e}") from None
+        if r.status_code >= 500 or r.status_code == 429:
+            raise _Retryable(f"HTTP {r.status_code}")
+        if r.status_code != 200:
+            raise TimestampError(f"dịch vụ cấp dấu thời gian {self.url} trả lời HTTP "
+                                 f"{r.status_code} — the TSA answered HTTP {r.status_code}")
+        ctype = r.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if ctype != "application/timestamp-reply":
+            raise TimestampError(f"dịch vụ cấp dấu thời gian {self.url} trả lời không đúng định "
+                                 f"dạng — the TSA's answer is not a timestamp reply "
+                                 f"(Content-Type {ctype or 'none'})")
+        return bytes(r.content)
+
+    def exchange(self, body: bytes) -> bytes:
+        """POST one request; retry timeouts, connection errors and 5xx with backoff."""
+        attempts = 1 if self._down else self.retries + 1
+        last = ""
+        for i in range(attempts):
+            if i:
+                time.sleep(self.backoff * (2 ** (i - 1)) * (1 + 0.2 * random.random()))
+            try:
+                data = self._post_once(body)
+            except _Retryable as e:
+                last = str(e)
+                continue
+            self._down = False
+            return data
+        self._down = True
+        raise TsaUnavailable(f"dịch vụ cấp dấu thời gian không trả lời sau {attempts} lần thử, "
+                             f"tệp không thay đổi — the TSA {self.url} did not answer after "
+                             f"{attempts} attempt(s) ({last}); file left unchanged")
+
+    # -- the pyHanko TimeStamper interface --------------------------------------------------
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        loop = asyncio.get_running_loop()
+        raw = await loop.run_in_executor(self.executor(), self.exchange, req.dump())
+        try:
+            resp = tsp.TimeStampResp.load(raw)
+            resp["status"]["status"].native  # noqa: B018 - a malformed answer fails here
+        except (ValueError, TypeError, KeyError) as e:
+            raise TimestampError(f"câu trả lời của dịch vụ cấp dấu thời gian không đọc được — "
+                                 f"malformed TSA response: {e}") from None
+        return resp
+
+    async def async_timestamp(self, message_digest: bytes, md_algorithm: str) -> cms.ContentInfo:
+        nonce, req = self.request_cms(  # type: ignore[no-untyped-call]  # pyHanko: unannotated
+            message_digest, md_algorithm)
+        resp = await self.async_request_tsa_response(req)
+        try:
+            status = resp["status"]
+            if status["status"].native not in ("granted", "granted_with_mods"):
+                text = "; ".join(status["status_string"].native or []) or status["status"].native
+                raise TimestampError(f"dịch vụ cấp dấu thời gian từ chối yêu cầu — the TSA "
+                                     f"refused the request: {text}")
+            token: cms.ContentInfo = resp["time_stamp_token"]
+            if not isinstance(token, cms.ContentInfo) or token["content_type"].native != \
+                    "signed_data":
+                raise ValueError("no timestamp token in a granted response")
+        except (ValueError, TypeError, KeyError) as e:
+            raise TimestampError(f"câu trả lời của dịch vụ cấp dấu thời gian không đọc được — "
+                                 f"malformed TSA response: {e}") from None
+        cert = check_token(token, message_digest, md_algorithm, nonce)
+        await self.check_tsa(cert, token)
+        return token
+
+    # -- trust in the TSA ------------------------------------------------------------------
+
+    def _validation_context(self) -> Any:
+        if self._vc is None:
+            assert self.config is not None
+            from signer.precheck import build_validation_context
+
+            # The TSA's path to a configured anchor, its validity now and the timeStamping
+            # EKU; revocation soft-fail (the verifier judges the TSA fully later).
+            self._vc = build_validation_context(self.config, revocation_mode="soft-fail")
+        return self._vc
+
+    async def check_tsa(self, cert: asn1_x509.Certificate, token: cms.ContentInfo) -> None:
+        """The TSA certificate chains to a configured anchor for time stamping (once per cert)."""
+        cfg = self.config
+        if cfg is None or not (cfg.trust.anchors or cfg.trust.bundles):
+            return  # no anchors to judge against (the signer's pre-check refuses that anyway)
+        fp = hashlib.sha256(cert.dump()).digest()
+        async with self._tsa_lock.get():
+            if fp not in self._tsa_verdicts:
+                self._tsa_verdicts[fp] = await self._judge_tsa(cert, token)
+        refusal = self._tsa_verdicts[fp]
+        if refusal is not None:
+            raise TimestampError(refusal)
+
+    async def _judge_tsa(self, cert: asn1_x509.Certificate, token: cms.ContentInfo) -> str | None:
+        from pyhanko_certvalidator import CertificateValidator
+        from pyhanko_certvalidator.errors import (InvalidCertificateError, PathBuildingError,
+                                                  PathValidationError)
+
+        extra = [c.chosen for c in token["content"]["certificates"] if c.name == "certificate"]
+        validator = CertificateValidator(cert, intermediate_certs=extra,
+                                         validation_context=self._validation_context())
+        try:
+            await validator.async_validate_usage(  # type: ignore[no-untyped-call]
+                set(), {"time_stamping"})
+        except (PathBuildingError, PathValidationError, InvalidCertificateError) as e:
+            return (f"chứng thư của dịch vụ cấp dấu thời gian không được tin cậy, không dùng dấu "
+                    f"thời gian — the TSA certificate ({cert.subject.human_friendly}) is not "
+                    f"trusted for time stamping: {e}")
+        return None
+
+
+def timestamper_for(config: Config) -> BatchTimeStamper:
+    """The batch's TSA client from ``[timestamp]`` (url, timeout, concurrency, retries, backoff)."""
+    return BatchTimeStamper.from_config(config)
