@@ -46,9 +46,10 @@ from ground.errors import HocbaError, UsageError
 from ground.vocab import Level, Role
 from signer.context import SigningContext
 from signer.twostep_store import (
-    BatchStore,
     TwoStepError,
+    TwoStepStore,
     iso,
+    open_store,
     utcnow,
 )
 
@@ -320,7 +321,9 @@ class TwoStep:
         ttl = config.twostep.batch_ttl_minutes if ttl_minutes is None else ttl_minutes
         if ttl <= 0:
             raise UsageError("twostep.batch_ttl_minutes phải > 0 (must be positive)")
-        self.store = BatchStore(Path(root), timedelta(minutes=ttl), clock=clock)
+        # [twostep] store: the filesystem (default) or Redis shared by several instances.
+        self.store: TwoStepStore = open_store(config.twostep.store, Path(root),
+                                              timedelta(minutes=ttl), clock=clock)
 
     # -- prepare ------------------------------------------------------------------------
 

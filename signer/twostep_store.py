@@ -14,6 +14,15 @@ leaves either the old or the new state, never half of one. ``finish.lock`` is
 created with ``O_EXCL``: two concurrent finishes of one batch cannot both run.
 Expired batches are refused and removed on the next access or
 :meth:`BatchStore.purge_expired`.
+
+:class:`RedisBatchStore` (``[twostep] store = "redis://host:port/db"``) keeps the same
+state in Redis so that several service instances (hosts) share prepared batches, with
+the same interface and guarantees: a batch is written in one MULTI/EXEC transaction;
+every key expires with the batch (``batch_ttl_minutes``); the finish claim is ``SET NX``
+on the batch's lock key (which expires by itself after :data:`STALE_LOCK_SECONDS` if
+the finishing process died); the outcome is recorded in a WATCH transaction that
+succeeds only while this finish still holds the lock and the batch is not finished,
+so a batch is finished exactly once whichever instance is asked.
 """
 from __future__ import annotations
 
@@ -26,8 +35,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Mapping, Protocol
+from contextlib import AbstractContextManager, contextmanager
 
 from ground.errors import HocbaError
 
@@ -261,3 +270,250 @@ class BatchStore:
             except (OSError, ValueError, KeyError):
                 continue
         return n
+
+
+# -- the shared store (Redis) -------------------------------------------------------------------
+
+class StoredState(Protocol):
+    """A prepared batch as a store hands it to :class:`signer.twostep.TwoStep`."""
+
+    batch_id: str
+    manifest: dict[str, Any]
+
+    def item(self, item_id: str) -> bytes: ...
+
+
+class TwoStepStore(Protocol):
+    """What :class:`signer.twostep.TwoStep` needs from a store (filesystem or Redis)."""
+
+    ttl: timedelta
+    clock: Callable[[], datetime]
+
+    def new_id(self) -> str: ...
+
+    def create(self, batch_id: str, manifest: Mapping[str, Any],
+               items: Mapping[str, bytes]) -> None: ...
+
+    def expires_at(self) -> datetime: ...
+
+    def load(self, batch_id: str, *, allow_finished: bool = False) -> Any: ...
+
+    def result(self, batch: Any) -> tuple[dict[str, Any] | None, dict[str, bytes]]: ...
+
+    def claim(self, batch_id: str) -> AbstractContextManager[Any]: ...
+
+    def complete(self, batch: Any, result: Mapping[str, Any],
+                 outputs: Mapping[str, bytes]) -> None: ...
+
+    def purge_expired(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class RedisStoredBatch:
+    batch_id: str
+    manifest: dict[str, Any]
+    store: RedisBatchStore
+    lock_token: str | None = None
+
+    def item(self, item_id: str) -> bytes:
+        if not ITEM_ID_RE.fullmatch(item_id):
+            raise TwoStepError(f"mã bản ghi không hợp lệ (invalid item id): {item_id!r}", status=400)
+        data = self.store._call(self.store.redis.hget, self.store.key(self.batch_id, "items"),
+                                item_id)
+        if data is None:
+            raise TwoStepError(f"bản ghi {item_id} không còn trong lô (prepared record missing)",
+                               status=409, code="state_missing")
+        return bytes(data)
+
+
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisBatchStore:
+    """Prepared batches in Redis, shared by every instance of the signing service.
+
+    Keys per batch (``hocba:twostep:<id>:``): ``manifest`` (JSON), ``items`` (hash: item
+    id → prepared record), ``lock`` (the finish claim), ``result`` (JSON) and ``out``
+    (hash: item id → signed record). All expire when the batch does.
+    """
+
+    PREFIX = "hocba:twostep"
+
+    def __init__(self, url: str, ttl: timedelta, clock: Callable[[], datetime] = utcnow,
+                 *, client: Any = None) -> None:
+        self.url = url
+        self.ttl = ttl
+        self.clock = clock
+        if client is None:
+            import redis
+
+            client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+        self.redis = client
+        self._call(self.redis.ping)
+
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        import redis
+
+        try:
+            return fn(*args, **kwargs)
+        except redis.RedisError as e:
+            raise TwoStepError(f"không truy cập được kho trạng thái ký hai bước (Redis) — the "
+                               f"two-step state store is unavailable: {type(e).__name__}: {e}",
+                               status=503, code="store_unavailable") from None
+
+    def key(self, batch_id: str, part: str) -> str:
+        return f"{self.PREFIX}:{batch_id}:{part}"
+
+    def _keys(self, batch_id: str) -> list[str]:
+        return [self.key(batch_id, p) for p in ("manifest", "items", "lock", "result", "out")]
+
+    # -- create -------------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        return secrets.token_urlsafe(18)
+
+    def expires_at(self) -> datetime:
+        return self.clock() + self.ttl
+
+    def _expire_at_ms(self, manifest: Mapping[str, Any]) -> int:
+        return int(parse_iso(str(manifest["expires_at"])).timestamp() * 1000)
+
+    def create(self, batch_id: str, manifest: Mapping[str, Any], items: Mapping[str, bytes]) -> None:
+        """The whole batch in one transaction: it exists completely or not at all."""
+        at = self._expire_at_ms(manifest)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(self.key(batch_id, "manifest"), _dump(dict(manifest)), nx=True)
+        if items:
+            pipe.hset(self.key(batch_id, "items"), mapping=dict(items))
+        for k in (self.key(batch_id, "manifest"), self.key(batch_id, "items")):
+            pipe.pexpireat(k, at)
+        ok = self._call(pipe.execute)
+        if not ok[0]:
+            raise TwoStepError(f"lô ký {batch_id} đã tồn tại (batch id collision)", status=409)
+
+    # -- read ---------------------------------------------------------------------------
+
+    def _check_id(self, batch_id: str) -> None:
+        if not isinstance(batch_id, str) or not BATCH_ID_RE.fullmatch(batch_id):
+            raise BatchNotFound(f"không có lô ký {batch_id!r} (no such batch)")
+
+    def _manifest(self, batch_id: str, raw: Any) -> dict[str, Any]:
+        if raw is None:
+            raise BatchNotFound(f"không có lô ký {batch_id} (no such batch)")
+        try:
+            manifest = json.loads(raw)
+            expires = parse_iso(manifest["expires_at"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise TwoStepError(f"lô ký {batch_id} bị hỏng (batch state unreadable)",
+                               status=409, code="state_corrupt") from None
+        if self.clock() >= expires:
+            self._call(self.redis.delete, *self._keys(batch_id))
+            raise BatchExpired(f"lô ký {batch_id} đã hết hạn lúc {manifest['expires_at']}; hãy "
+                               f"chuẩn bị lại (batch expired; prepare it again)")
+        assert isinstance(manifest, dict)
+        return manifest
+
+    def load(self, batch_id: str, *, allow_finished: bool = False) -> RedisStoredBatch:
+        self._check_id(batch_id)
+        manifest = self._manifest(batch_id,
+                                  self._call(self.redis.get, self.key(batch_id, "manifest")))
+        if manifest.get("status") == "finished" and not allow_finished:
+            raise BatchFinished(f"lô ký {batch_id} đã hoàn tất lúc {manifest.get('finished_at')}; "
+                                f"không thể hoàn tất lần nữa (batch already finished)")
+        return RedisStoredBatch(batch_id, manifest, self)
+
+    def result(self, batch: RedisStoredBatch) -> tuple[dict[str, Any] | None, dict[str, bytes]]:
+        raw = self._call(self.redis.get, self.key(batch.batch_id, "result"))
+        if raw is None:
+            return None, {}
+        try:
+            res = json.loads(raw)
+        except ValueError:
+            return None, {}
+        out = self._call(self.redis.hgetall, self.key(batch.batch_id, "out")) or {}
+        data = {k.decode() if isinstance(k, bytes) else str(k): bytes(v) for k, v in out.items()}
+        return res, {r["id"]: data[r["id"]] for r in res.get("records", [])
+                     if r.get("ok") and r["id"] in data}
+
+    # -- finish -------------------------------------------------------------------------
+
+    @contextmanager
+    def claim(self, batch_id: str) -> Iterator[RedisStoredBatch]:
+        """The finish claim: ``SET NX`` on the batch's lock; a second finish on any
+        instance, even concurrent, is refused (409)."""
+        self.load(batch_id)
+        token = f"{os.getpid()}-{secrets.token_hex(8)}"
+        lock = self.key(batch_id, "lock")
+        if not self._call(self.redis.set, lock, token, nx=True, ex=STALE_LOCK_SECONDS):
+            raise BatchBusy(f"lô ký {batch_id} đang được hoàn tất (a finish of this batch is "
+                            f"already running)")
+        done = False
+        try:
+            # Re-read under the claim: another finish may have completed in between.
+            batch = self.load(batch_id)
+            yield RedisStoredBatch(batch_id, batch.manifest, self, lock_token=token)
+            done = True
+        finally:
+            if not done:
+                self._call(self.redis.eval, _UNLOCK, 1, lock, token)
+
+    def complete(self, batch: RedisStoredBatch, result: Mapping[str, Any],
+                 outputs: Mapping[str, bytes]) -> None:
+        """Record the outcome in one transaction, only while this finish holds the claim and
+        the batch is not finished yet (WATCH on the lock and the manifest)."""
+        import redis
+
+        bid = batch.batch_id
+        k_lock, k_manifest = self.key(bid, "lock"), self.key(bid, "manifest")
+        manifest = dict(batch.manifest)
+        manifest["status"] = "finished"
+        manifest["finished_at"] = iso(self.clock())
+        at = self._expire_at_ms(manifest)
+        try:
+            with self.redis.pipeline(transaction=True) as pipe:
+                pipe.watch(k_lock, k_manifest)
+                held = pipe.get(k_lock)
+                current = pipe.get(k_manifest)
+                if held is None or held.decode() != batch.lock_token:
+                    raise BatchBusy(f"lô ký {bid}: mất quyền hoàn tất (the finish claim expired "
+                                    f"or was taken over)")
+                if current is not None and json.loads(current).get("status") == "finished":
+                    raise BatchFinished(f"lô ký {bid} đã hoàn tất (batch already finished)")
+                pipe.multi()
+                if outputs:
+                    pipe.hset(self.key(bid, "out"), mapping=dict(outputs))
+                pipe.set(self.key(bid, "result"), _dump(dict(result)))
+                pipe.set(k_manifest, _dump(manifest))
+                # The prepared states are no longer needed (and hold pupils' data).
+                pipe.delete(self.key(bid, "items"))
+                for k in (self.key(bid, "out"), self.key(bid, "result"), k_manifest, k_lock):
+                    pipe.pexpireat(k, at)
+                pipe.execute()
+        except redis.WatchError:
+            raise BatchBusy(f"lô ký {bid} vừa được hoàn tất ở nơi khác (the batch was finished "
+                            f"concurrently)") from None
+        except redis.RedisError as e:
+            raise TwoStepError(f"không ghi được kết quả vào kho trạng thái (Redis) — cannot "
+                               f"record the outcome: {type(e).__name__}: {e}", status=503,
+                               code="store_unavailable") from None
+
+    def purge_expired(self) -> int:
+        return 0  # every key of a batch expires with it (PEXPIREAT)
+
+
+def open_store(url: str | None, root: Path, ttl: timedelta,
+               clock: Callable[[], datetime] = utcnow) -> TwoStepStore:
+    """``[twostep] store``: None → the filesystem under ``root``; ``redis://``, ``rediss://``
+    or ``unix://`` → :class:`RedisBatchStore`."""
+    if not url:
+        return BatchStore(root, ttl, clock=clock)
+    scheme = url.split(":", 1)[0].lower()
+    if scheme not in ("redis", "rediss", "unix"):
+        from ground.errors import UsageError
+
+        raise UsageError(f"twostep.store: cần redis://… (or none for the filesystem), got "
+                         f"{url!r}")
+    return RedisBatchStore(url, ttl, clock=clock)
