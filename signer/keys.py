@@ -120,6 +120,21 @@ def _asn1_cert(cert: Any) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
+class WrongPin(HocbaError):
+    """The key (PKCS#12 file or token) refused the PIN: nothing was signed (exit 1)."""
+
+
+def _is_pkcs12(data: bytes) -> bool:
+    """Whether ``data`` is a PKCS#12 PFX at all (its outer structure is not encrypted)."""
+    from asn1crypto import pkcs12 as asn1_pkcs12
+
+    try:
+        pfx = asn1_pkcs12.Pfx.load(data, strict=True)
+        return bool(pfx["version"].native == "v3" and pfx["auth_safe"]["content_type"].native)
+    except (ValueError, TypeError, KeyError):
+        return False
+
+
 def load_pkcs12_signer(path: Path, pin: str, config: Config) -> CachedKeySigner:
     try:
         data = path.read_bytes()
@@ -129,8 +144,11 @@ def load_pkcs12_signer(path: Path, pin: str, config: Config) -> CachedKeySigner:
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, pin.encode())
     except ValueError:
-        raise UsageError(f"{path}: sai mã PIN hoặc không phải tệp PKCS#12 "
-                         f"(wrong PIN or not a PKCS#12 file)") from None
+        if not _is_pkcs12(data):  # the file given is wrong: a usage/input error (exit 2)
+            raise UsageError(f"{path}: không phải tệp PKCS#12 (not a PKCS#12 file)") from None
+        # The key refused to open: the operation failed (exit 1), as a token's wrong PIN
+        # and a certificate refused for the role (hocba/exitcodes.py).
+        raise WrongPin(f"{path}: sai mã PIN (wrong PIN)") from None
     if key is None or cert is None:
         raise UsageError(f"{path}: tệp PKCS#12 không có khoá và chứng thư "
                          f"(no key and certificate in the PKCS#12 file)")
@@ -171,7 +189,7 @@ def open_pkcs11_signer(source: KeySource, pin: str, config: Config) -> Pkcs11Han
                                       token_criteria=TokenCriteria(label=source.token_label),
                                       user_pin=pin)
     except pkcs11.PinIncorrect:
-        raise HocbaError("sai mã PIN của thiết bị ký (wrong token PIN)") from None
+        raise WrongPin("sai mã PIN của thiết bị ký (wrong token PIN)") from None
     except pkcs11.PKCS11Error as e:
         raise HocbaError(f"không mở được thiết bị ký {source.token_label!r} qua thư viện "
                          f"{source.pkcs11_module} (cannot open token {source.token_label!r} with "

@@ -65,13 +65,19 @@ def test_sign_files_in_place_uses_config_default_key(test_pki: PkiLayout, trust_
     assert _validate(p.read_bytes(), test_pki)
 
 
-def test_wrong_pin_is_usage_error(test_pki: PkiLayout, test_config: Config) -> None:
-    from ground.errors import UsageError
+def test_wrong_pin_is_a_refusal_not_a_usage_error(test_pki: PkiLayout,
+                                                  test_config: Config) -> None:
+    """The key refused the PIN: an operation that failed (exit 1), as a certificate refused
+    for the role; not a usage error (issue 16 item 6, hocba/exitcodes.py)."""
+    from ground.errors import HocbaError, UsageError
     from signer.api import sign_bytes
+    from signer.keys import WrongPin
 
-    with pytest.raises(UsageError, match="PIN"):
+    with pytest.raises(WrongPin, match="PIN") as e:
         sign_bytes([], config=test_config, role="teacher", key=str(test_pki.p12("teacher")),
                    pin="000000")
+    assert isinstance(e.value, HocbaError) and not isinstance(e.value, UsageError)
+    assert e.value.exit_code == 1
 
 
 def test_detect_format() -> None:
