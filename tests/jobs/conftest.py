@@ -198,8 +198,9 @@ def start_worker(jobs_config_path: Path, redis_clean: RedisServer, trust_service
     started: list[Worker] = []
 
     def start(concurrency: int = 1, env: dict[str, str] | None = None,
-              ready: bool = True) -> Worker:
-        w = Worker(jobs_config_path, tmp_path / f"worker-{len(started)}.log", concurrency, env)
+              ready: bool = True, config: Path | None = None) -> Worker:
+        w = Worker(config or jobs_config_path, tmp_path / f"worker-{len(started)}.log",
+                   concurrency, env)
         started.append(w)
         if ready:
             w.wait_ready()

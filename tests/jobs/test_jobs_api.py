@@ -79,6 +79,7 @@ def test_without_jobs_config_every_endpoint_is_503(test_config: Config,
 
 # -- the whole cycle --------------------------------------------------------------------
 
+@pytest.mark.slow  # starts a worker process
 def test_job_cycle_results_in_order_csv_counts_delete(
         jobs_app: Flask, start_worker: Callable[..., Any], redis_clean: RedisServer,
         records: Records, xml_records: XmlRecords) -> None:
@@ -141,6 +142,7 @@ def test_job_cycle_results_in_order_csv_counts_delete(
         assert r.status_code == 404 and r.json["error"] == "job_not_found", path
 
 
+@pytest.mark.slow  # starts a worker process
 def test_validation_time_and_language_reach_the_worker(
         jobs_app: Flask, start_worker: Callable[..., Any], records: Records) -> None:
     c = jobs_app.test_client()
@@ -266,6 +268,7 @@ def _compare(app: Flask, cases: dict[str, tuple[str, Any]],
     return statuses
 
 
+@pytest.mark.slow  # starts a worker process
 def test_garbage_gets_the_same_answers_as_verify(jobs_app: Flask,
                                                  start_worker: Callable[..., Any]) -> None:
     statuses = _compare(jobs_app, _garbage(), start_worker)
@@ -311,6 +314,7 @@ def test_zip_bombs_get_the_same_answers_as_verify(jobs_config: Config, records: 
     assert statuses["nested_and_unsupported"] == 200
 
 
+@pytest.mark.slow  # starts a worker process
 def test_zip_bomb_entry_is_decided_without_a_worker(jobs_app: Flask, redis_clean: RedisServer,
                                                     records: Records,
                                                     start_worker: Callable[..., Any]) -> None:
@@ -352,3 +356,22 @@ def test_worker_needs_a_broker(test_pki: Any, capsys: pytest.CaptureFixture[str]
     assert main(["worker", "--config", str(test_pki.config)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "[jobs] broker" in err
+
+
+@pytest.mark.slow  # starts a worker process
+def test_a_file_over_the_time_limit_is_try_later(
+        jobs_app: Flask, start_worker: Callable[..., Any], jobs_config_path: Any,
+        records: Records) -> None:
+    slow = jobs_config_path.with_name("hocba-jobs-slow.toml")
+    slow.write_text(jobs_config_path.read_text(encoding="utf-8").replace(
+        "[limits]", "[limits]\nrequest_timeout = 0.001") if "[limits]" in
+        jobs_config_path.read_text(encoding="utf-8") else
+        jobs_config_path.read_text(encoding="utf-8") + "\n[limits]\nrequest_timeout = 0.001\n",
+        encoding="utf-8")
+    c = jobs_app.test_client()
+    job = submit(c, records.signed, "application/pdf", "?lang=en")
+    start_worker(config=slow)
+    st = wait_done(c, job["job_id"])
+    [rep] = ndjson(c, job["job_id"])
+    assert (rep["indication"], rep["subindication"]) == ("INDETERMINATE", "TRY_LATER")
+    assert "limit of 0.001 s" in rep["message"] and st["counts"]["INDETERMINATE"] == 1

@@ -3,6 +3,7 @@ nothing written for a deleted job, results as a gap-free prefix, a file that kil
 its workers gets a report instead of a fourth try."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ground.config import Config
@@ -83,3 +84,29 @@ def test_a_file_that_kills_its_workers_gets_a_report(redis_clean: RedisServer,
     # attempts expire with the job
     ttl = redis_clean.client.ttl(f"hocba:job:{{{job}}}:attempts")
     assert 3500 < ttl <= 3600
+
+
+def test_a_hard_time_limit_still_gives_the_file_a_report(redis_clean: RedisServer,
+                                                         jobs_config: Config) -> None:
+    """What the worker's main process does when it killed a pool process at the hard
+    limit (Celery runs the task's on_failure there): TRY_LATER, as /api/v1/verify."""
+    from celery.exceptions import TimeLimitExceeded
+
+    from verifier.jobs import tasks
+
+    tasks.configure(jobs_config)
+    st = _store(redis_clean)
+    job = st.new_id()
+    st.create(job, [PendingFile("a.pdf", "pdf", b"%PDF-1.7 slow"),
+                    PendingFile("b.pdf", "pdf", b"%PDF-1.7 other")], lang="en",
+              validation_time=None)
+    task = tasks.JobTask()
+    task.on_failure(TimeLimitExceeded(150), "t1", [job, 0], {}, None)
+    task.on_failure(RuntimeError("boom"), "t2", [job, 1], {}, None)
+    task.on_failure(TimeLimitExceeded(150), "t3", [job, 0], {}, None)  # once only
+    lines = [json.loads(x) for x in st.results(job, 2)]
+    assert [(r["file"], r["indication"], r["subindication"]) for r in lines] == [
+        ("a.pdf", "INDETERMINATE", "TRY_LATER"), ("b.pdf", "TOTAL_FAILED", "FORMAT_FAILURE")]
+    assert lines[0]["sha256"] and "RuntimeError" in lines[1]["message"]
+    s = st.status(job)
+    assert s is not None and s.state == "done" and s.counts["INDETERMINATE"] == 1

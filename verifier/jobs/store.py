@@ -38,6 +38,7 @@ INDICATIONS = ("TOTAL_PASSED", "TOTAL_FAILED", "INDETERMINATE")
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 PREFIX = "hocba:job:"
 BATCH = 256  # results read per round trip
+CHUNK = 16 * 1024 * 1024  # bytes of files written per round trip
 
 # KEYS: job, results, files, attempts.  ARGV: index, report JSON, indication.
 # -1: the job is gone (nothing written); 0: a result was already there; 1: written.
@@ -151,16 +152,26 @@ class JobStore:
                                 "created": f"{time.time():.3f}", "done": 0}
         meta.update({f"n:{i}": 0 for i in INDICATIONS})
         pending: list[int] = []
-        with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(job, mapping=meta)
+        # Files first, in pipelines of about CHUNK bytes (no single huge command or
+        # transaction for Redis to buffer), each key expiring from its first write; the
+        # job hash last: until it exists the job is not there for anyone.
+        with self.redis.pipeline(transaction=False) as pipe:
+            size = 0
             for i, e in enumerate(entries):
                 if isinstance(e, PendingFile):
                     pipe.hset(files, str(i), e.data)
                     pipe.hset(names, str(i), json.dumps({"name": e.name, "kind": e.kind},
                                                         ensure_ascii=False))
+                    if not pending:
+                        pipe.expire(files, self.ttl)
+                        pipe.expire(names, self.ttl)
                     pending.append(i)
-            for k in (job, files, names):
-                pipe.expire(k, self.ttl)
+                    size += len(e.data)
+                    if size >= CHUNK:
+                        pipe.execute()
+                        size = 0
+            pipe.hset(job, mapping=meta)
+            pipe.expire(job, self.ttl)
             pipe.execute()
         for i, e in enumerate(entries):
             if isinstance(e, Decided):

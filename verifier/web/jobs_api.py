@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from werkzeug.exceptions import HTTPException
 
 from ground.config import Config
@@ -156,7 +156,6 @@ def submit() -> Any:
     vt = api.parse_validation_time(request.args.get("validation_time"))
     cfg = _config()
     items = uploads.collect(request, cfg.limits)
-    g.upload_hashes = [i.sha256 for i in items]
 
     from verifier.jobs import engine
     from verifier.jobs.store import Decided, Entry, JobStore, PendingFile
@@ -165,6 +164,7 @@ def submit() -> Any:
         PendingFile(i.name, i.kind, i.data) if isinstance(i, uploads.Upload)
         else Decided(i.to_dict(lang)) for i in items]
     del items
+    total = len(entries)
     store: JobStore = rt["store"]
     job_id = store.new_id()
     try:
@@ -178,7 +178,6 @@ def submit() -> Any:
         except Exception:
             pass
         raise
-    total = len(g.upload_hashes)
     log.info("job created job=%s files=%d queued=%d", job_id, total, len(pending))
     url = f"/api/v1/jobs/{job_id}"
     resp = jsonify({"job_id": job_id, "status_url": url, "total": total})

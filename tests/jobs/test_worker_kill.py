@@ -1,0 +1,122 @@
+"""Each file exactly once, in submission order, with the right verdict, when a worker dies
+mid-job: a pool process killed by its PID (SIGKILL: the message goes back at once,
+task_reject_on_worker_lost), and a whole worker killed with its pool (a vanished host: its
+message comes back after the visibility timeout, here 4 s)."""
+from __future__ import annotations
+
+import io
+import os
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.jobs.conftest import RedisServer
+from tests.jobs.test_jobs_api import JOBS, VERIFY, ndjson, submit, wait_done
+from tests.web.conftest import Records, XmlRecords
+
+pytestmark = pytest.mark.slow  # end to end with real worker processes
+
+N = 120
+
+
+def _files(records: Records, xml_records: XmlRecords) -> tuple[list[tuple[str, bytes]],
+                                                               list[str]]:
+    kinds = [("pdf", records.signed), ("pdf", records.tampered), ("xml", xml_records.signed),
+             ("xml", xml_records.tampered), ("pdf", records.unsigned)]
+    files = [(f"hs{i:03d}.{kinds[i % 5][0]}", kinds[i % 5][1]) for i in range(N)]
+    return files, [str(i % 5) for i in range(N)]
+
+
+def _expected(c: FlaskClient, records: Records, xml_records: XmlRecords) -> list[str]:
+    out = []
+    for data, ctype in ((records.signed, "application/pdf"), (records.tampered, "application/pdf"),
+                        (xml_records.signed, "application/xml"),
+                        (xml_records.tampered, "application/xml"),
+                        (records.unsigned, "application/pdf")):
+        [r] = c.post(VERIFY, data=data, content_type=ctype).json["results"]
+        out.append(r["indication"])
+    assert out[0] == out[2] == "TOTAL_PASSED" and out[1] == out[3] == "TOTAL_FAILED"
+    return out
+
+
+def _wait_progress(c: FlaskClient, job_id: str, at_least: int) -> dict[str, Any]:
+    deadline = time.monotonic() + 120
+    while True:
+        st = dict(c.get(f"{JOBS}/{job_id}").json)
+        if st["done"] >= at_least:
+            return st
+        assert time.monotonic() < deadline, st
+        time.sleep(0.05)
+
+
+def _check_exactly_once(c: FlaskClient, redis_server: RedisServer, job_id: str,
+                        files: list[tuple[str, bytes]], kinds: list[str],
+                        verdicts: list[str]) -> int:
+    st = wait_done(c, job_id, timeout=600)
+    out = ndjson(c, job_id)
+    assert len(out) == N == st["total"] == st["done"]
+    assert [r["file"] for r in out] == [name for name, _ in files]
+    assert [r["indication"] for r in out] == [verdicts[int(k)] for k in kinds]
+    counts = {k: sum(r["indication"] == k for r in out)
+              for k in ("TOTAL_PASSED", "TOTAL_FAILED", "INDETERMINATE")}
+    assert st["counts"] == counts and sum(counts.values()) == N
+    r = redis_server.client
+    assert r.hlen(f"hocba:job:{{{job_id}}}:results") == N
+    assert r.hlen(f"hocba:job:{{{job_id}}}:files") == 0  # every file's bytes dropped once done
+    attempts = [int(v) for v in r.hvals(f"hocba:job:{{{job_id}}}:attempts")]
+    return sum(attempts)
+
+
+def _busy_kill(worker: Any) -> bool:
+    """SIGKILL the worker's pool process; True when it died holding a task."""
+    [pid] = worker.pool()
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if "WorkerLostError" in worker.text() or "exited with 'signal 9" in worker.text():
+            return "WorkerLostError" in worker.text()
+        time.sleep(0.05)
+    return False
+
+
+def test_killing_a_pool_process_mid_job(jobs_app: Flask, start_worker: Callable[..., Any],
+                                        redis_clean: RedisServer, records: Records,
+                                        xml_records: XmlRecords) -> None:
+    c = jobs_app.test_client()
+    verdicts = _expected(c, records, xml_records)
+    a, b = start_worker(), start_worker()
+    files, kinds = _files(records, xml_records)
+    job = submit(c, {"file": [(io.BytesIO(d), n) for n, d in files]}, "multipart/form-data")
+    _wait_progress(c, job["job_id"], 10)
+    for _ in range(5):  # until a kill lands while the process holds a file (nearly always)
+        if _busy_kill(a):
+            break
+        a.wait_ready()  # the replacement pool process
+    else:
+        pytest.fail("no kill landed on a busy pool process")
+    assert c.get(job["status_url"]).json["status"] == "running"
+    claimed = _check_exactly_once(c, redis_clean, job["job_id"], files, kinds, verdicts)
+    assert claimed > N  # the killed file was taken up again, and still counted once
+    assert a.proc.poll() is None and b.proc.poll() is None  # the pool replaced its process
+
+
+def test_killing_a_whole_worker_mid_job(jobs_app: Flask, start_worker: Callable[..., Any],
+                                        redis_clean: RedisServer, records: Records,
+                                        xml_records: XmlRecords) -> None:
+    c = jobs_app.test_client()
+    verdicts = _expected(c, records, xml_records)
+    env = {"HOCBA_JOBS_VISIBILITY_TIMEOUT": "4"}
+    a, b = start_worker(env=env), start_worker(env=env)
+    files, kinds = _files(records, xml_records)
+    job = submit(c, {"file": [(io.BytesIO(d), n) for n, d in files]}, "multipart/form-data")
+    _wait_progress(c, job["job_id"], 10)
+    a.kill()  # main process and pool: a host that vanished with a message in hand
+    st = c.get(job["status_url"]).json
+    assert st["status"] == "running" and st["done"] < N
+    _check_exactly_once(c, redis_clean, job["job_id"], files, kinds, verdicts)
+    assert b.proc.poll() is None
