@@ -10,7 +10,7 @@ import enum
 import unicodedata
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     """Who signs a record book, in the order they must sign."""
 
     SUBJECT_TEACHER = "subject_teacher"
