@@ -99,6 +99,19 @@ def test_upload_signed_and_tampered_with_javascript(base_url: str, records: Reco
         assert records.student in ok.find_element(By.CLASS_NAME, "student").text
         assert ok.find_element(By.CSS_SELECTOR, "a.dl-json").get_attribute(
             "href").startswith("data:application/json")
+        # The ETSI TS 119 102-2 report beside JSON and HTML (issue 17), as a real XML file.
+        etsi = ok.find_element(By.CSS_SELECTOR, "a.dl-etsi")
+        assert etsi.get_attribute("download").endswith(".validation-report.xml")
+        assert etsi.text == "Tải báo cáo ETSI (XML)"
+        href = etsi.get_attribute("href")
+        assert href.startswith("data:application/xml")
+        import base64 as _b64
+        from urllib.parse import unquote
+
+        payload = href.split(",", 1)[1]
+        xml = _b64.b64decode(payload) if ";base64" in href.split(",", 1)[0] \
+            else unquote(payload).encode()
+        assert b"http://uri.etsi.org/19102/v1.2.1#" in xml and b"total-passed" in xml
         # Colour: the verdict header of a valid record is green, of a tampered one red.
         green = ok.find_element(By.CLASS_NAME, "verdict-label").value_of_css_property("color")
         red = ko.find_element(By.CLASS_NAME, "verdict-label").value_of_css_property("color")

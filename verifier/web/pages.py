@@ -110,6 +110,8 @@ class Card:
     html_url: str
     json_name: str
     html_name: str
+    etsi_url: str = ""
+    etsi_name: str = ""
 
 
 def card(r: Report, lang: str, downloads: bool = True) -> Card:
@@ -133,10 +135,15 @@ def card(r: Report, lang: str, downloads: bool = True) -> Card:
     base = (r.file.rsplit("/", 1)[-1] or "report").rsplit(".", 1)[0] or "report"
     json_bytes = json.dumps(r.to_dict(lang), ensure_ascii=False, indent=2).encode("utf-8")
     html_bytes = html_report(r, lang).encode("utf-8")
+    from verifier.etsi import render_report
+
     return dataclasses.replace(
         c, json_url=_data_url("application/json", json_bytes),
         html_url=_data_url("text/html", html_bytes),
-        json_name=f"{base}.report.json", html_name=f"{base}.report.html")
+        json_name=f"{base}.report.json", html_name=f"{base}.report.html",
+        # ETSI TS 119 102-2 (issue 17), beside JSON and HTML
+        etsi_url=_data_url("application/xml", render_report(r, lang)),
+        etsi_name=f"{base}.validation-report.xml")
 
 
 def _sig(s: SignatureReport, step: int, lang: str, at: datetime) -> Sig:
