@@ -71,6 +71,12 @@ class EmbeddedFont:
         chars = "".join(sorted(set(chars + " ")))
         self.gids: dict[str, int] = {}
         self.widths: dict[int, int] = {}
+        # Vertical ink extent of each glyph (yMin, yMax) in 1/1000 em, diacritics included:
+        # what layouts need to keep text clear of rules and rings.
+        self.extents: dict[int, tuple[int, int]] = {}
+        from fontTools.pens.boundsPen import BoundsPen
+
+        glyphs = font.getGlyphSet()
         for ch in chars:
             for part in self._glyph_chars(ch):
                 name = self.cmap.get(ord(part))
@@ -79,6 +85,11 @@ class EmbeddedFont:
                 gid = font.getGlyphID(name)
                 self.gids[part] = gid
                 self.widths[gid] = round(hmtx[name][0] * 1000 / self.upem)
+                pen = BoundsPen(glyphs)
+                glyphs[name].draw(pen)
+                if pen.bounds is not None:
+                    self.extents[gid] = (round(pen.bounds[1] * 1000 / self.upem),
+                                         round(pen.bounds[3] * 1000 / self.upem))
         opts = subset.Options()
         opts.retain_gids = True
         opts.notdef_outline = True
@@ -119,6 +130,17 @@ class EmbeddedFont:
                 if gid is not None:
                     total += self.widths[gid]
         return total * size / 1000
+
+    def extent(self, text: str, size: float) -> tuple[float, float]:
+        """(lowest, highest) ink of ``text`` relative to its baseline, in points."""
+        lo, hi = 0, 0
+        for ch in unicodedata.normalize("NFC", text):
+            for part in self._glyph_chars(ch):
+                gid = self.gids.get(part)
+                if gid is not None and gid in self.extents:
+                    lo = min(lo, self.extents[gid][0])
+                    hi = max(hi, self.extents[gid][1])
+        return lo * size / 1000, hi * size / 1000
 
     def _tounicode(self) -> bytes:
         lines = [b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap",
@@ -291,80 +313,241 @@ def _star(cx: float, cy: float, r: float) -> bytes:
     return out + b" h f"
 
 
+def _wraps(text: str, max_lines: int = 3) -> list[list[str]]:
+    """Ways to break ``text`` at spaces into 1..max_lines lines: every 2-line break, and
+    for 3 lines the breaks nearest to even thirds (a name is a handful of words)."""
+    words = text.split()
+    out = [[text]]
+
+    def joined(a: int, b: int) -> str:
+        return " ".join(words[a:b])
+    out += [[joined(0, i), joined(i, len(words))] for i in range(1, len(words))]
+    if max_lines >= 3 and len(words) >= 3:
+        pos = [0]
+        for w in words:
+            pos.append(pos[-1] + len(w) + 1)
+        total = pos[-1]
+
+        def near(frac: float) -> list[int]:
+            best = min(range(1, len(words)), key=lambda i: abs(pos[i] - total * frac))
+            return [i for i in (best - 1, best, best + 1) if 0 < i < len(words)]
+        for i in near(1 / 3):
+            for j in near(2 / 3):
+                if i < j:
+                    out.append([joined(0, i), joined(i, j), joined(j, len(words))])
+    return out
+
+
+@dataclass(frozen=True)
+class SealGeometry:
+    """Where everything of the seal stamp lies (points, the stamp's own box): the rings
+    as centre-line radius and stroke width, the radial extent of each arc text's ink,
+    and the box of each line inside the inner ring (the date lines sized for the widest
+    date). Tests check it; nothing else reads it."""
+
+    cx: float
+    cy: float
+    outer: tuple[float, float]
+    inner: tuple[float, float]
+    margin: float
+    arcs: tuple[tuple[str, float, float], ...]
+    lines: tuple[tuple[str, float, float, float, float], ...]
+
+
 class SealLayout:
-    """A round red stamp: double ring, the organisation's name around the top."""
+    """A round red stamp: double ring, the organisation's name around the top, the role
+    around the bottom, and inside the inner ring a star, "ĐÃ KÝ SỐ", who signed and when.
+
+    Every text keeps a margin from the rings (issue 16 item 12): the arc texts' ink,
+    diacritics included, stays inside the band between the rings, and each inner line's
+    box inside the inner ring; a signer's name too long for one line wraps to two."""
 
     def __init__(self, text: SignerText, font: EmbeddedFont, width: float, height: float) -> None:
         self.font, self.w, self.h = font, width, height
+        self._metrics: dict[str, tuple[float, float, float]] = {}
         d = min(width, height) - 4
         cx, cy, r = width / 2, height / 2, d / 2
         self.cx, self.cy, self.r = cx, cy, r
+        outer_w = max(r * 0.035, 1.2)
+        outer_r = r - outer_w / 2
+        inner_w = 0.7
+        inner_r = r * 0.66
+        margin = max(r * 0.045, 1.0)
+        self.margin = margin
+        band_lo = inner_r + inner_w / 2 + margin   # the arc texts' ink lies in [lo, hi]
+        band_hi = outer_r - outer_w / 2 - margin
         ops = [b"q 0.8 0.07 0.07 RG 0.8 0.07 0.07 rg",
-               b"%s w %s S" % (_num(max(r * 0.035, 1.2)), _circle(cx, cy, r - 1)),
-               b"0.7 w %s S" % _circle(cx, cy, r * 0.68),
-               _star(cx, cy + r * 0.40, r * 0.11)]
-        # Organisation name along the upper arc, one glyph at a time (rotated Tm).
+               b"%s w %s S" % (_num(outer_w), _circle(cx, cy, outer_r)),
+               b"%s w %s S" % (_num(inner_w), _circle(cx, cy, inner_r)),
+               b"BT"]
+        arcs = []
+        # Organisation name along the upper arc, glyph tops toward the rim.
         ring = text.organization.upper()
-        size = r * 0.15
-        rr = r * 0.80
-        total = font.width(ring, size)
-        max_arc = math.pi * 1.35 * rr
-        if total > max_arc:
-            size *= max_arc / total
-            total = max_arc
-        angle = math.pi / 2 + (total / rr) / 2
+        size, base_r = self._arc_size(ring, band_lo, band_hi, outward=True,
+                                      max_angle=math.pi * 1.3)
+        lo, hi = font.extent(ring, size)
+        arcs.append(("top", base_r + lo, base_r + hi))
+        self._arc(ops, ring, size, base_r, top=True)
+        # The role label ("CON DẤU ĐƠN VỊ") along the lower arc, read left to right,
+        # glyph tops toward the centre.
+        bottom = text.role_label.upper()
+        bsize, bbase = self._arc_size(bottom, band_lo, band_hi, outward=False,
+                                      max_angle=math.pi * 0.55, cap=size * 0.8)
+        lo, hi = font.extent(bottom, bsize)
+        arcs.append(("bottom", bbase - hi, bbase - lo))
+        self._arc(ops, bottom, bsize, bbase, top=False)
+        # Inside the inner ring.
+        self.inner_r = inner_r - inner_w / 2 - margin  # every line's box stays within
+        star_r = r * 0.10
+        star_cy = cy + self.inner_r - star_r * 1.15
+        lines = self._inner_lines(text.name, star_cy - star_r * 1.1)
+        self.date_lines: list[tuple[float, float, float]] = []  # (centre x, baseline, size)
+        boxes = []
+        for kind, t, sz, y in lines:
+            lo, hi = font.extent(t, sz)
+            w = font.width(t, sz)
+            boxes.append((t, cx - w / 2, y + lo, cx + w / 2, y + hi))
+            if kind == "date":
+                self.date_lines.append((cx, y, sz))
+            else:
+                ops.append(b"/F1 %s Tf 1 0 0 1 %s %s Tm %s Tj" % (
+                    _num(sz), _num(cx - w / 2), _num(y), font.encode(t)))
+        ops.append(b"ET")
+        ops.append(_star(cx, star_cy, star_r))
         ops.append(b"BT")
-        for ch in ring:
+        self.geometry = SealGeometry(cx, cy, (outer_r, outer_w), (inner_r, inner_w), margin,
+                                     tuple(arcs), tuple(boxes))
+        self.static = b"\n".join(ops)
+
+    # -- arcs ---------------------------------------------------------------------------
+
+    def _arc_size(self, t: str, band_lo: float, band_hi: float, outward: bool,
+                  max_angle: float, cap: float | None = None) -> tuple[float, float]:
+        """The font size and baseline radius that put the ink of ``t`` inside the band
+        (at most ``max_angle`` of arc)."""
+        lo1, hi1 = self.font.extent(t, 1.0)
+        height = (hi1 - lo1) or 1.0
+        size = (band_hi - band_lo) / height
+        if cap is not None:
+            size = min(size, cap)
+        # centre the ink in the band
+        mid = (band_lo + band_hi) / 2
+        if outward:   # tops outward: ink from base + lo to base + hi
+            base = mid - (lo1 + hi1) * size / 2
+        else:         # tops inward: ink from base - hi to base - lo
+            base = mid + (lo1 + hi1) * size / 2
+        width = self.font.width(t, size)
+        if width > max_angle * base:
+            size *= max_angle * base / width
+            base = mid - (lo1 + hi1) * size / 2 if outward else mid + (lo1 + hi1) * size / 2
+        return size, base
+
+    def _arc(self, ops: list[bytes], t: str, size: float, base: float, top: bool) -> None:
+        """``t`` along a circle of radius ``base`` (its baseline), centred at the top or
+        the bottom of the stamp, one glyph at a time (rotated text matrix)."""
+        cx, cy, font = self.cx, self.cy, self.font
+        total = font.width(t, size) / base  # angle the text spans
+        angle = math.pi / 2 + total / 2 if top else -math.pi / 2 - total / 2
+        for ch in t:
             cw = font.width(ch, size)
-            a = angle - (cw / 2) / rr
-            x = cx + rr * math.cos(a)
-            y = cy + rr * math.sin(a)
-            rot = a - math.pi / 2
+            step = cw / base
+            a = angle - step / 2 if top else angle + step / 2  # the glyph's centre
+            rot = a - math.pi / 2 if top else a + math.pi / 2
             c, s = math.cos(rot), math.sin(rot)
-            # glyph origin at its left edge: shift back by half its width along the baseline
-            ox, oy = x - c * cw / 2, y - s * cw / 2
+            x, y = cx + base * math.cos(a), cy + base * math.sin(a)
+            ox, oy = x - c * cw / 2, y - s * cw / 2  # the glyph's origin: its left edge
             ops.append(b"/F1 %s Tf %s %s %s %s %s %s Tm %s Tj" % (
                 _num(size), _num(c), _num(s), _num(-s), _num(c), _num(ox), _num(oy),
                 font.encode(ch)))
-            angle -= cw / rr
-        # Lower arc: the role label ("Con dấu đơn vị"), read left to right.
-        bottom = text.role_label.upper()
-        bsize = r * 0.11
-        btotal = font.width(bottom, bsize)
-        angle = -math.pi / 2 - (btotal / (rr - bsize * 0.3)) / 2
-        brr = rr - bsize * 0.3
-        for ch in bottom:
-            cw = font.width(ch, bsize)
-            a = angle + (cw / 2) / brr
-            rot = a + math.pi / 2
-            c, s = math.cos(rot), math.sin(rot)
-            x = cx + brr * math.cos(a) - c * cw / 2 - (-s) * (bsize * 0.7)
-            y = cy + brr * math.sin(a) - s * cw / 2 - c * (bsize * 0.7)
-            ops.append(b"/F1 %s Tf %s %s %s %s %s %s Tm %s Tj" % (
-                _num(bsize), _num(c), _num(s), _num(-s), _num(c), _num(x), _num(y),
-                font.encode(ch)))
-            angle += cw / brr
-        inner = r * 0.62 * 2
-        self._center_text(ops, "ĐÃ KÝ SỐ", cy + r * 0.10, r * 0.16, inner)
-        self._center_text(ops, "Ký bởi: " + text.name, cy - r * 0.10, r * 0.10, inner * 0.78)
-        self.date_y = cy - r * 0.27
-        self.date_size = r * 0.10
-        self.inner = inner
-        self.static = b"\n".join(ops)
+            angle = angle - step if top else angle + step
 
-    def _center_text(self, ops: list[bytes], t: str, y: float, size: float, maxw: float) -> None:
-        s = _fit(self.font, t, size, maxw)
-        x = self.cx - self.font.width(t, s) / 2
-        ops.append(b"/F1 %s Tf 1 0 0 1 %s %s Tm %s Tj" % (_num(s), _num(x), _num(y),
-                                                         self.font.encode(t)))
+    # -- inside the inner ring ------------------------------------------------------------
+
+    def _m(self, t: str) -> tuple[float, float, float]:
+        """(width, lowest ink, highest ink) of ``t`` at size 1: the search below asks
+        for the same few strings thousands of times."""
+        m = self._metrics.get(t)
+        if m is None:
+            lo, hi = self.font.extent(t, 1.0)
+            m = self._metrics[t] = (self.font.width(t, 1.0), lo, hi)
+        return m
+
+    def _chord(self, y_lo: float, y_hi: float) -> float:
+        """The width available between y_lo and y_hi inside the inner ring."""
+        dy = max(abs(y_lo - self.cy), abs(y_hi - self.cy))
+        if dy >= self.inner_r:
+            return 0.0
+        return 2 * math.sqrt(self.inner_r ** 2 - dy ** 2)
+
+    def _inner_lines(self, name: str, top: float) -> list[tuple[str, str, float, float]]:
+        """(kind, text, size, baseline) of the lines under the star, the largest layout
+        that fits: "ĐÃ KÝ SỐ", who signed (one line, or wrapped), the date and the time."""
+        digit = max("0123456789", key=lambda c: self.font.width(c, 1.0))
+        date = f"Ngày ký: {digit * 2}/{digit * 2}/{digit * 4}"
+        time = f"{digit * 2}:{digit * 2}:{digit * 2} (+07:00)"
+        signer_options = _wraps("Ký bởi: " + name) + [["Ký bởi:"] + w for w in _wraps(name)]
+        bottom = self.cy - self.inner_r
+        shifts = [top - i * self.r * 0.02 for i in range(16)]
+        best: list[tuple[str, str, float, float]] = []
+        best_size = 0.0
+        for signer in signer_options:
+            spec = ([("head", "ĐÃ KÝ SỐ", 1.5)] + [("name", t, 1.0) for t in signer]
+                    + [("date", date, 1.0), ("date", time, 1.0)])
+            size = max(self._largest(spec, y) for y in shifts)
+            if size > best_size + 1e-6:
+                best_size = size
+                # the block at that size as centred as it fits between the star and the ring
+                placed = [self._place(spec, y, size * 0.999) for y in shifts]
+                fitting = [pl for pl in placed if self._fits(pl)]
+
+                def balance(pl: list[tuple[str, str, float, float]]) -> float:
+                    first, last = pl[0], pl[-1]
+                    hi = first[3] + self._m(first[1])[2] * first[2]
+                    lo = last[3] + self._m(last[1])[1] * last[2]
+                    return abs((top - hi) - (lo - bottom))
+
+                best = min(fitting, key=balance)
+        return best
+
+    def _place(self, spec: list[tuple[str, str, float]], top: float,
+               size: float) -> list[tuple[str, str, float, float]]:
+        out = []
+        y = top
+        for kind, t, k in spec:
+            sz = size * k
+            _, lo, hi = self._m(t)
+            y -= hi * sz
+            out.append((kind, t, sz, y))
+            y += (lo - 0.25) * sz  # line gap
+        return out
+
+    def _fits(self, placed: list[tuple[str, str, float, float]]) -> bool:
+        for _, t, sz, y in placed:
+            w, lo, hi = self._m(t)
+            if w * sz > self._chord(y + lo * sz, y + hi * sz):
+                return False
+        return True
+
+    def _largest(self, spec: list[tuple[str, str, float]], top: float) -> float:
+        """The largest base size (bisection) at which every line fits inside the ring."""
+        lo, hi = 0.5, self.r * 0.2
+        if not self._fits(self._place(spec, top, lo)):
+            return 0.0
+        for _ in range(16):  # to within r * 0.2 / 2**16
+            mid = (lo + hi) / 2
+            if self._fits(self._place(spec, top, mid)):
+                lo = mid
+            else:
+                hi = mid
+        return lo
 
     def content(self, when: datetime) -> bytes:
-        ops: list[bytes] = []
         local = when.astimezone(VN_TZ)
-        self._center_text(ops, "Ngày ký: " + local.strftime("%d/%m/%Y"), self.date_y,
-                          self.date_size, self.inner * 0.85)
-        self._center_text(ops, local.strftime("%H:%M:%S (+07:00)"),
-                          self.date_y - self.date_size * 1.3, self.date_size, self.inner * 0.7)
+        texts = ("Ngày ký: " + local.strftime("%d/%m/%Y"), local.strftime("%H:%M:%S (+07:00)"))
+        ops: list[bytes] = []
+        for t, (x, y, sz) in zip(texts, self.date_lines):
+            ops.append(b"/F1 %s Tf 1 0 0 1 %s %s Tm %s Tj" % (
+                _num(sz), _num(x - self.font.width(t, sz) / 2), _num(y), self.font.encode(t)))
         return self.static + b"\n" + b"\n".join(ops) + b" ET Q"
 
 
@@ -382,12 +565,21 @@ class AppearanceFactory:
         key = (round(width, 2), round(height, 2))
         lay = self._layouts.get(key)
         if lay is None:
-            cls = SealLayout if self.text.seal else BlockLayout
-            lay = self._layouts[key] = cls(self.text, self.font, width, height)
+            lay = self._layouts[key] = _layout(self.text, key[0], key[1])
         return lay
 
     def style(self, when: datetime) -> "PrebuiltStampStyle":
         return PrebuiltStampStyle(factory=self, when=when)
+
+
+@lru_cache(maxsize=32)
+def _layout(text: SignerText, width: float, height: float) -> "BlockLayout | SealLayout":
+    """Layouts are immutable once made (the signing time is added per file), so batches of
+    the same signer share them: the seal's layout search takes a tenth of a second."""
+    font = embedded_font("".join(sorted(set(text.all_chars()))))
+    if text.seal:
+        return SealLayout(text, font, width, height)
+    return BlockLayout(text, font, width, height)
 
 
 @dataclass(frozen=True)
