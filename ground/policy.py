@@ -48,9 +48,12 @@ class Policy:
 
     def __post_init__(self) -> None:
         if not self.trust_anchors:
-            raise UsageError("no trust anchors: use --trust-anchor or trust.anchors")
+            raise UsageError("chưa có chứng thư gốc tin cậy: dùng --trust-anchor hoặc "
+                             "trust.anchors — no trust anchors: use --trust-anchor or "
+                             "trust.anchors")
         if self.revocation_mode not in REVOCATION_MODES:
             raise UsageError(
+                f"chế độ kiểm tra thu hồi phải là {', '.join(REVOCATION_MODES)} — "
                 f"revocation mode must be one of {', '.join(REVOCATION_MODES)},"
                 f" got {self.revocation_mode!r}")
 
