@@ -49,17 +49,6 @@ def pin() -> str:
     return DEMO_PIN
 
 
-@pytest.fixture
-def services_down(trust_services: TrustServices) -> Iterator[None]:
-    """Stop the trust services for one test (offline validation), then restart them.
-    Prefer ``offline_services_down``: it stops only the offline tests' own services."""
-    trust_services.stop()
-    try:
-        yield
-    finally:
-        trust_services.start()
-
-
 # -- a PKI of the offline tests' own (issue 15): records are signed while its services run;
 # a test then stops *these* services to prove validation needs no network, and the
 # shared test PKI's services keep running for everything else.

@@ -88,19 +88,35 @@ def _lta_spec(test_pki: PkiLayout) -> object:
     ))
 
 
-def test_ades_lta_validation_offline(signed_chain: list[Path], test_pki: PkiLayout,
-                                     services_down: None) -> None:
+@pytest.fixture(scope="module")
+def offline_chain(offline_pki: PkiLayout, offline_services: object,
+                  record_pdfs: list[bytes]) -> list[bytes]:
+    """As ``signed_chain`` (same roles and levels), under the offline tests' own PKI."""
+    from ground.config import load_config
+    from tests.signing import sign_one
+
+    cfg = load_config(offline_pki.config)
+    out = []
+    for pdf in record_pdfs[:2]:
+        for role, level in ROLES_IN_ORDER:
+            pdf = sign_one(cfg, offline_pki, pdf, role, level=level)
+        out.append(pdf)
+    return out
+
+
+def test_ades_lta_validation_offline(offline_chain: list[bytes], offline_pki: PkiLayout,
+                                     offline_services_down: None) -> None:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.ades.report import AdESPassed
     from pyhanko.sign.validation.ades import ades_lta_validation
 
-    spec = _lta_spec(test_pki)
-    for path in signed_chain:
-        r = PdfFileReader(io.BytesIO(path.read_bytes()))
+    spec = _lta_spec(offline_pki)
+    for data in offline_chain:
+        r = PdfFileReader(io.BytesIO(data))
         sigs = r.embedded_regular_signatures
         assert len(sigs) == 3
         for sig in sigs:
             result = asyncio.run(ades_lta_validation(sig, spec))  # type: ignore[arg-type]
             assert result.ades_subindic == AdESPassed.OK, (
-                path.name, sig.field_name, result.ades_subindic,
+                sig.field_name, result.ades_subindic,
                 result.api_status.pretty_print_details() if result.api_status else None)

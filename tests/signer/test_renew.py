@@ -68,13 +68,25 @@ def test_renewed_pdf_has_one_more_document_timestamp(lta_pdf: bytes, renewed_pdf
     assert _doc_timestamps(renewed_pdf) == _doc_timestamps(lta_pdf) + 1
 
 
+@pytest.fixture(scope="module")
+def offline_renewed_pdf(record_pdf_plain: bytes, offline_config: Config, offline_pki: PkiLayout,
+                        offline_services: TrustServices, pin: str) -> bytes:
+    """As ``renewed_pdf``, under the offline tests' own PKI (its services can be stopped)."""
+    from signer.renew import renew
+
+    data = _sign(offline_config, offline_pki, pin, record_pdf_plain, "r.pdf", "teacher", "B-T")
+    data = _sign(offline_config, offline_pki, pin, data, "r.pdf", "principal", "B-T")
+    data = _sign(offline_config, offline_pki, pin, data, "r.pdf", "seal", "B-LTA")
+    return renew(data, offline_config)
+
+
 def test_renewed_pdf_verifies_offline_with_signatures_only_changes(
-        renewed_pdf: bytes, test_config: Config, services_down: None) -> None:
+        offline_renewed_pdf: bytes, offline_config: Config, offline_services_down: None) -> None:
     from verifier.core import Verifier
     from ground.policy import Policy
 
-    rep = Verifier(Policy.from_config(test_config)).verify(
-        renewed_pdf, name="r.pdf", validation_time=datetime.now(timezone.utc))
+    rep = Verifier(Policy.from_config(offline_config)).verify(
+        offline_renewed_pdf, name="r.pdf", validation_time=datetime.now(timezone.utc))
     detail = rep.to_dict("en")
     assert rep.indication is Indication.TOTAL_PASSED, detail
     sigs = [s for s in rep.signatures if not s.is_document_timestamp]
@@ -200,13 +212,26 @@ def test_renewed_xml_chains_archive_timestamps(lta_xml: bytes, renewed_xml: byte
     assert after[len(before):] == ["TimeStampValidationData", "ArchiveTimeStamp"] * 2
 
 
-def test_renewed_xml_verifies_offline(renewed_xml: bytes, test_config: Config,
-                                      services_down: None) -> None:
+@pytest.fixture(scope="module")
+def offline_renewed_xml(record_xml_plain: bytes, offline_config: Config, offline_pki: PkiLayout,
+                        offline_services: TrustServices, pin: str) -> bytes:
+    """As ``renewed_xml`` (two renewals), under the offline tests' own PKI."""
+    from signer.renew import Renewer
+
+    data = _sign(offline_config, offline_pki, pin, record_xml_plain, "r.xml", "teacher", "B-T")
+    data = _sign(offline_config, offline_pki, pin, data, "r.xml", "principal", "B-T")
+    data = _sign(offline_config, offline_pki, pin, data, "r.xml", "seal", "B-LTA")
+    renewer = Renewer(offline_config)
+    return renewer.renew(renewer.renew(data)[1])[1]
+
+
+def test_renewed_xml_verifies_offline(offline_renewed_xml: bytes, offline_config: Config,
+                                      offline_services_down: None) -> None:
     from verifier.core import Verifier
     from ground.policy import Policy
 
-    rep = Verifier(Policy.from_config(test_config)).verify(
-        renewed_xml, name="r.xml", validation_time=datetime.now(timezone.utc))
+    rep = Verifier(Policy.from_config(offline_config)).verify(
+        offline_renewed_xml, name="r.xml", validation_time=datetime.now(timezone.utc))
     detail = rep.to_dict("en")
     assert rep.indication is Indication.TOTAL_PASSED, detail
     assert [s.role for s in rep.signatures] == ["teacher", "principal", "seal"], detail
