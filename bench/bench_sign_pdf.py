@@ -9,7 +9,15 @@ the same files for both, one process each, B-B, the demo teacher key:
 - hocba on every core (worker processes, key loaded once per worker);
 - ``openssl speed -seconds 2 rsa2048`` sign/s: the cost of the RSA operation alone.
 
-Usage: .venv/bin/python bench/bench_sign_pdf.py [--count N]
+``--whole-process`` (issue 14, "per-core efficiency — signing") times whole processes
+instead, imports, key loading and workers included, best of ``--repeat`` runs each:
+
+- ``hocba sign --level B-B --out DIR`` on the 100 files (certificate pre-check against
+  the demo PKI's services, which run in their own process: ``bench/_services.py``);
+- a Python process using pyHanko directly: ``load_pkcs12``, then ``sign_pdf`` and a
+  write per file.
+
+Usage: .venv/bin/python bench/bench_sign_pdf.py [--count N] [--whole-process [--repeat K]]
 """
 from __future__ import annotations
 
@@ -51,6 +59,77 @@ def run_pyhanko(p12: str, files: list[str]) -> float:
         w = IncrementalPdfFileWriter(io.BytesIO(d))
         signers.PdfSigner(meta, signer).sign_pdf(w)
     return len(data) / (time.perf_counter() - t)
+
+
+def run_pyhanko_whole(p12: str, files: list[str], out: str) -> None:
+    """What a school's script using pyHanko directly does, as one process."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    signer = signers.SimpleSigner.load_pkcs12(p12, passphrase=b"123456")
+    meta = signers.PdfSignatureMetadata(field_name="Sig_teacher")
+    for f in files:
+        with open(f, "rb") as inp:
+            w = IncrementalPdfFileWriter(inp)
+            with open(Path(out) / Path(f).name, "wb") as o:
+                signers.PdfSigner(meta, signer).sign_pdf(w, output=o)
+
+
+def whole_process(layout: object, files: list[Path], work: Path, repeat: int) -> int:
+    """Whole processes, wall clock, best of ``repeat``: hocba sign vs pyHanko direct."""
+    import shutil
+
+    sys.path[:0] = [str(Path(__file__).resolve().parent)]
+    from _services import start_services
+
+    config = str(layout.config)  # type: ignore[attr-defined]
+    p12 = str(layout.p12("teacher"))  # type: ignore[attr-defined]
+    env = {**os.environ, "HOCBA_PIN": "123456", "PYTHONPATH": str(REPO)}
+    listfile = work / "files.txt"
+    listfile.write_text("\n".join(map(str, files)))
+
+    import resource
+
+    def timed(args: list[str]) -> tuple[float, float]:
+        """(wall seconds, CPU seconds of the process and its workers)."""
+        out = work / "out-whole"
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir()
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        proc = subprocess.run([sys.executable, *[a.replace("{out}", str(out)) for a in args]],
+                              env=env, capture_output=True, text=True, cwd=str(REPO))
+        dt = time.perf_counter() - t
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if proc.returncode != 0:
+            raise SystemExit(f"failed: {args[:4]}: {proc.stderr[-500:]}")
+        assert len(list(out.iterdir())) == len(files)
+        return dt, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+
+    hocba = [("-m"), "hocba", "sign", "--config", config, "--role", "teacher", "--level", "B-B",
+             "--out", "{out}", *map(str, files)]
+    pyhanko = [__file__, "--child", "pyhanko-whole", f"{p12}|{{out}}", str(listfile)]
+    svc = start_services(layout.config)  # type: ignore[attr-defined]
+    try:
+        times: dict[str, list[tuple[float, float]]] = {"hocba": [], "pyhanko": []}
+        for _ in range(repeat):  # interleaved, so both see the same machine
+            times["hocba"].append(timed(hocba))
+            times["pyhanko"].append(timed(pyhanko))
+    finally:
+        svc.stop()
+    print(f"PAdES B-B, {len(files)} records, whole processes (imports, key, pre-check, workers "
+          f"included), best of {repeat}, {os.cpu_count()} cores")
+    print(f"{'':34} {'wall s':>8} {'CPU s':>8}   all runs (wall/CPU)")
+    best = {}
+    for name, label in (("hocba", "hocba sign (whole process)"),
+                        ("pyhanko", "pyHanko direct (whole process)")):
+        wall, cpu = min(w for w, _ in times[name]), min(c for _, c in times[name])
+        best[name] = (wall, cpu)
+        runs = ", ".join(f"{w:.2f}/{c:.2f}" for w, c in times[name])
+        print(f"{label:34} {wall:8.2f} {cpu:8.2f}   {runs}")
+    (hw, hc), (pw, pc) = best["hocba"], best["pyhanko"]
+    print(f"{'ratio pyHanko / hocba':34} {pw / hw:7.1f}x {pc / hc:7.1f}x")
+    return 0
 
 
 def run_hocba(config: str, files: list[str]) -> float:
@@ -108,11 +187,17 @@ def openssl_rsa2048() -> float | None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=100)
+    ap.add_argument("--whole-process", action="store_true")
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--child", nargs=3, metavar=("KIND", "ARG", "FILES"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         kind, arg, listfile = args.child
         files = Path(listfile).read_text().split("\n")
+        if kind == "pyhanko-whole":
+            p12, out = arg.split("|")
+            run_pyhanko_whole(p12, files, out)
+            return 0
         if kind == "pyhanko":
             rate = run_pyhanko(arg, files)
         elif kind == "hocba":
@@ -126,8 +211,12 @@ def main() -> int:
     from certs.pki import create_pki
 
     work = Path(tempfile.gettempdir()) / "hocba-bench-pdf"
-    layout, _ = create_pki(work / "pki", kind="demo")
+    from tests.conftest import free_port
+
+    layout, _ = create_pki(work / "pki", kind="demo", port=free_port())
     files = _records(args.count, work / "records")
+    if args.whole_process:
+        return whole_process(layout, files, work, args.repeat)
     listfile = work / "files.txt"
     listfile.write_text("\n".join(map(str, files)))
 

@@ -163,11 +163,14 @@ class TsaProxy:
 
     @staticmethod
     def _reply(h: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str) -> None:
-        h.send_response(status)
-        h.send_header("Content-Type", ctype or "application/octet-stream")
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        h.wfile.write(body)
+        try:
+            h.send_response(status)
+            h.send_header("Content-Type", ctype or "application/octet-stream")
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
+            h.close_connection = True
 
 
 def _alter_imprint(body: bytes) -> bytes:

@@ -129,8 +129,10 @@ def test_retries_after_a_timeout(
         records: list[tuple[str, bytes]], tmp_path: Path) -> None:
     assert test_config.timestamp.url
     paths = _write(tmp_path, records[:2])
-    with TsaProxy(test_config.timestamp.url, hang_first=1, hang=1.0) as proxy:
-        results = _sign(_cfg(test_config, proxy.url, timeout=0.3, backoff=0.02), test_pki, pin,
+    # The first request is held 4 s and dropped; the client gives up after 2 s and retries
+    # (2 s leaves room for the in-process test TSA on a busy machine).
+    with TsaProxy(test_config.timestamp.url, hang_first=1, hang=4.0) as proxy:
+        results = _sign(_cfg(test_config, proxy.url, timeout=2.0, backoff=0.02), test_pki, pin,
                         paths)
     assert all(r.ok for r in results), [r.error for r in results if not r.ok]  # type: ignore[attr-defined]
     assert proxy.requests == 1 + len(paths) + 1
