@@ -23,13 +23,16 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                     "configuration's trust anchors and policy, and writes each report back "
                     "to Redis. Start as many as needed, on any number of hosts.")
     p.add_argument("--config", type=Path, default=None,
-                   help="hocba.toml with [jobs] broker and the trust anchors "
+                   help="tệp cấu hình có [jobs] broker và chứng thư gốc (mặc định: "
+                        "$HOCBA_CONFIG) — hocba.toml with [jobs] broker and the trust anchors "
                         "(default: $HOCBA_CONFIG)")
     p.add_argument("--concurrency", type=int, default=None, metavar="N",
-                   help="verifying processes (default: the number of CPUs)")
+                   help="số tiến trình xác thực (mặc định: số CPU) — verifying processes "
+                        "(default: the number of CPUs)")
     p.add_argument("--loglevel", default="INFO",
                    choices=("DEBUG", "INFO", "WARNING", "ERROR"),
-                   help="log level (default INFO: one line per file, hash and verdict)")
+                   help="mức ghi nhật ký (mặc định INFO: mỗi tệp một dòng, mã băm và kết "
+                        "quả) — log level (default INFO: one line per file, hash and verdict)")
     p.set_defaults(func=_worker)
 
 
