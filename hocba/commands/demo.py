@@ -86,7 +86,7 @@ TEXT: dict[str, dict[str, str]] = {
         "how_neither": "declared role, no evidence",
         "pki_created": "[1/5] Demo PKI created: {dir}",
         "pki_existing": "[1/5] Demo PKI already there: {dir}",
-        "records": "[2/5] {n} sample record books (XML + PDF): {dir}",
+        "records": "[2/5] {n} sample record book{s} (XML + PDF): {dir}",
         "services": "[3/5] Trust services (OCSP, CRL, TSA) running at {url}",
         "group": "      Group «{name}»: {n} files — role evidence: {how}",
         "signing": "      Signing as {role} ({level}{claim}) ...",
@@ -95,7 +95,7 @@ TEXT: dict[str, dict[str, str]] = {
         "offline": "[4/5] Trust services stopped; verifying offline (embedded data only) ...",
         "summary": "[5/5] Summary",
         "l_records": "Record books",
-        "v_records": "{pupils} pupils, {files} files ({pdf} PDF, {xml} XML)",
+        "v_records": "{pupils} pupil{s}, {files} files ({pdf} PDF, {xml} XML)",
         "l_signatures": "Signatures",
         "v_signatures": "{n} ({seconds:.1f} s, {rate:.1f} signatures/s)",
         "l_verification": "Verification",
@@ -218,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
     for rec in records:
         (unsigned_dir / f"{rec.id}.xml").write_bytes(to_xml(rec))
         (unsigned_dir / f"{rec.id}.pdf").write_bytes(render_pdf(rec))
-    _say(T["records"].format(n=len(records), dir=unsigned_dir))
+    _say(T["records"].format(n=len(records), dir=unsigned_dir, s="" if len(records) == 1 else "s"))
 
     if signed_dir.exists():
         shutil.rmtree(signed_dir)
@@ -282,7 +282,8 @@ def run(args: argparse.Namespace) -> int:
         "",
         T["summary"],
         row(T["l_records"], T["v_records"].format(pupils=len(records), files=len(targets),
-                                                  pdf=pdfs, xml=len(targets) - pdfs)),
+                                                  pdf=pdfs, xml=len(targets) - pdfs,
+                                                  s="" if len(records) == 1 else "s")),
         row(T["l_signatures"], T["v_signatures"].format(
             n=signatures, seconds=sign_seconds, rate=signatures / max(sign_seconds, 1e-9))),
     ]
