@@ -9,8 +9,8 @@ from pathlib import Path
 
 from ground.config import REVOCATION_MODES, load_config
 from ground.errors import UsageError
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INDETERMINATE = 0, 1, 2, 3
+from hocba import exitcodes
+from hocba.exitcodes import EXIT_FAILED, EXIT_INDETERMINATE, EXIT_OK, EXIT_USAGE
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -20,37 +20,39 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         description=(
             "Xác thực chữ ký số trên học bạ (PAdES cho PDF, XAdES cho XML). "
             "Verify the signatures of record books (PAdES PDF, XAdES XML). "
-            "Exit codes: 0 every file TOTAL_PASSED; 1 a file failed; 2 usage or input error "
-            "(unreadable file, unsupported format, bad option); 3 nothing failed but a file "
-            "is INDETERMINATE."),
+            + exitcodes.RULE),
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="PDF or XML files (format detected from content)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="tệp PDF hoặc XML (nhận dạng theo nội dung) — PDF or XML "
+                        "files (format detected from content)")
     p.add_argument("--config", type=Path, default=None,
-                   help="hocba.toml (default: $HOCBA_CONFIG, else built-in defaults)")
+                   help="tệp cấu hình (mặc định: $HOCBA_CONFIG) — hocba.toml (default: "
+                        "$HOCBA_CONFIG, else built-in defaults)")
     p.add_argument("--trust-anchor", action="append", default=[], metavar="PEM",
-                   help="a trusted root certificate (repeatable), added to the config's trust.anchors")
+                   help="chứng thư gốc tin cậy (lặp lại được) — a trusted root certificate "
+                        "(repeatable), added to the config's trust.anchors")
     p.add_argument("--trust-bundle", action="append", default=[], metavar="NAME",
-                   help="a shipped trust bundle (repeatable), e.g. vn: the Vietnamese national "
+                   help="bộ chứng thư tin cậy đi kèm — a shipped trust bundle (repeatable), e.g. vn: the Vietnamese national "
                         "roots (NEAC, VGCA) and licensed CAs of config/trust/vn; see `hocba trust list`")
     p.add_argument("--revocation", choices=REVOCATION_MODES, default=None,
-                   help="revocation checking: require (default: unknown status is never PASSED), "
-                        "soft-fail, or off")
+                   help="kiểm tra thu hồi — revocation checking: require (default: unknown status is "
+                        "never PASSED), soft-fail, or off")
     p.add_argument("--require-roles", default=None, metavar="ROLE[,ROLE...]",
-                   help="roles that must have signed validly (default: teacher,principal); "
-                        "an empty string requires none")
+                   help="vai trò bắt buộc — roles that must have signed validly (default: "
+                        "teacher,principal); an empty string requires none")
     p.add_argument("--format", choices=("text", "json"), default="text",
-                   help="text: a short human report (the default, also when output is not a "
+                   help="định dạng — text: a short human report (the default, also when output is not a "
                         "terminal); json: one JSON object per file, one per line (JSON Lines)")
     p.add_argument("--lang", choices=("vi", "en"), default="vi",
-                   help="report language: vi (Vietnamese, default) or en")
+                   help="ngôn ngữ báo cáo — report language: vi (Vietnamese, default) or en")
     p.add_argument("--report-html", type=Path, default=None, metavar="FILE",
-                   help="also write a self-contained HTML report of all files to FILE")
+                   help="ghi báo cáo HTML — also write a self-contained HTML report of all "
+                        "files to FILE")
     p.add_argument("--report-etsi", type=Path, default=None, metavar="DIR",
                    help="báo cáo xác thực theo ETSI TS 119 102-2 — also write, per file, "
                         "DIR/<file name>.validation-report.xml (ETSI TS 119 102-2, schema-valid); "
                         "signed with XAdES when [report] signing_key is configured")
     p.add_argument("--validation-time", default=None, metavar="ISO8601",
-                   help="judge the files as of this past moment (e.g. 2025-06-30T12:00:00+07:00); "
+                   help="thời điểm đánh giá — judge the files as of this past moment (e.g. 2025-06-30T12:00:00+07:00); "
                         "default: now. Only embedded or cached revocation data is used then.")
     p.set_defaults(func=run)
 
@@ -59,7 +61,8 @@ def _parse_time(value: str) -> datetime:
     try:
         t = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"--validation-time: not an ISO 8601 date/time: {value!r}") from None
+        raise UsageError(f"--validation-time: không phải ngày giờ ISO 8601 — not an ISO 8601 "
+                         f"date/time: {value!r}") from None
     return t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)
 
 
@@ -74,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         roles = [r for r in (x.strip() for x in args.require_roles.split(",")) if r]
     for a in args.trust_anchor:
         if not Path(a).is_file():
-            raise UsageError(f"--trust-anchor: file not found: {a}")
+            raise UsageError(f"--trust-anchor: không tìm thấy tệp — file not found: {a}")
     policy = Policy.from_config(cfg, extra_anchors=args.trust_anchor,
                                 revocation_mode=args.revocation, required_roles=roles,
                                 extra_bundles=args.trust_bundle)
@@ -101,18 +104,21 @@ def run(args: argparse.Namespace) -> int:
             with open(name, "rb") as fh:
                 data = fh.read(max_bytes)
         except OSError as e:
-            print(f"hocba: {name}: cannot read: {e.strerror or e}", file=sys.stderr)
+            print(f"hocba: {name}: không đọc được tệp — cannot read: {e.strerror or e}",
+                  file=sys.stderr)
             usage_error = True
             continue
         report = verifier.verify(data, name=name, validation_time=vtime)
         reports.append(report)
-        if report.format is None:
-            # CONTRACT 5: input that is neither PDF nor XML is a usage/input error.
+        judged = report.format is not None
+        if not judged:
+            # CONTRACT 5: input that is neither PDF nor XML is a usage/input error: one
+            # line on stderr (JSON output still gets its line, for scripts).
             print(f"hocba: {name}: {report.message(args.lang)}", file=sys.stderr)
             usage_error = True
         if args.format == "json":
             sys.stdout.write(json.dumps(report.to_dict(args.lang), ensure_ascii=False) + "\n")
-        else:
+        elif judged:
             from verifier.text import render_text
 
             sys.stdout.write(render_text(report, args.lang) + "\n\n")
@@ -130,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             args.report_html.write_text(render_html(reports, args.lang), encoding="utf-8")
         except OSError as e:
-            raise UsageError(f"--report-html: cannot write {args.report_html}: {e.strerror}") from None
+            raise UsageError(f"--report-html: không ghi được — cannot write {args.report_html}: "
+                             f"{e.strerror}") from None
     if usage_error:
         return EXIT_USAGE
     return exit_code

@@ -84,9 +84,6 @@ def test_verify_usage_errors_are_2(files: dict[str, Path], test_pki: PkiLayout,
     assert r.returncode == 2 and len(r.stdout.strip().splitlines()) == 1
 
 
-@pytest.mark.xfail(reason="needs the hocba/commands/verify.py change of issue 16 item 6 "
-                          "(report: the text report is not printed for a file that was not "
-                          "judged); remove this marker once applied", strict=False)
 def test_verify_prints_its_one_line_once(files: dict[str, Path], test_pki: PkiLayout) -> None:
     r = hocba("verify", "--config", str(test_pki.config), str(files["random"]))
     assert r.returncode == 2
@@ -143,9 +140,6 @@ def test_the_rule_is_written_in_readme_and_help() -> None:
     assert "wrong PIN" in " ".join(sign.split())
 
 
-@pytest.mark.xfail(reason="needs the hocba/commands/verify.py change of issue 16 item 6 "
-                          "(its description uses hocba.exitcodes.RULE); remove this marker "
-                          "once applied", strict=False)
 def test_verify_help_states_the_rule() -> None:
     text = " ".join(hocba("verify", "--help").stdout.split())
     assert "not a PDF/XML" in text and "damaged or unsigned" in text

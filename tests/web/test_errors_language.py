@@ -158,9 +158,6 @@ def test_browser_error_cards_in_the_page_language(small_url: str, tmp_path: Path
         assert "Error 415: Part 1 ('anh.png') is neither PDF, XML nor ZIP." in cards[photo.name]
 
 
-@pytest.mark.xfail(reason="needs verifier/web/api.py to raise verifier.web.errors.BadParameter "
-                          "(issue 16 item 4, see the report); remove this marker once applied",
-                   strict=False)
 def test_api_parameter_errors_over_http_in_vietnamese(client: FlaskClient) -> None:
     r = client.post(API + "?validation_time=hôm-qua", data=b"%PDF-1.7",
                     content_type="application/pdf")

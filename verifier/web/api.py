@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
-from werkzeug.exceptions import BadRequest
+from verifier.web.errors import BadParameter
 
 from ground import __version__
 from verifier.report import Report
@@ -23,7 +23,7 @@ def parse_lang(value: str | None, strict: bool) -> str:
         return value
     if value is None or value == "" or not strict:
         return "vi"
-    raise BadRequest(f"lang must be 'vi' or 'en', got {_echo(value)}")
+    raise BadParameter("bad_lang", value=_echo(value))
 
 
 def _echo(value: str) -> str:
@@ -41,8 +41,7 @@ def parse_validation_time(value: str | None) -> datetime | None:
         t.astimezone(timezone.utc) + timedelta(hours=14)
         t.astimezone(timezone.utc) - timedelta(hours=14)
     except (ValueError, OverflowError):
-        raise BadRequest(f"validation_time must be an ISO 8601 date-time, got "
-                         f"{_echo(value)}") from None
+        raise BadParameter("bad_validation_time", value=_echo(value)) from None
     return t
 
 
@@ -62,13 +61,13 @@ def verify() -> Any:
     lang = parse_lang(request.args.get("lang"), strict=True)
     fmt = request.args.get("format") or "json"
     if fmt not in ("json", "etsi"):
-        raise BadRequest(f"format must be 'json' or 'etsi', got {_echo(fmt)}")
+        raise BadParameter("bad_format", value=_echo(fmt))
     vt = parse_validation_time(request.args.get("validation_time"))
     reports = verify_request(vt)
     if fmt == "etsi":
         # CONTRACT 7: one file -> its ETSI TS 119 102-2 validation report.
         if len(reports) != 1:
-            raise BadRequest(f"format=etsi takes exactly one file, got {len(reports)}")
+            raise BadParameter("etsi_one_file", count=len(reports))
         from flask import Response
 
         from verifier.etsi import render_report
