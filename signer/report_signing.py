@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-from datetime import datetime, timezone
 from typing import Any
 
 from lxml import etree
@@ -21,8 +20,8 @@ from lxml import etree
 from ground.config import Config
 from ground.errors import HocbaError, UsageError
 from ground.xmlsafe import parse_xml
-from signer.xades import (DIGEST_URIS, EXC_C14N, NSMAP, SIGNED_PROPERTIES_TYPE, _b64, _ds,
-                          _fast_signer, _key_material, _sub, _xa, c14n)
+from signer.xades import (DIGEST_URIS, EXC_C14N, SIGNED_PROPERTIES_TYPE, _b64, _ds, _fast_signer,
+                          _key_material, _sub, _xa, c14n, signature_skeleton)
 
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 
@@ -83,27 +82,16 @@ class ReportSigner:
         # the signature the enveloped-signature transform will remove.
         doc_digest = hashlib.new(key.digest, c14n(root)).digest()
         sid = "validation-report-signature"
-        sig = etree.SubElement(root, _ds("Signature"), {"Id": sid}, nsmap=NSMAP)
-        signed_info = _sub(sig, _ds("SignedInfo"))
-        _sub(signed_info, _ds("CanonicalizationMethod"), Algorithm=EXC_C14N)
-        _sub(signed_info, _ds("SignatureMethod"), Algorithm=key.signature_method)
+        sk = signature_skeleton(root, sid, key)
+        sk.sig.tail = None  # no text after the signature: the enveloped digest is of the report as it was
+        signed_info, value_el, qp, sp, ssp = (sk.signed_info, sk.value, sk.qualifying,
+                                               sk.signed_props, sk.ssp)
         ref = _sub(signed_info, _ds("Reference"), Id=f"{sid}-ref-0", URI="")
         transforms = _sub(ref, _ds("Transforms"))
         _sub(transforms, _ds("Transform"), Algorithm=ENVELOPED)
         _sub(transforms, _ds("Transform"), Algorithm=EXC_C14N)
         _sub(ref, _ds("DigestMethod"), Algorithm=DIGEST_URIS[key.digest])
         _sub(ref, _ds("DigestValue"), _b64(doc_digest))
-        value_el = _sub(sig, _ds("SignatureValue"), Id=f"{sid}-value")
-        key_info = _sub(sig, _ds("KeyInfo"))
-        x509_data = _sub(key_info, _ds("X509Data"))
-        for der in key.key_info_certs:
-            _sub(x509_data, _ds("X509Certificate"), _b64(der))
-        obj = _sub(sig, _ds("Object"))
-        qp = _sub(obj, _xa("QualifyingProperties"), Target=f"#{sid}")
-        sp = _sub(qp, _xa("SignedProperties"), Id=f"{sid}-signedprops")
-        ssp = _sub(sp, _xa("SignedSignatureProperties"))
-        _sub(ssp, _xa("SigningTime"),
-             datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ"))
         # XAdES 1.3.2 SigningCertificate (v1): the report schema validates ds:Object
         # content laxly against XAdES 1.3.2, which has no SigningCertificateV2.
         _signing_certificate_v1(ssp, key.cert, key.digest)

@@ -436,23 +436,8 @@ class XadesSigner:
                 targets.append((el, f"Chữ ký trước ({s.roles[0] if s.roles else '?'}) "
                                     f"(earlier signature value)"))
 
-        sig = etree.SubElement(root, _ds("Signature"), {"Id": sid}, nsmap=NSMAP)
-        sig.tail = "\n"
-        signed_info = _sub(sig, _ds("SignedInfo"))
-        _sub(signed_info, _ds("CanonicalizationMethod"), Algorithm=EXC_C14N)
-        _sub(signed_info, _ds("SignatureMethod"), Algorithm=key.signature_method)
-        _sub(sig, _ds("SignatureValue"), Id=f"{sid}-value")
-        key_info = _sub(sig, _ds("KeyInfo"))
-        x509_data = _sub(key_info, _ds("X509Data"))
-        for der in key.key_info_certs:
-            _sub(x509_data, _ds("X509Certificate"), _b64(der))
-
-        obj = _sub(sig, _ds("Object"))
-        qp = _sub(obj, _xa("QualifyingProperties"), Target=f"#{sid}")
-        sp = _sub(qp, _xa("SignedProperties"), Id=f"{sid}-signedprops")
-        ssp = _sub(sp, _xa("SignedSignatureProperties"))
-        _sub(ssp, _xa("SigningTime"),
-             datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        sk = signature_skeleton(root, sid, key)
+        sig, signed_info, sp, ssp = sk.sig, sk.signed_info, sk.signed_props, sk.ssp
         ssp.append(etree.fromstring(key.signing_cert_v2))
         role_el = _sub(ssp, _xa("SignerRoleV2"))
         claimed = _sub(role_el, _xa("ClaimedRoles"))
@@ -624,6 +609,41 @@ class XadesSigner:
 
 
 # --- Helpers ------------------------------------------------------------------------------
+
+@dataclass
+class Skeleton:
+    """A ``ds:Signature`` appended to ``root`` with everything but its references,
+    value and signing-certificate property: SignedInfo (C14N and signature method),
+    an empty SignatureValue, KeyInfo with the chain, and QualifyingProperties with
+    SignedProperties/SignedSignatureProperties/SigningTime (now)."""
+
+    sig: etree._Element
+    signed_info: etree._Element
+    value: etree._Element
+    qualifying: etree._Element
+    signed_props: etree._Element
+    ssp: etree._Element
+
+
+def signature_skeleton(root: etree._Element, sid: str, key: _KeyMaterial) -> Skeleton:
+    sig = etree.SubElement(root, _ds("Signature"), {"Id": sid}, nsmap=NSMAP)
+    sig.tail = "\n"
+    signed_info = _sub(sig, _ds("SignedInfo"))
+    _sub(signed_info, _ds("CanonicalizationMethod"), Algorithm=EXC_C14N)
+    _sub(signed_info, _ds("SignatureMethod"), Algorithm=key.signature_method)
+    value = _sub(sig, _ds("SignatureValue"), Id=f"{sid}-value")
+    key_info = _sub(sig, _ds("KeyInfo"))
+    x509_data = _sub(key_info, _ds("X509Data"))
+    for der in key.key_info_certs:
+        _sub(x509_data, _ds("X509Certificate"), _b64(der))
+    obj = _sub(sig, _ds("Object"))
+    qp = _sub(obj, _xa("QualifyingProperties"), Target=f"#{sid}")
+    sp = _sub(qp, _xa("SignedProperties"), Id=f"{sid}-signedprops")
+    ssp = _sub(sp, _xa("SignedSignatureProperties"))
+    _sub(ssp, _xa("SigningTime"),
+         datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return Skeleton(sig, signed_info, value, qp, sp, ssp)
+
 
 def archive_timestamp_input(sig: etree._Element, before: etree._Element | None = None) -> bytes:
     """EN 319 132-1 clause 5.5.2.2 (not-distributed case), exclusive C14N throughout.

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
@@ -18,16 +17,10 @@ pytestmark = [pytest.mark.xdist_group("twostep-cli"), pytest.mark.slow]
 
 @pytest.fixture
 def service_url(make_app: Callable[..., Any]) -> Iterator[str]:
-    from werkzeug.serving import make_server
+    from tests.tooling import serve_wsgi
 
-    server = make_server("127.0.0.1", 0, make_app(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(10)
+    with serve_wsgi(make_app()) as url:
+        yield url
 
 
 def test_cli_prepare_and_finish_through_the_service(

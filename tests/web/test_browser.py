@@ -8,7 +8,6 @@ JavaScript disabled (plain form post). Screenshots go to test-artifacts/.
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,16 +23,10 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 @pytest.fixture(scope="module")
 def base_url(app: Any) -> Iterator[str]:
-    from werkzeug.serving import make_server
+    from tests.tooling import serve_wsgi
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_wsgi(app) as url:
+        yield url
 
 
 def _driver(tmp: Path, javascript: bool = True) -> Any:

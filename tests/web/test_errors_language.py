@@ -8,7 +8,6 @@ asked for: ``?lang=en`` (or the page form's ``lang``), Vietnamese otherwise.
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -113,17 +112,10 @@ def test_api_parameter_errors_have_their_messages(client: FlaskClient) -> None:
 
 @pytest.fixture(scope="module")
 def small_url(test_config: Config) -> Iterator[str]:
-    from werkzeug.serving import make_server
+    from tests.tooling import serve_wsgi
 
-    server = make_server("127.0.0.1", 0, make_app(test_config, max_file_mb=0.05),
-                         threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_wsgi(make_app(test_config, max_file_mb=0.05)) as url:
+        yield url
 
 
 @pytest.mark.tool

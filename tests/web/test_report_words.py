@@ -14,7 +14,6 @@ import io
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -126,16 +125,10 @@ def test_display_name_words_and_fallbacks() -> None:
 
 @pytest.fixture(scope="module")
 def live_url(app: Flask) -> Iterator[str]:
-    from werkzeug.serving import make_server
+    from tests.tooling import serve_wsgi
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_wsgi(app) as url:
+        yield url
 
 
 @pytest.mark.tool
