@@ -211,7 +211,9 @@ def embedded_font(chars: str, style: str = "Regular") -> EmbeddedFont:
     # Subset tag (ISO 32000-1 9.6.4): six letters derived from the content.
     tag = "".join(chr(65 + (b % 26)) for b in zlib.crc32(chars.encode()).to_bytes(4, "big"))
     tag = (tag + "HOCBA")[:6]
-    return EmbeddedFont(font_file(style), chars, f"{tag}+BeVietnamPro-{style}")
+    from signer.fontcache import cached  # made once per machine, not once per process
+
+    return cached(EmbeddedFont, font_file(style), chars, f"{tag}+BeVietnamPro-{style}")
 
 
 @dataclass(frozen=True)

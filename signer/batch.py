@@ -378,11 +378,12 @@ def sign_paths(batch: Batch, paths: Sequence[Path], out_dir: Path | None,
 
 
 def _slices(paths: Sequence[Path], n_jobs: int, window: int) -> list[list[Path]]:
-    # Enough slices to balance the workers, each long enough for its pipeline to fill
-    # (a slice's pipeline drains at its end).
-    size = max(1, min(4 * window, -(-len(paths) // (2 * n_jobs))))
-    if window == 1:  # B-B: only balance
+    if window == 1:  # B-B: small slices, only to balance the workers
         size = max(1, min(16, len(paths) // (4 * n_jobs)))
+    else:
+        # Pipelined: long slices (a slice's pipeline drains at its end, one round trip
+        # with fewer requests in flight), one per worker for an ordinary batch.
+        size = max(1, min(32 * window, -(-len(paths) // n_jobs)))
     return [list(paths[i:i + size]) for i in range(0, len(paths), size)]
 
 

@@ -22,9 +22,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -50,6 +48,7 @@ class TsaProxy:
         self._cond = threading.Condition(self._lock)
         self._waiting: list[dict[str, Any]] = []  # swap: answers waiting for a partner
         self._first_answer: bytes | None = None
+        self._local = threading.local()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -135,13 +134,27 @@ class TsaProxy:
                 self.in_flight -= 1
 
     def _forward(self, body: bytes) -> tuple[int, str, bytes]:
-        req = urllib.request.Request(self.upstream, data=body, method="POST", headers={
-            "Content-Type": "application/timestamp-query"})
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                return r.status, r.headers.get("Content-Type", ""), r.read()
-        except urllib.error.HTTPError as e:
-            return e.code, e.headers.get("Content-Type", ""), e.read()
+        # One kept-alive connection to the TSA per proxy thread (as a real network path
+        # would not pay a TCP handshake per request either).
+        import http.client
+
+        u = urllib.parse.urlsplit(self.upstream)
+        for attempt in (0, 1):
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._local.conn = http.client.HTTPConnection(u.hostname, u.port,
+                                                                     timeout=30)
+            try:
+                conn.request("POST", u.path, body=body,
+                             headers={"Content-Type": "application/timestamp-query"})
+                r = conn.getresponse()
+                return r.status, r.getheader("Content-Type", ""), r.read()
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                self._local.conn = None
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     def _swap(self, answer: bytes) -> bytes:
         """Pair this answer with another one waiting; each gets the other's."""

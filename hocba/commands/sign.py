@@ -76,6 +76,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def _sign(args: argparse.Namespace) -> int:
+    from signer.lazy_imports import defer_pyhanko_aiohttp
+
+    defer_pyhanko_aiohttp()  # start-up: pyHanko's aiohttp clients load only if used
     from signer.batch import FileResult, Progress, run_files
     from signer.keys import KeySource, read_pin
 
