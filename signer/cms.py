@@ -128,9 +128,13 @@ class TemplateSigner(signers.Signer):
         # DER: SET OF sorted by encoding (X.690 11.6)
         return tlv(0x31, b"".join(sorted(attrs)))
 
-    async def build_cms(self, document_digest: bytes, timestamper: Any = None) -> bytes:
+    async def build_cms(self, document_digest: bytes, timestamper: Any = None,
+                        signature: bytes | None = None) -> bytes:
+        """The CMS for ``document_digest``; ``signature``: a value made elsewhere (two-step
+        signing), else the wrapped key signs the signed attributes now."""
         signed_attrs = self.signed_attrs_der(document_digest)
-        signature = await self.async_sign_raw(signed_attrs, self.digest)
+        if signature is None:
+            signature = await self.async_sign_raw(signed_attrs, self.digest)
         unsigned = b""
         if timestamper is not None:
             # EN 319 122-1 5.3: signature-time-stamp over the signature value.

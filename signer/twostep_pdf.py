@@ -112,24 +112,25 @@ class TwoStepPades(PadesSigner):
     def finish(self, prepared: PreparedPdf, cms_value: bytes,
                instructions: PostSignInstructions | None) -> bytes:
         """Embed the CMS for ``cms_value`` (the raw signature, CMS form) and post-process."""
+        return asyncio.run(self.async_finish(prepared, cms_value, instructions))
 
-        async def run() -> bytes:
-            inner = self.cms_signer.inner
-            inner._signature_value = cms_value  # type: ignore[attr-defined]  # ExternalSigner, per record
-            cms_der = await self.cms_signer.build_cms(prepared.document_digest, self.timestamper)
+    async def async_finish(self, prepared: PreparedPdf, cms_value: bytes,
+                           instructions: PostSignInstructions | None) -> bytes:
+        """:meth:`finish` as a coroutine: a batch's records are finished through the
+        pipeline (:func:`signer.batch.pipeline`), their timestamp requests overlapping."""
+        try:
+            cms_der = await self.cms_signer.build_cms(prepared.document_digest,
+                                                      self.timestamper, signature=cms_value)
             out = io.BytesIO(prepared.data)
             await PdfTBSDocument.async_finish_signing(
                 out, PreparedByteRangeDigest(prepared.document_digest, prepared.region_start,
                                              prepared.region_end),
                 cms_der, post_sign_instr=instructions,
                 validation_context=self.ctx.validation_context)
-            return out.getvalue()
-
-        try:
-            data = asyncio.run(run())
+            data = out.getvalue()
         except SigningError as e:
             raise HocbaError(f"không hoàn tất được chữ ký — cannot finish the signature: "
                              f"{e}") from None
         if self.level is Level.B_LTA:
-            data = self._dss_for_doc_timestamp(data)
+            data = await self._async_dss_for_doc_timestamp(data)
         return data
