@@ -118,6 +118,17 @@ class Worker:
         self.peak_main = 0
         self.peak_pool = 0
         self.cpu: dict[int, float] = {}
+        self.cpu_main = 0.0
+        self.base: dict[int, float] = {}
+
+    def mark(self) -> None:
+        """CPU time so far (imports, building the verifier) is not the job's."""
+        self.base = {p: cpu_seconds(p) for p in [self.proc.pid, *self.pool()]}
+
+    def job_cpu(self) -> tuple[float, float]:
+        """CPU seconds since mark(): pool processes, main process."""
+        pool = sum(c - self.base.get(p, 0.0) for p, c in self.cpu.items())
+        return pool, self.cpu_main - self.base.get(self.proc.pid, 0.0)
 
     def pool(self) -> list[int]:
         return children(self.proc.pid)
@@ -135,6 +146,7 @@ class Worker:
 
     def sample(self) -> None:
         self.peak_main = max(self.peak_main, rss_kb(self.proc.pid))
+        self.cpu_main = max(self.cpu_main, cpu_seconds(self.proc.pid))
         for p in self.pool():
             self.peak_pool = max(self.peak_pool, rss_kb(p))
             self.cpu[p] = cpu_seconds(p)
@@ -177,6 +189,8 @@ class Run:
     rss_main: list[int] = field(default_factory=list)
     rss_pool: list[int] = field(default_factory=list)
     cpu: float = 0.0
+    cpu_main: float = 0.0
+    cpu_redis: float = 0.0
     load: tuple[float, float] = (0.0, 0.0)
     attempts: int = 0
     redis_peak: int = 0
@@ -327,7 +341,10 @@ def main() -> int:
                 for w in workers:
                     w.wait_ready()
                 run = Run(f"{spec}{' kill' if kind else ''}", w_count, procs, args.files)
+                for w in workers:
+                    w.mark()
                 load0 = os.getloadavg()[0]
+                redis_cpu0 = cpu_seconds(redis_proc.pid)
                 progress: Any = None
                 if kind == "kill":
                     state = {"pool": False, "whole": False}
@@ -355,7 +372,9 @@ def main() -> int:
                     run.attempts = int(detail.split("=")[1])
                 run.rss_main = [w.peak_main for w in workers]
                 run.rss_pool = [w.peak_pool for w in workers]
-                run.cpu = sum(sum(w.cpu.values()) for w in workers)
+                run.cpu = sum(w.job_cpu()[0] for w in workers)
+                run.cpu_main = sum(w.job_cpu()[1] for w in workers)
+                run.cpu_redis = cpu_seconds(redis_proc.pid) - redis_cpu0
                 for w in workers:
                     w.stop()
                 workers = []
@@ -385,6 +404,11 @@ def main() -> int:
               f"{r.submit:.1f} s | {r.first:.2f} s | {rss} | {r.cpu / r.files:.3f} | "
               f"{r.redis_peak / 1e6:.0f} MB | "
               f"{r.load[0]:.1f} → {r.load[1]:.1f} | {check} |")
+    print("\nCPU per file beside the verification itself: worker main processes (Celery: "
+          "receive, hand to the pool, acknowledge) and redis-server:")
+    for r in runs:
+        print(f"- {r.name}: pool {1000 * r.cpu / r.files:.1f} ms, main "
+              f"{1000 * r.cpu_main / r.files:.1f} ms, redis {1000 * r.cpu_redis / r.files:.1f} ms")
     if base:
         per_core = 3600 * base.files / base.total
         print(f"\nOne worker process (one core): {per_core:,.0f} records/hour with this mix.")

@@ -28,7 +28,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 PREFIX = "hocba:job:"
 BATCH = 256  # results read per round trip
 CHUNK = 16 * 1024 * 1024  # bytes of files written per round trip
+FIRST_CHUNK = 1024 * 1024  # a small first one: the first files reach a worker sooner
 
 # KEYS: job, results, files, attempts.  ARGV: index, report JSON, indication.
 # -1: the job is gone (nothing written); 0: a result was already there; 1: written.
@@ -144,38 +145,53 @@ class JobStore:
         return secrets.token_hex(16)  # 128 bits: the id is what gives access to the results
 
     def create(self, job_id: str, entries: Sequence[Entry], *, lang: str,
-               validation_time: str | None) -> list[int]:
-        """Store a job; the indices a worker must verify (the others are decided here)."""
+               validation_time: str | None,
+               on_stored: Callable[[list[int]], None] | None = None) -> list[int]:
+        """Store a job; the indices a worker must verify (the others are decided here).
+
+        The job hash first, then the files in pipelines of about ``CHUNK`` bytes (no
+        huge command or transaction for Redis to buffer; the first one small), each
+        key expiring from its first write. ``on_stored(indices)`` runs after each
+        pipeline, so workers start on the first files while the rest is written.
+        """
         job, files, names, _, _ = keys(job_id)
         meta: dict[str, Any] = {"total": len(entries), "lang": lang,
                                 "validation_time": validation_time or "",
                                 "created": f"{time.time():.3f}", "done": 0}
         meta.update({f"n:{i}": 0 for i in INDICATIONS})
-        pending: list[int] = []
-        # Files first, in pipelines of about CHUNK bytes (no single huge command or
-        # transaction for Redis to buffer), each key expiring from its first write; the
-        # job hash last: until it exists the job is not there for anyone.
-        with self.redis.pipeline(transaction=False) as pipe:
-            size = 0
-            for i, e in enumerate(entries):
-                if isinstance(e, PendingFile):
-                    pipe.hset(files, str(i), e.data)
-                    pipe.hset(names, str(i), json.dumps({"name": e.name, "kind": e.kind},
-                                                        ensure_ascii=False))
-                    if not pending:
-                        pipe.expire(files, self.ttl)
-                        pipe.expire(names, self.ttl)
-                    pending.append(i)
-                    size += len(e.data)
-                    if size >= CHUNK:
-                        pipe.execute()
-                        size = 0
+        with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(job, mapping=meta)
             pipe.expire(job, self.ttl)
             pipe.execute()
         for i, e in enumerate(entries):
             if isinstance(e, Decided):
                 self.record(job_id, i, e.report)
+        pending: list[int] = []
+        with self.redis.pipeline(transaction=False) as pipe:
+            chunk: list[int] = []
+            size, limit = 0, FIRST_CHUNK
+            for i, e in enumerate(entries):
+                if not isinstance(e, PendingFile):
+                    continue
+                pipe.hset(files, str(i), e.data)
+                pipe.hset(names, str(i), json.dumps({"name": e.name, "kind": e.kind},
+                                                    ensure_ascii=False))
+                if not pending and not chunk:
+                    pipe.expire(files, self.ttl)
+                    pipe.expire(names, self.ttl)
+                chunk.append(i)
+                size += len(e.data)
+                if size >= limit:
+                    pipe.execute()
+                    pending += chunk
+                    if on_stored is not None:
+                        on_stored(chunk)
+                    chunk, size, limit = [], 0, CHUNK
+            if chunk:
+                pipe.execute()
+                pending += chunk
+                if on_stored is not None:
+                    on_stored(chunk)
         return pending
 
     def claim(self, job_id: str, index: int) -> Claim | None:

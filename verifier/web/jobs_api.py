@@ -168,10 +168,11 @@ def submit() -> Any:
     store: JobStore = rt["store"]
     job_id = store.new_id()
     try:
+        # Tasks go out as their files are stored: workers start while the rest is written.
         pending = store.create(job_id, entries, lang=lang,
-                               validation_time=vt.isoformat() if vt else None)
+                               validation_time=vt.isoformat() if vt else None,
+                               on_stored=lambda idx: engine.send_files(rt["celery"], job_id, idx))
         del entries
-        engine.send_files(rt["celery"], job_id, pending)
     except Exception:
         try:
             store.delete(job_id)
