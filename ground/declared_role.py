@@ -18,7 +18,8 @@ from typing import Any
 
 from asn1crypto import cms, x509
 
-from ground.vocab import ROLE_LABELS, Role, nfc
+from ground.i18n import LANGS
+from ground.vocab import Role, nfc
 
 ROLE_URN_PREFIX = "urn:hocba:role:"
 SIGNER_ATTRIBUTES_V2 = "0.4.0.19122.1.1"
@@ -120,8 +121,8 @@ def xades_claimed_role(text: str) -> str | None:
         return Role.parse(t).value
     except ValueError:
         pass
-    for labels in ROLE_LABELS.values():
-        for role, label in labels.items():
-            if t.casefold() == label.casefold():
+    for lang in LANGS:
+        for role in Role:
+            if t.casefold() == role.label(lang).casefold():
                 return role.value
     return None

@@ -1,11 +1,38 @@
-"""One error root for the whole project; the CLI maps these to exit codes once."""
+"""One error root for the whole project; the CLI maps these to exit codes once.
+
+An error carries a catalog key and its fields, never a sentence: the text is rendered
+at the edge (the CLI's language, an HTTP request's language) from :mod:`ground.i18n`.
+A field may be another :class:`HocbaError` (a cause inside a message) or a
+:class:`ground.findings.Foreign` detail written by a library (shown as written).
+"""
 from __future__ import annotations
+
+from typing import Any
 
 
 class HocbaError(Exception):
-    """An operation failed (exit code 1). The message is shown to the user as one line."""
+    """An operation failed (exit code 1). Its text is shown to the user as one line."""
 
     exit_code = 1
+
+    def __init__(self, key: str, /, **fields: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.fields = fields
+
+    def render(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (default: the command line's language)."""
+        from ground import i18n
+
+        lang = i18n.cli_lang() if lang is None else i18n.lang_of(lang)
+        if not i18n.is_key(self.key):
+            return self.key  # a sentence from before the catalog (tests/test_catalog.py)
+        values = {k: (v.render(lang).rstrip(".") if isinstance(v, HocbaError) else v)
+                  for k, v in self.fields.items()}
+        return i18n.t(self.key, lang, **values)
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 class UsageError(HocbaError):

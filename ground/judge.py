@@ -47,7 +47,6 @@ from ground.fetch_cache import crl_expiry as _crl_expiry
 from ground.fetch_cache import ocsp_meta as _ocsp_meta
 from ground.roles import role_from_certificate
 from ground.vocab import Indication, SubIndication
-from ground import messages
 from ground.policy import Policy
 from ground.findings import (Finding, Foreign, RevocationInfo, SignerInfo, TimestampInfo,
                              fmt_time)
@@ -56,88 +55,6 @@ __all__ = ["CachingFetcherBackend", "CertResult", "RevocationCache", "TimestampR
 
 I, S = Indication, SubIndication
 
-messages.register("cert_ok", "Chứng thư số hợp lệ, chuỗi tin cậy đến {root}.",
-                  "The certificate is valid and chains to {root}.")
-messages.register("cert_ok_at_poe",
-                  "Chứng thư số hợp lệ tại thời điểm ký {time} (có dấu thời gian chứng minh); {why} sau đó.",
-                  "The certificate was valid at signing time {time} (proven by a timestamp); {why} afterwards.")
-messages.register("cert_poe_expired_ok",
-                  "Chứng thư số hợp lệ tại thời điểm ký {time} (có dấu thời gian chứng minh); chứng thư đã hết hạn sau đó.",
-                  "The certificate was valid at signing time {time} (proven by a timestamp); it expired afterwards.")
-messages.register("cert_poe_revoked_ok",
-                  "Chứng thư số hợp lệ tại thời điểm ký {time} (có dấu thời gian chứng minh); chứng thư bị thu hồi sau đó.",
-                  "The certificate was valid at signing time {time} (proven by a timestamp); it was revoked afterwards.")
-messages.register("cert_poe_revinfo_ok",
-                  "Chứng thư số hợp lệ tại thời điểm ký {time} (có dấu thời gian chứng minh, dữ liệu thu hồi đi kèm tệp).",
-                  "The certificate was valid at signing time {time} (proven by a timestamp, with the revocation data in the file).")
-messages.register("cert_revoked_after_poe_ok",
-                  "Chữ ký được tạo lúc {poe} (có dấu thời gian chứng minh), trước khi chứng thư số bị thu hồi lúc {time} (lý do: {reason}); chữ ký vẫn hợp lệ.",
-                  "The signature was made at {poe} (proven by a timestamp), before the certificate was revoked at {time} (reason: {reason}); the signature stays valid.")
-messages.register("cert_revoked_before_poe",
-                  "Chứng thư số đã bị thu hồi lúc {time} (lý do: {reason}), trước thời điểm ký {poe} do dấu thời gian chứng minh.",
-                  "The certificate was revoked at {time} (reason: {reason}), before the signing time {poe} proven by the timestamp.")
-messages.register("cert_revoked_after_poe_unverified",
-                  "Chứng thư số bị thu hồi lúc {time}, sau thời điểm ký {poe} do dấu thời gian chứng minh, nhưng không xác thực được chuỗi chứng thư tại thời điểm ký ({detail}).",
-                  "The certificate was revoked at {time}, after the signing time {poe} proven by the timestamp, but the chain cannot be validated as of that time ({detail}).")
-messages.register("cert_expired_revinfo_missing",
-                  "Chứng thư số đã hết hạn ngày {time}; dấu thời gian chứng minh chữ ký có từ {poe}, nhưng không có dữ liệu thu hồi cho thời điểm đó ({detail}).",
-                  "The certificate expired on {time}; a timestamp proves the signature existed at {poe}, but there is no revocation data for that time ({detail}).")
-messages.register("cert_revinfo_at_use_ok",
-                  "Tình trạng thu hồi được xác lập bằng dữ liệu thu hồi đi kèm tệp, có hiệu lực tại thời điểm sử dụng khóa {time} (dấu thời gian chứng minh).",
-                  "The revocation status is established by the revocation data in the file, authoritative at the key's time of use {time} (proven by a timestamp).")
-messages.register("no_chain", "Không tìm thấy chuỗi chứng thư đến một CA gốc tin cậy ({detail}).",
-                  "No certificate chain to a trusted root CA ({detail}).")
-messages.register("cert_revoked", "Chứng thư số đã bị thu hồi từ {time}, trước thời điểm ký.",
-                  "The certificate was revoked on {time}, before the signature was made.")
-messages.register("cert_revoked_no_poe",
-                  "Chứng thư số đã bị thu hồi từ {time}; không có dấu thời gian chứng minh chữ ký có trước đó.",
-                  "The certificate was revoked on {time}; no timestamp proves the signature was made before.")
-messages.register("cert_expired", "Chứng thư số đã hết hạn ngày {time}, trước thời điểm ký.",
-                  "The certificate expired on {time}, before the signature was made.")
-messages.register("cert_expired_no_poe",
-                  "Chứng thư số đã hết hạn ngày {time}; không có dấu thời gian chứng minh chữ ký được tạo khi còn hạn.",
-                  "The certificate expired on {time}; no timestamp proves the signature was made while it was valid.")
-messages.register("cert_not_yet_valid", "Chứng thư số chưa có hiệu lực (từ {time}).",
-                  "The certificate is not yet valid (valid from {time}).")
-messages.register("weak_algorithm", "Thuật toán yếu không được chấp nhận: {detail}.",
-                  "Weak algorithm not accepted: {detail}.")
-messages.register("weak_algorithm_cert",
-                  "Chứng thư «{subject}» được ký bằng thuật toán yếu {algo}, không còn được "
-                  "chấp nhận (cần SHA-256 trở lên).",
-                  "The certificate «{subject}» is signed with the weak algorithm {algo}, no "
-                  "longer accepted (SHA-256 or stronger is required).")
-messages.register("chain_to_anchor_ok",
-                  "Chuỗi chứng thư được dựng đến chứng thư gốc tin cậy «{root}».",
-                  "The certificate chain leads to the trust anchor «{root}».")
-messages.register("cert_expired_since", "Chứng thư số đã hết hạn ngày {time}.",
-                  "The certificate expired on {time}.")
-messages.register("tsa_cert_unverified",
-                  "Chứng thư của đơn vị cấp dấu thời gian chưa xác thực được ({detail}).",
-                  "The time-stamping authority's certificate could not be validated ({detail}).")
-messages.register("revocation_unknown",
-                  "Không xác định được tình trạng thu hồi của chứng thư số ({detail}).",
-                  "The revocation status of the certificate cannot be established ({detail}).")
-messages.register("revocation_off", "Không kiểm tra tình trạng thu hồi (chế độ off).",
-                  "Revocation status not checked (mode off).")
-messages.register("revocation_soft_fail",
-                  "Cảnh báo: không kiểm tra được tình trạng thu hồi ({detail}).",
-                  "Warning: the revocation status could not be checked ({detail}).")
-messages.register("key_usage_missing",
-                  "Chứng thư số không được phép dùng để ký (thiếu digitalSignature/nonRepudiation).",
-                  "The certificate may not be used for signing (no digitalSignature/nonRepudiation key usage).")
-messages.register("tsa_usage_missing",
-                  "Chứng thư của đơn vị cấp dấu thời gian không có mục đích timeStamping.",
-                  "The time-stamping authority's certificate lacks the timeStamping purpose.")
-messages.register("chain_invalid", "Chuỗi chứng thư không hợp lệ ({detail}).",
-                  "The certificate chain is not valid ({detail}).")
-messages.register("tst_imprint_mismatch", "Dấu thời gian không khớp với nội dung được đóng dấu.",
-                  "The timestamp does not match the data it stamps.")
-messages.register("tst_signature_invalid", "Chữ ký của dấu thời gian không hợp lệ.",
-                  "The timestamp's signature is not valid.")
-messages.register("tst_malformed", "Dấu thời gian không đọc được ({detail}).",
-                  "The timestamp cannot be read ({detail}).")
-messages.register("tsa_not_trusted", "Đơn vị cấp dấu thời gian không được tin cậy ({detail}).",
-                  "The time-stamping authority is not trusted ({detail}).")
 
 
 # -- results ---------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Vocabulary shared by the signing and verification sides.
 
 Roles, their signing order, ETSI EN 319 102-1 indications and sub-indications,
-AdES levels, and the Vietnamese/English labels users see. Both ``signer`` and
+AdES levels; their labels come from the catalog (:mod:`ground.i18n`). Both ``signer`` and
 ``verifier`` import this module; neither reaches into the other.
 """
 from __future__ import annotations
@@ -23,7 +23,10 @@ class Role(enum.StrEnum):
         return ROLE_ORDER.index(self)
 
     def label(self, lang: str = "vi") -> str:
-        return ROLE_LABELS[lang][self]
+        """The role as people say it (catalog ``role.<value>``)."""
+        from ground.i18n import t
+
+        return t("role." + self.value, lang)
 
     @classmethod
     def parse(cls, value: str) -> "Role":
@@ -37,20 +40,6 @@ class Role(enum.StrEnum):
 
 ROLE_ORDER: tuple[Role, ...] = (Role.SUBJECT_TEACHER, Role.TEACHER, Role.PRINCIPAL, Role.SEAL)
 
-ROLE_LABELS: dict[str, dict[Role, str]] = {
-    "vi": {
-        Role.SUBJECT_TEACHER: "Giáo viên bộ môn",
-        Role.TEACHER: "Giáo viên chủ nhiệm",
-        Role.PRINCIPAL: "Hiệu trưởng",
-        Role.SEAL: "Con dấu đơn vị",
-    },
-    "en": {
-        Role.SUBJECT_TEACHER: "Subject teacher",
-        Role.TEACHER: "Homeroom teacher",
-        Role.PRINCIPAL: "Principal",
-        Role.SEAL: "School seal",
-    },
-}
 
 
 class Indication(str, enum.Enum):
@@ -63,6 +52,12 @@ class Indication(str, enum.Enum):
     @property
     def severity(self) -> int:
         return {"TOTAL_PASSED": 0, "INDETERMINATE": 1, "TOTAL_FAILED": 2}[self.value]
+
+    def label(self, lang: str = "vi") -> str:
+        """The verdict in words (catalog ``indication.<VALUE>``)."""
+        from ground.i18n import t
+
+        return t("indication." + self.value, lang)
 
     @staticmethod
     def worst(*items: "Indication") -> "Indication":
@@ -133,18 +128,6 @@ class Level(str, enum.Enum):
         return [Level.B_B, Level.B_T, Level.B_LT, Level.B_LTA].index(self)
 
 
-INDICATION_LABELS: dict[str, dict[Indication, str]] = {
-    "vi": {
-        Indication.TOTAL_PASSED: "Hợp lệ",
-        Indication.TOTAL_FAILED: "Không hợp lệ",
-        Indication.INDETERMINATE: "Không xác định",
-    },
-    "en": {
-        Indication.TOTAL_PASSED: "Valid",
-        Indication.TOTAL_FAILED: "Invalid",
-        Indication.INDETERMINATE: "Indeterminate",
-    },
-}
 
 # Namespace of the project's record-book schema (records/) and the OID arc used
 # to declare a signer's role inside CMS/XAdES signed attributes.

@@ -94,9 +94,39 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(jobs_api.bp)  # bulk jobs (CONTRACT 10): 503 without [jobs]
     app.register_blueprint(pages.bp)
     errors.register(app)
+    _setup_translations(app)
     app.after_request(_security_headers)
     _setup_logging()
     return app
+
+
+def _setup_translations(app: Flask) -> None:
+    """Flask-Babel on the one catalog (ground/locale, domain ``hocba``): the request's
+    language (``?lang=``, the form's ``lang``; Vietnamese by default) selects the
+    translations; templates call ``_("ui.key", field=value)`` and ``_or(key, default)``.
+    Fields are ``str.format`` fields, as everywhere else in the catalog."""
+    from flask_babel import Babel, gettext
+
+    from ground import i18n
+    from verifier.web.pages import page_lang
+
+    Babel(app, locale_selector=page_lang, default_domain=i18n.DOMAIN,
+          default_translation_directories=str(i18n.LOCALE_DIR), configure_jinja=False)
+
+    def text(key: str, **fields: Any) -> str:
+        found = gettext(key)
+        if found == key:  # not in the catalog: the strict test mode raises here
+            return i18n.t(key, page_lang(), **fields)
+        try:
+            return found.format(**fields) if fields else found
+        except (KeyError, IndexError, ValueError):
+            return i18n.t(key, page_lang(), **fields)  # raises in strict mode
+
+    def text_or(key: str, default: str) -> str:
+        found = gettext(key)
+        return default if found == key else found
+
+    app.jinja_env.globals.update(_=text, _or=text_or)
 
 
 def _setup_logging() -> None:

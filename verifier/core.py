@@ -19,7 +19,6 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from ground.vocab import Indication, Role, SubIndication
-from ground import messages
 from ground.findings import fmt_time
 from ground.formats import PDF, XML, sniff
 from verifier.context import EvalContext, FormatResult
@@ -30,77 +29,6 @@ from ground.judge import TrustEngine
 
 log = logging.getLogger(__name__)
 
-messages.register("file_too_large", "Tệp quá lớn ({size} MB, tối đa {limit} MB).",
-                  "The file is too large ({size} MB, at most {limit} MB).")
-messages.register("unknown_format", "Không phải tệp PDF hay XML: định dạng không được hỗ trợ.",
-                  "Neither PDF nor XML: unsupported format.")
-messages.register("xml_unavailable", "Chưa hỗ trợ xác thực XML trong phiên bản này.",
-                  "XML verification is not available in this build.")
-messages.register("internal_error", "Không thể đánh giá tệp ({detail}).",
-                  "The file could not be evaluated ({detail}).")
-messages.register("roles_ok", "Vai trò khai báo trong các chữ ký khớp với chứng thư số.",
-                  "The roles the signatures declare match their certificates.")
-messages.register("role_mismatch",
-                  "Chữ ký {id} khai báo vai trò {claimed} nhưng chứng thư số là của {actual}.",
-                  "Signature {id} declares the role {claimed} but its certificate is a {actual}'s.")
-messages.register("required_roles_ok", "Có đủ chữ ký hợp lệ của: {roles}.",
-                  "Valid signatures present for: {roles}.")
-messages.register("required_role_missing", "Thiếu chữ ký hợp lệ của: {roles}.",
-                  "No valid signature by: {roles}.")
-messages.register("required_role_undetermined",
-                  "Không xác định được chữ ký hợp lệ của: {roles} (có chữ ký chưa xác thực được).",
-                  "Cannot establish a valid signature by: {roles} (some signatures could not be validated).")
-messages.register(
-    "required_role_unproven",
-    "Chưa xác định được chữ ký hợp lệ của: {roles} — vai trò này chỉ do người ký tự khai, "
-    "chưa có bằng chứng (chức danh trong chứng thư số, danh sách vai trò, hoặc con dấu nhà "
-    "trường ký sau xác nhận).",
-    "Cannot establish a valid signature by: {roles} — the role is only declared by the "
-    "signer, without evidence (a title in the certificate, the role registry, or a later "
-    "school seal confirming it).")
-messages.register(
-    "required_role_unproven_year",
-    "Năm học {year}: chưa xác định được chữ ký hợp lệ của: {roles} — vai trò này chỉ do "
-    "người ký tự khai, chưa có bằng chứng (chức danh trong chứng thư số, danh sách vai trò, "
-    "hoặc con dấu nhà trường ký sau xác nhận).",
-    "School year {year}: cannot establish a valid signature by: {roles} — the role is only "
-    "declared by the signer, without evidence (a title in the certificate, the role "
-    "registry, or a later school seal confirming it).")
-messages.register("required_role_missing_year",
-                  "Năm học {year}: thiếu chữ ký hợp lệ (bao phủ năm học này và khối thông tin học sinh) "
-                  "của: {roles}.",
-                  "School year {year}: no valid signature (covering this year and the identity block) "
-                  "by: {roles}.")
-messages.register("required_role_missing_years",
-                  "Năm học {year}: thiếu chữ ký hợp lệ (bao phủ năm học này và khối thông tin học sinh) "
-                  "của: {roles}; {others} năm học khác cũng thiếu chữ ký.",
-                  "School year {year}: no valid signature (covering this year and the identity block) "
-                  "by: {roles}; {others} more school year(s) also lack signatures.")
-messages.register("required_role_undetermined_year",
-                  "Năm học {year}: không xác định được chữ ký hợp lệ của: {roles} "
-                  "(có chữ ký chưa xác thực được).",
-                  "School year {year}: cannot establish a valid signature by: {roles} "
-                  "(some signatures could not be validated).")
-messages.register("signing_order_ok", "Thứ tự ký đúng: giáo viên → hiệu trưởng → con dấu.",
-                  "Signing order is right: teacher → principal → seal.")
-messages.register("signing_order_wrong", "Sai thứ tự ký: {first} ký sau {second}.",
-                  "Wrong signing order: {first} signed after {second}.")
-messages.register("signing_order_unproven",
-                  "Không xác định được thứ tự ký giữa {first} và {second}: không có bằng chứng đã ký "
-                  "(chữ ký sau bao phủ giá trị chữ ký trước, hoặc dấu thời gian tin cậy).",
-                  "The signing order of {first} and {second} cannot be established: no signed "
-                  "evidence (a later signature covering the earlier signature value, or trusted "
-                  "timestamps).")
-messages.register("signing_order_incomplete",
-                  "Chưa xác định được thứ tự ký: hồ sơ còn thiếu chữ ký bắt buộc.",
-                  "The signing order cannot be established: a required signature is missing.")
-messages.register("validation_time_before_signature",
-                  "Thời điểm đánh giá ({when}) sớm hơn lúc chữ ký được tạo ({made}): tại thời điểm "
-                  "đó chữ ký chưa tồn tại nên không thể đánh giá. Hãy chọn một thời điểm sau khi ký.",
-                  "The validation time ({when}) is before the signature was made ({made}): it did "
-                  "not exist yet, so it cannot be judged at that moment. Choose a time after "
-                  "signing.")
-messages.register("no_role", "không rõ vai trò", "unknown role")
 
 
 def detect_format(data: bytes) -> str | None:

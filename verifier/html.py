@@ -9,9 +9,10 @@ from datetime import datetime, timezone
 from html import escape
 from typing import Sequence
 
-from ground.vocab import INDICATION_LABELS, Indication
+from ground.i18n import labels, lang_of, t
+from ground.vocab import Indication
 from verifier.report import Report
-from verifier.text import (LABELS, check_label, display_name, finding_text, fmt_time,
+from verifier.text import (check_label, display_name, finding_text, fmt_time,
                            signature_rows)
 
 _CSS = """
@@ -26,20 +27,19 @@ th{background:#f4f4f4;width:16rem}
 ul{margin:.2rem 0}
 """
 
-_TITLE = {"vi": "Báo cáo xác thực học bạ số", "en": "Digital record book verification report"}
 
 
 def render_html(reports: Sequence[Report], lang: str = "vi") -> str:
-    lang = lang if lang in LABELS else "vi"
-    L = LABELS[lang]
+    lang = lang_of(lang)
+    L = labels("label", lang)
     e = escape
     parts = [f"<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
-             f"<title>{_TITLE[lang]}</title><style>{_CSS}</style></head><body>",
-             f"<h1>{_TITLE[lang]}</h1>",
+             f"<title>{t('html.title', lang)}</title><style>{_CSS}</style></head><body>",
+             f"<h1>{t('html.title', lang)}</h1>",
              f"<p>{e(fmt_time(datetime.now(timezone.utc)))}</p>"]
     for r in reports:
         ind = r.indication
-        verdict = INDICATION_LABELS[lang][ind] + (f" ({r.subindication.value})" if r.subindication else "")
+        verdict = ind.label(lang) + (f" ({r.subindication.value})" if r.subindication else "")
         parts.append(f"<h2>{e(L['file'])}: {e(r.file)}</h2>")
         parts.append(f"<p><span class=\"v {ind.value}\">{e(verdict)}</span> {e(r.message(lang))}</p>")
         parts.append("<table>")
@@ -54,7 +54,7 @@ def render_html(reports: Sequence[Report], lang: str = "vi") -> str:
         for i, s in enumerate(r.signatures, 1):
             title = L["doc_ts"] if s.is_document_timestamp else L["signature"]
             parts.append(f"<h3>{e(title)} {i} — {e(s.id)} "
-                         f"<span class=\"v {s.indication.value}\">{e(INDICATION_LABELS[lang][s.indication])}</span></h3>")
+                         f"<span class=\"v {s.indication.value}\">{e(s.indication.label(lang))}</span></h3>")
             parts.append("<table>")
             for k, v in signature_rows(s, lang):
                 parts.append(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>")
@@ -77,14 +77,6 @@ def render_html(reports: Sequence[Report], lang: str = "vi") -> str:
     return "\n".join(parts)
 
 
-_INDEX = {
-    "vi": {"title": "Kết quả xác thực", "file": "Tệp", "student": "Học sinh", "verdict": "Kết quả",
-           "roles": "Vai trò đã ký", "level": "Mức", "count": "{n} tệp: {passed} hợp lệ, "
-           "{failed} không hợp lệ, {unknown} không xác định"},
-    "en": {"title": "Verification results", "file": "File", "student": "Student",
-           "verdict": "Result", "roles": "Roles signed", "level": "Level",
-           "count": "{n} files: {passed} valid, {failed} invalid, {unknown} indeterminate"},
-}
 
 
 def render_index(reports: Sequence[Report], links: Sequence[str], lang: str = "vi") -> str:
@@ -92,8 +84,8 @@ def render_index(reports: Sequence[Report], links: Sequence[str], lang: str = "v
     levels), each row linking to that file's own report (``links``, same order)."""
     from ground.vocab import Role
 
-    lang = lang if lang in _INDEX else "vi"
-    t, e = _INDEX[lang], escape
+    lang = lang_of(lang)
+    T, e = labels("html_index", lang), escape
     counts = {ind: sum(1 for r in reports if r.indication is ind) for ind in Indication}
     rows = []
     for r, link in zip(reports, links):
@@ -109,14 +101,14 @@ def render_index(reports: Sequence[Report], links: Sequence[str], lang: str = "v
         rows.append(
             f"<tr><td><a href=\"{e(link)}\">{e(r.file)}</a></td>"
             f"<td>{e((r.record or {}).get('student', '—'))}</td>"
-            f"<td><span class=\"v {ind.value}\">{e(INDICATION_LABELS[lang][ind])}</span></td>"
+            f"<td><span class=\"v {ind.value}\">{e(ind.label(lang))}</span></td>"
             f"<td>{e(', '.join(roles) or '—')}</td><td>{e(', '.join(levels) or '—')}</td></tr>")
-    head = "".join(f"<th>{e(t[k])}</th>" for k in ("file", "student", "verdict", "roles", "level"))
-    summary = t["count"].format(n=len(reports), passed=counts[Indication.TOTAL_PASSED],
+    head = "".join(f"<th>{e(T[k])}</th>" for k in ("file", "student", "verdict", "roles", "level"))
+    summary = T["count"].format(n=len(reports), passed=counts[Indication.TOTAL_PASSED],
                                 failed=counts[Indication.TOTAL_FAILED],
                                 unknown=counts[Indication.INDETERMINATE])
     return "\n".join([
         f"<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
-        f"<title>{e(t['title'])}</title><style>{_CSS} th{{width:auto}}</style></head><body>",
-        f"<h1>{e(t['title'])}</h1><p>{e(summary)} — {e(fmt_time(datetime.now(timezone.utc)))}</p>",
+        f"<title>{e(T['title'])}</title><style>{_CSS} th{{width:auto}}</style></head><body>",
+        f"<h1>{e(T['title'])}</h1><p>{e(summary)} — {e(fmt_time(datetime.now(timezone.utc)))}</p>",
         f"<table><tr>{head}</tr>", *rows, "</table></body></html>"])

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 from asn1crypto import cms, crl, ocsp, x509
 
 from ground.vocab import Coverage, Indication, Level, Modifications, SubIndication
-from ground import messages
 from ground.findings import fmt_time
 from verifier.report import Check, Finding, Foreign, SignatureReport, TimestampInfo
 from ground.declared_role import pdf_declared_role
@@ -40,69 +39,6 @@ if TYPE_CHECKING:
 
 I, S = Indication, SubIndication
 
-messages.register("pdf_unreadable", "Không đọc được tệp PDF ({detail}).",
-                  "The PDF cannot be read ({detail}).")
-messages.register("too_many_revisions", "Tệp PDF có quá nhiều phiên bản ({count}, tối đa {limit}).",
-                  "The PDF has too many revisions ({count}, at most {limit}).")
-messages.register("too_many_signatures", "Tệp có quá nhiều chữ ký ({count}, tối đa {limit}).",
-                  "The file has too many signatures ({count}, at most {limit}).")
-messages.register("sig_unreadable", "Không đọc được chữ ký {id} ({detail}).",
-                  "Signature {id} cannot be read ({detail}).")
-messages.register("hash_failure", "Nội dung được ký đã bị thay đổi: mã băm không khớp (chữ ký {id}).",
-                  "The signed content was altered: the digest does not match (signature {id}).")
-messages.register("sig_crypto_failure", "Giá trị chữ ký {id} không hợp lệ.",
-                  "The signature value of {id} is not valid.")
-messages.register("coverage_partial",
-                  "Chữ ký {id} không bao phủ đúng tệp (ByteRange bất thường: {detail}).",
-                  "Signature {id} does not cover the file properly (abnormal ByteRange: {detail}).")
-messages.register("modified_after",
-                  "Tệp đã bị sửa sau chữ ký {id}: {detail}.",
-                  "The file was changed after signature {id}: {detail}.")
-messages.register("modifications_ok",
-                  "Sau các chữ ký chỉ có thêm chữ ký, dấu thời gian và dữ liệu xác thực.",
-                  "After the signatures only signatures, timestamps and validation data were added.")
-messages.register("modifications_failed",
-                  "Tệp bị thay đổi sau khi ký (chữ ký {id}): {detail}.",
-                  "The file was changed after signing (signature {id}): {detail}.")
-messages.register("coverage_ok", "Chữ ký cuối cùng bao phủ toàn bộ tệp.",
-                  "The last signature covers the whole file.")
-messages.register("coverage_failed", "Có chữ ký không bao phủ đúng phạm vi tệp ({id}).",
-                  "A signature does not cover the file as it should ({id}).")
-messages.register("unsigned_tail", "Phần cuối tệp nằm ngoài mọi chữ ký và không phải cập nhật hợp lệ.",
-                  "The end of the file lies outside every signature and is not a valid update.")
-messages.register("weak_digest_sig", "Chữ ký {id}: {detail}.",
-                  "Signature {id}: {detail}.")
-messages.register("signing_cert_mismatch", "Không xác định được chứng thư ký của chữ ký {id} ({detail}).",
-                  "The signing certificate of {id} cannot be identified ({detail}).")
-messages.register("timestamp_ok", "Dấu thời gian hợp lệ: {time}, do {tsa} cấp.",
-                  "Valid timestamp: {time}, issued by {tsa}.")
-messages.register("timestamp_invalid", "Dấu thời gian không hợp lệ: {detail}",
-                  "The timestamp is not valid: {detail}")
-messages.register("doc_timestamp_ok", "Dấu thời gian tài liệu hợp lệ ({time}).",
-                  "Valid document timestamp ({time}).")
-messages.register("docmdp_violation",
-                  "Chữ ký chứng nhận {id} không cho phép thay đổi nào sau đó (DocMDP P=1).",
-                  "Certification signature {id} allows no change afterwards (DocMDP P=1).")
-messages.register("econtent_present",
-                  "Chữ ký {id} chứa nội dung đóng gói thay vì ký tài liệu (sai định dạng PAdES).",
-                  "Signature {id} encapsulates content instead of signing the document (not PAdES).")
-messages.register("form_filled_after",
-                  "Sau chữ ký {id}, các trường biểu mẫu đã được điền (người ký cho phép): trang hiển thị "
-                  "nhiều hơn nội dung đã ký.",
-                  "After signature {id}, form fields were filled in (permitted by the signer): the "
-                  "pages show more than what was signed.")
-messages.register("modifications_unknown",
-                  "Không xác định được tệp có bị sửa sau chữ ký {id} hay không: phân tích các phiên bản "
-                  "không hoàn tất ({detail}).",
-                  "Whether the file changed after signature {id} cannot be established: the revision "
-                  "analysis did not complete ({detail}).")
-messages.register("modifications_undetermined",
-                  "Không xác định được các thay đổi sau khi ký (chữ ký {id}): {detail}",
-                  "The changes after signing cannot be established (signature {id}): {detail}")
-messages.register("unsupported_algorithm_sig",
-                  "Không kiểm tra được giá trị chữ ký {id}: thuật toán không được hỗ trợ ({detail}).",
-                  "The value of signature {id} cannot be checked: unsupported algorithm ({detail}).")
-messages.register("signature_passed", "Chữ ký {id} hợp lệ.", "Signature {id} is valid.")
 
 
 @dataclass

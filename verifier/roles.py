@@ -23,55 +23,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from ground import messages
 from ground.findings import Finding, fmt_time
 from ground.policy import Policy
 from ground.vocab import Indication, Role, nfc
 from verifier.context import FormatResult
 from verifier.report import SignatureReport
 
-messages.register(
-    "role_from_registry",
-    "Vai trò {role} theo danh sách vai trò {registry} (dòng {line}, hiệu lực {period}).",
-    "Role {role} from the role registry {registry} (line {line}, valid {period}).")
-messages.register(
-    "role_vouched_by_seal",
-    "Vai trò {role} do người ký khai báo, được xác nhận bởi chữ ký hợp lệ ký sau của "
-    "con dấu nhà trường ({seal}).",
-    "Role {role} declared by the signer, confirmed by a later valid signature of the "
-    "school seal ({seal}).")
-messages.register(
-    "role_unproven",
-    "Người ký tự khai vai trò {role} nhưng không có bằng chứng: chứng thư số không ghi "
-    "chức danh, danh sách vai trò không ghi nhận chứng thư này vào thời điểm ký, và không "
-    "có chữ ký hợp lệ của con dấu nhà trường ký sau xác nhận.",
-    "The signer declares the role {role} without evidence: the certificate carries no "
-    "title, the role registry does not list this certificate at the signing time, and no "
-    "later valid signature of the school seal confirms it.")
-messages.register(
-    "registry_out_of_dates",
-    "Danh sách vai trò ghi chứng thư này là {role} chỉ trong thời gian {period}, không gồm "
-    "thời điểm ký ({when}).",
-    "The role registry lists this certificate as {role} only for {period}, which does not "
-    "include the signing time ({when}).")
-messages.register(
-    "registry_other_school",
-    "Danh sách vai trò ghi chứng thư này là {role} của trường mã {school}, không phải trường "
-    "của học bạ{record_code}.",
-    "The role registry lists this certificate as {role} of school {school}, not of the "
-    "record's school{record_code}.")
-messages.register(
-    "seal_other_school",
-    "Chữ ký con dấu ký sau là của đơn vị «{seal}», không phải trường của học bạ "
-    "(«{school}»): không xác nhận vai trò của chữ ký này.",
-    "The later seal signature belongs to «{seal}», not to the record's school "
-    "(«{school}»): it confirms no role of this signature.")
-messages.register(
-    "seal_record_unknown",
-    "Có chữ ký con dấu ký sau, nhưng tệp không ghi trường của học bạ trong nội dung đã ký, "
-    "nên con dấu không xác nhận được vai trò khai báo.",
-    "A later seal signature exists, but the signed content names no school of the record, "
-    "so the seal cannot confirm the declared role.")
 
 
 def _same_name(a: str | None, b: str | None) -> bool:

@@ -8,124 +8,22 @@ could not be completed. "Không xác định" (indeterminate) is never shown as 
 from __future__ import annotations
 
 
-from ground.vocab import INDICATION_LABELS, Indication, Modifications, Role
+from ground.i18n import labels, lang_of, t
+from ground.vocab import Indication, Modifications, Role
 from ground.findings import Finding, fmt_time as fmt_time
 from verifier.report import Report, SignatureReport
 
-LABELS: dict[str, dict[str, str]] = {
-    "vi": {
-        "file": "Tệp", "verdict": "Kết quả", "reason": "Lý do", "record": "Học bạ",
-        "student": "Học sinh", "school": "Trường", "year": "Năm học",
-        "signature": "Chữ ký", "doc_ts": "Dấu thời gian tài liệu", "role": "Vai trò",
-        "claimed": "vai trò khai báo", "signer": "Người ký", "title": "Chức vụ", "org": "Đơn vị",
-        "ca": "CA cấp chứng thư", "signing_time": "Thời điểm ký (tự khai)",
-        "timestamp": "Dấu thời gian", "integrity": "Toàn vẹn nội dung",
-        "validity": "Hiệu lực tại thời điểm ký", "period": "Thời hạn chứng thư",
-        "revocation": "Tình trạng thu hồi", "level": "Mức", "coverage": "Phạm vi ký",
-        "after": "Thay đổi sau khi ký", "checks": "Kiểm tra hồ sơ", "notes": "Ghi chú",
-        "yes": "Có", "no": "Không", "intact": "Nguyên vẹn", "broken": "BỊ THAY ĐỔI",
-        "integrity_unknown": "không kiểm tra được (xem ghi chú)",
-        "none": "không có", "unknown_role": "không xác định", "from": "từ", "to": "đến",
-        "good": "chưa bị thu hồi", "revoked": "ĐÃ BỊ THU HỒI", "unknown": "không xác định",
-        "by": "bởi", "valid_ts": "hợp lệ", "invalid_ts": "KHÔNG hợp lệ",
-        "mod_none": "không có", "mod_signatures_only": "chỉ thêm chữ ký / dấu thời gian / dữ liệu xác thực",
-        "mod_other": "CÓ THAY ĐỔI NỘI DUNG",
-        "mod_form_filling": "các trường biểu mẫu được điền sau khi ký (người ký cho phép)",
-        "mod_unknown": "không xác định được",
-        "cov_entire_file": "toàn bộ tệp", "cov_entire_revision": "toàn bộ phiên bản đã ký",
-        "cov_partial": "một phần tài liệu (xem các phần được ký)", "validation_time": "Thời điểm đánh giá",
-        "passed": "đạt", "failed": "KHÔNG ĐẠT", "src_embedded": "nhúng trong tệp",
-        "chain": "Chuỗi chứng thư",
-        "ts_original_only": "chỉ chứng minh thời điểm của bản gốc đã ký, không phải nội dung "
-                            "đã bị sửa",
-        "src_ocsp": "OCSP", "src_crl": "CRL",
-    },
-    "en": {
-        "file": "File", "verdict": "Result", "reason": "Reason", "record": "Record",
-        "student": "Student", "school": "School", "year": "School year",
-        "signature": "Signature", "doc_ts": "Document timestamp", "role": "Role",
-        "claimed": "declared role", "signer": "Signer", "title": "Title", "org": "Organisation",
-        "ca": "Issuing CA", "signing_time": "Signing time (claimed)",
-        "timestamp": "Timestamp", "integrity": "Integrity",
-        "validity": "Valid at signing time", "period": "Certificate validity",
-        "revocation": "Revocation", "level": "Level", "coverage": "Coverage",
-        "after": "Changes after signing", "checks": "Record checks", "notes": "Notes",
-        "yes": "Yes", "no": "No", "intact": "Intact", "broken": "ALTERED",
-        "integrity_unknown": "could not be checked (see the notes)",
-        "none": "none", "unknown_role": "unknown", "from": "from", "to": "to",
-        "good": "not revoked", "revoked": "REVOKED", "unknown": "unknown",
-        "by": "by", "valid_ts": "valid", "invalid_ts": "NOT valid",
-        "mod_none": "none", "mod_signatures_only": "only signatures / timestamps / validation data added",
-        "mod_other": "CONTENT CHANGED",
-        "mod_form_filling": "form fields filled in after signing (permitted by the signer)",
-        "mod_unknown": "could not be established",
-        "cov_entire_file": "entire file", "cov_entire_revision": "entire signed revision",
-        "cov_partial": "part of the document (see the signed parts)", "validation_time": "Validated at",
-        "passed": "passed", "failed": "FAILED", "src_embedded": "embedded in the file",
-        "chain": "Certificate chain",
-        "ts_original_only": "it proves only when the original was signed, not the changed "
-                            "content",
-        "src_ocsp": "OCSP", "src_crl": "CRL",
-    },
-}
 
 
 # Names of the record checks (Report.checks[].name), as people read them.
-CHECK_LABELS: dict[str, dict[str, str]] = {
-    "vi": {
-        "required_roles": "Đủ chữ ký theo vai trò bắt buộc",
-        "signing_order": "Thứ tự ký",
-        "unsigned_content": "Toàn bộ nội dung nằm trong phạm vi chữ ký",
-        "roles": "Vai trò khai báo khớp với chứng thư",
-        "modifications": "Không sửa đổi sau khi ký",
-        "format": "Định dạng tệp",
-        "time_limit": "Giới hạn thời gian",
-        "record": "Quy tắc học bạ",
-        "record_structure": "Cấu trúc học bạ",
-        "coverage": "Phạm vi chữ ký",
-        "docmdp": "Quyền sửa đổi do người ký đầu tiên cho phép (DocMDP)",
-        "duplicate_ids": "Không có Id trùng lặp",
-    },
-    "en": {
-        "required_roles": "Required roles present",
-        "signing_order": "Signing order",
-        "unsigned_content": "All content covered by signatures",
-        "roles": "Declared roles match certificates",
-        "modifications": "No changes after signing",
-        "format": "File format",
-        "time_limit": "Time limit",
-        "record": "Record-book rules",
-        "record_structure": "Record-book structure",
-        "coverage": "Signature coverage",
-        "docmdp": "Changes the first signer permitted (DocMDP)",
-        "duplicate_ids": "No duplicate Ids",
-    },
-}
 
 
 def check_label(name: str, lang: str) -> str:
-    return CHECK_LABELS["en" if lang == "en" else "vi"].get(name, name)
+    return labels("check", lang).get(name, name)
 
 
 # Attribute types of certificate names (RFC 4514 strings in the report), in words: a
 # title shows as "Chức vụ: …", never "2.5.4.12=…".
-NAME_ATTRS: dict[str, dict[str, str]] = {
-    "vi": {
-        "2.5.4.3": "Tên", "2.5.4.12": "Chức vụ", "2.5.4.10": "Tổ chức", "2.5.4.11": "Đơn vị",
-        "2.5.4.7": "Địa phương", "2.5.4.8": "Tỉnh/Thành phố", "2.5.4.6": "Quốc gia",
-        "2.5.4.9": "Địa chỉ", "2.5.4.5": "Số hiệu", "2.5.4.4": "Họ", "2.5.4.42": "Tên riêng",
-        "0.9.2342.19200300.100.1.1": "Mã định danh", "1.2.840.113549.1.9.1": "Thư điện tử",
-        "2.5.4.97": "Mã tổ chức", "0.9.2342.19200300.100.1.25": "Thành phần miền",
-    },
-    "en": {
-        "2.5.4.3": "Name", "2.5.4.12": "Title", "2.5.4.10": "Organisation", "2.5.4.11": "Unit",
-        "2.5.4.7": "Locality", "2.5.4.8": "Province", "2.5.4.6": "Country",
-        "2.5.4.9": "Street", "2.5.4.5": "Serial number", "2.5.4.4": "Surname",
-        "2.5.4.42": "Given name", "0.9.2342.19200300.100.1.1": "User ID",
-        "1.2.840.113549.1.9.1": "Email", "2.5.4.97": "Organisation identifier",
-        "0.9.2342.19200300.100.1.25": "Domain component",
-    },
-}
 
 
 def display_name(rfc4514: str, lang: str) -> str:
@@ -134,7 +32,7 @@ def display_name(rfc4514: str, lang: str) -> str:
     dotted OID. A string that is not RFC 4514 is shown as it is."""
     from cryptography import x509
 
-    labels = NAME_ATTRS["en" if lang == "en" else "vi"]
+    attrs = labels("name_attr", lang)
     try:
         name = x509.Name.from_rfc4514_string(rfc4514)
     except (ValueError, TypeError):
@@ -143,7 +41,7 @@ def display_name(rfc4514: str, lang: str) -> str:
     for rdn in reversed(list(name.rdns)):
         for attr in rdn:
             value = attr.value if isinstance(attr.value, str) else attr.value.hex()
-            label = labels.get(attr.oid.dotted_string, attr.oid.dotted_string)
+            label = attrs.get(attr.oid.dotted_string, attr.oid.dotted_string)
             parts.append(f"{label}: {value}")
     return "; ".join(parts) or rfc4514
 
@@ -179,26 +77,20 @@ def finding_text(f: Finding, s: SignatureReport, lang: str) -> str:
         args.append((k, v))
     text = Finding(f.code, tuple(args)).render(lang)
     if f.code == "timestamp_ok" and content_changed(s):
-        text = f"{text.rstrip('.')} — {LABELS['en' if lang == 'en' else 'vi']['ts_original_only']}."
+        text = f"{text.rstrip('.')} — {t('label.ts_original_only', lang)}."
     return text
 
 
-ROLE_SOURCE_LABELS: dict[str, dict[str, str]] = {
-    "vi": {"certificate": "theo chứng thư số", "registry": "theo danh sách vai trò",
-           "seal": "tự khai, con dấu nhà trường xác nhận"},
-    "en": {"certificate": "from the certificate", "registry": "from the role registry",
-           "seal": "declared, confirmed by the school seal"},
-}
 
 
 def role_source_label(source: str | None, lang: str) -> str | None:
     """Where a role came from, in words (CONTRACT 8 ``role_source``)."""
-    return ROLE_SOURCE_LABELS.get(lang, ROLE_SOURCE_LABELS["vi"]).get(source or "")
+    return labels("role_source", lang).get(source or "")
 
 
 def role_label(role: str | None, lang: str) -> str:
     if role is None:
-        return LABELS[lang]["unknown_role"]
+        return t("label.unknown_role", lang)
     try:
         return Role(role).label(lang)
     except ValueError:
@@ -207,14 +99,14 @@ def role_label(role: str | None, lang: str) -> str:
 
 def validity_label(s: SignatureReport, lang: str) -> str:
     """Validity at signing time, never "valid" unless TOTAL_PASSED."""
-    label = INDICATION_LABELS[lang][s.indication]
+    label = s.indication.label(lang)
     if s.subindication is not None:
         label += f" ({s.subindication.value})"
     return label
 
 
 def signature_rows(s: SignatureReport, lang: str) -> list[tuple[str, str]]:
-    L = LABELS[lang]
+    L = labels("label", lang)
     rows: list[tuple[str, str]] = []
     if not s.is_document_timestamp:
         role = role_label(s.role, lang)
@@ -262,10 +154,10 @@ def signature_rows(s: SignatureReport, lang: str) -> list[tuple[str, str]]:
 
 
 def render_text(report: Report, lang: str = "vi") -> str:
-    lang = lang if lang in LABELS else "vi"
-    L = LABELS[lang]
+    lang = lang_of(lang)
+    L = labels("label", lang)
     ind = report.indication
-    verdict = INDICATION_LABELS[lang][ind]
+    verdict = ind.label(lang)
     if report.subindication is not None:
         verdict += f" ({report.subindication.value})"
     out = [f"{L['file']}: {report.file}", f"  {L['verdict']}: {verdict}"]
@@ -280,7 +172,7 @@ def render_text(report: Report, lang: str = "vi") -> str:
         out.append(f"  {L['record']}: " + "; ".join(parts))
     for i, s in enumerate(report.signatures, 1):
         title = L["doc_ts"] if s.is_document_timestamp else L["signature"]
-        out.append(f"  {title} {i} [{s.id}]: {INDICATION_LABELS[lang][s.indication]}")
+        out.append(f"  {title} {i} [{s.id}]: {s.indication.label(lang)}")
         for k, v in signature_rows(s, lang):
             out.append(f"      {k}: {v}")
         if s.findings:

@@ -29,7 +29,6 @@ from lxml import etree
 
 from ground.vocab import RECORD_NS, Coverage, Indication, Level, SubIndication
 from ground.xmlsafe import XmlFormatError, parse_xml
-from ground import messages
 from ground.declared_role import xades_claimed_role
 from ground.findings import fmt_time
 from verifier.report import Check, Finding, Foreign, SignatureReport, TimestampInfo
@@ -46,100 +45,6 @@ if TYPE_CHECKING:
 
 I, S = Indication, SubIndication
 
-_M = messages.register
-_M("ref_not_found", "Không tìm thấy phần dữ liệu được ký (tham chiếu {uri}).",
-   "The signed data cannot be found (reference {uri}).")
-_M("ref_duplicate_id", "Tham chiếu {uri} trỏ tới một Id xuất hiện nhiều lần (tấn công bọc chữ ký XSW).",
-   "Reference {uri} points at an Id that occurs more than once (XML signature wrapping).")
-_M("ref_external", "Chữ ký tham chiếu dữ liệu bên ngoài tệp ({uri}); không tải về nên không kiểm tra được.",
-   "The signature references data outside the file ({uri}); it is never fetched, so it cannot be checked.")
-_M("ref_detached", "Chữ ký tách rời: dữ liệu được ký không nằm trong tệp.",
-   "Detached signature: the signed data is not in the file.")
-_M("ref_digest_mismatch", "Nội dung đã bị thay đổi sau khi ký (giá trị băm của {uri} không khớp).",
-   "The content was changed after signing (digest of {uri} does not match).")
-_M("ref_malformed", "Tham chiếu trong chữ ký bị hỏng.", "A signature reference is malformed.")
-_M("unsupported_digest", "Thuật toán băm không được hỗ trợ: {algorithm}.",
-   "Unsupported digest algorithm: {algorithm}.")
-_M("unsupported_c14n", "Phương pháp chuẩn hoá không được hỗ trợ: {algorithm}.",
-   "Unsupported canonicalization method: {algorithm}.")
-_M("unsupported_transform", "Phép biến đổi không được hỗ trợ: {algorithm}.",
-   "Unsupported transform: {algorithm}.")
-_M("bad_transform", "Phép biến đổi {algorithm} không áp dụng được.",
-   "Transform {algorithm} cannot be applied.")
-_M("unsupported_nodeset", "Tập nút được ký có cấu trúc không được hỗ trợ.",
-   "The signed node-set has an unsupported shape.")
-_M("bad_xpath", "Biểu thức XPath trong chữ ký không hợp lệ ({detail}).",
-   "Invalid XPath in the signature ({detail}).")
-_M("xpath_not_nodeset", "Biểu thức XPath không trả về tập nút.",
-   "The XPath expression does not select nodes.")
-_M("bad_base64", "Dữ liệu base64 trong chữ ký bị hỏng.", "Malformed base64 data in the signature.")
-_M("sig_malformed", "Cấu trúc chữ ký XML không hợp lệ.", "The XML signature is malformed.")
-_M("unsupported_signature_method", "Thuật toán ký không được hỗ trợ: {algorithm}.",
-   "Unsupported signature algorithm: {algorithm}.")
-_M("sig_value_invalid", "Giá trị chữ ký không khớp với khoá của chứng thư số (chữ ký giả hoặc bị sửa).",
-   "The signature value does not verify with the certificate's key (forged or altered).")
-_M("no_signing_cert", "Không tìm thấy chứng thư số của người ký trong chữ ký.",
-   "The signer's certificate is not in the signature.")
-_M("no_certificate_in_signature",
-   "Chữ ký không kèm chứng thư số nào: không kiểm tra được giá trị chữ ký và không xác định được "
-   "người ký.",
-   "The signature carries no certificate: its value cannot be checked and the signer cannot be "
-   "identified.")
-_M("signing_cert_digest_mismatch",
-   "Chứng thư số dùng để ký không khớp với chứng thư khai báo trong thuộc tính đã ký (SigningCertificate).",
-   "The signing certificate does not match the one declared in the signed properties (SigningCertificate).")
-_M("signed_props_not_signed",
-   "Thuộc tính XAdES (SignedProperties) của chữ ký không được ký.",
-   "The signature's XAdES SignedProperties are not covered by the signature.")
-_M("xades_target_mismatch", "QualifyingProperties không thuộc về chữ ký này (Target={target}).",
-   "The QualifyingProperties do not belong to this signature (Target={target}).")
-_M("xades_multiple_qp", "Chữ ký có nhiều khối thuộc tính XAdES.",
-   "The signature has more than one XAdES property block.")
-_M("countersignature_not_covering",
-   "Chữ ký đối chứng (countersignature) không ký giá trị chữ ký mà nó đi kèm.",
-   "The countersignature does not sign the signature value it is attached to.")
-_M("sig_intact", "Chữ ký toàn vẹn: nội dung được ký không thay đổi.",
-   "The signature is intact: the signed content is unchanged.")
-_M("sig_timestamp_ok", "Dấu thời gian chữ ký hợp lệ: {time}, cấp bởi {tsa}.",
-   "Valid signature timestamp: {time}, by {tsa}.")
-_M("sig_timestamp_invalid", "Dấu thời gian chữ ký không hợp lệ: {detail}",
-   "The signature timestamp is not valid: {detail}")
-_M("archive_timestamp_ok", "Dấu thời gian lưu trữ thứ {n} hợp lệ: {time}.",
-   "Archive timestamp {n} is valid: {time}.")
-_M("archive_timestamp_invalid", "Dấu thời gian lưu trữ thứ {n} không hợp lệ: {detail}",
-   "Archive timestamp {n} is not valid: {detail}")
-_M("poe_other_signature",
-   "Giá trị chữ ký được chứng minh tồn tại lúc {time} nhờ dấu thời gian hợp lệ của một chữ ký sau "
-   "bao phủ nó (EN 319 102-1, trích xuất bằng chứng tồn tại).",
-   "The signature value is proven to exist at {time} by a valid timestamp of a later signature "
-   "that covers it (EN 319 102-1 proof-of-existence extraction).")
-_M("claimed_role_unknown", "Vai trò khai báo trong chữ ký không thuộc danh mục: {role}.",
-   "The role the signature declares is not a known role: {role}.")
-_M("signed_elements", "Phần được ký: {elements}.", "Signed parts: {elements}.")
-_M("duplicate_ids_ok", "Không có Id trùng lặp.", "No duplicate Ids.")
-_M("duplicate_ids_failed", "Id xuất hiện nhiều lần trong tài liệu: {ids} (dấu hiệu tấn công bọc chữ ký).",
-   "Ids occurring more than once in the document: {ids} (a sign of signature wrapping).")
-_M("unsigned_content_ok", "Mọi nội dung ngoài chữ ký đều đã được ký.",
-   "All content outside the signatures is signed.")
-_M("unsigned_content_failed", "Có nội dung không được chữ ký nào bao phủ: {where}.",
-   "Content not covered by any signature: {where}.")
-_M("too_many_signatures", "Tệp có quá nhiều chữ ký ({count}, tối đa {limit}).",
-   "The file has too many signatures ({count}, at most {limit}).")
-_M("not_a_record_signature",
-   "Chữ ký này không bao phủ hồ sơ (khối thông tin học sinh cùng năm học, hoặc toàn bộ nội dung "
-   "ngoài chữ ký) nên không được tính là chữ ký của hồ sơ.",
-   "This signature does not cover the record (the student identity block with a school year, "
-   "or all content outside the signatures), so it does not count as a signature of the record.")
-_M("record_structure_ok", "Cấu trúc hồ sơ rõ ràng: một khối thông tin học sinh, mỗi năm học một khối.",
-   "The record is unambiguous: one identity block, one block per school year.")
-_M("record_identity_count",
-   "Cấu trúc hồ sơ không rõ ràng: phải có đúng một khối thông tin học sinh (HocSinh), tệp có {count}.",
-   "Ambiguous record: it must have exactly one student identity block (HocSinh); this file has {count}.")
-_M("record_duplicate_year", "Cấu trúc hồ sơ không rõ ràng: năm học {year} có nhiều khối.",
-   "Ambiguous record: the school year {year} has more than one block.")
-_M("record_misplaced_block",
-   "Cấu trúc hồ sơ không rõ ràng: khối {block} nằm ngoài vị trí quy định (dòng {line}).",
-   "Ambiguous record: a {block} block is out of place (line {line}).")
 
 HOCBA_ROOT = f"{{{RECORD_NS}}}HocBa"
 HOCBA_IDENTITY = f"{{{RECORD_NS}}}HocSinh"

@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ground.i18n import labels
 from ground.errors import HocbaError, UsageError
 from hocba.ports import free_port, port_free
 
@@ -44,74 +45,6 @@ VN_GROUPS: tuple[tuple[str, str, tuple[Step, ...], str], ...] = (
      "INDETERMINATE"),
 )
 
-# What the demo says, in the language of --lang (Vietnamese by default).
-TEXT: dict[str, dict[str, str]] = {
-    "vi": {
-        "how_title": "chức danh trong chứng thư số",
-        "how_registry": "danh sách vai trò roles.csv",
-        "how_seal": "vai trò tự khai, con dấu nhà trường xác nhận",
-        "how_neither": "vai trò tự khai, không có bằng chứng",
-        "pki_created": "[1/5] Đã tạo PKI mẫu: {dir}",
-        "pki_existing": "[1/5] PKI mẫu đã có sẵn: {dir}",
-        "records": "[2/5] {n} học bạ mẫu (XML + PDF): {dir}",
-        "services": "[3/5] Dịch vụ tin cậy (OCSP, CRL, TSA) chạy tại {url}",
-        "group": "      Nhóm «{name}»: {n} tệp — bằng chứng vai trò: {how}",
-        "signing": "      Ký với vai trò {role} ({level}{claim}) ...",
-        "sign_error": "      lỗi: {name}: {error}",
-        "sign_failed": "{n} tệp không ký được với vai trò {role}",
-        "offline": "[4/5] Đã dừng dịch vụ tin cậy; xác thực ngoại tuyến (chỉ dùng dữ liệu "
-                   "nhúng) ...",
-        "summary": "[5/5] Kết quả",
-        "l_records": "Học bạ",
-        "v_records": "{pupils} học sinh, {files} tệp ({pdf} PDF, {xml} XML)",
-        "l_signatures": "Chữ ký",
-        "v_signatures": "{n} ({seconds:.1f} s, {rate:.1f} chữ ký/s)",
-        "l_verification": "Xác thực",
-        "v_verification": "{n} tệp trong {seconds:.1f} s ({rate:.1f} tệp/s), ngoại tuyến",
-        "l_reports": "Báo cáo HTML",
-        "l_signed": "Tệp đã ký",
-        "l_total": "Tổng thời gian",
-        "l_groups": "Theo nhóm",
-        "expected": "mong đợi {want}",
-        "example": "    ví dụ nhóm «neither»: {message}",
-        "services_failed": "không chạy được dịch vụ tin cậy mẫu trên cổng {port}: {error} "
-                           "(`hocba certs serve` đang chạy? dùng --port)",
-        "page": "\nTrang xác thực: http://127.0.0.1:{port}/  — thả các tệp trong {dir} vào "
-                "trang.\nCtrl+C để dừng.",
-    },
-    "en": {
-        "how_title": "the title in the certificate",
-        "how_registry": "the role registry roles.csv",
-        "how_seal": "declared role, confirmed by the school's seal",
-        "how_neither": "declared role, no evidence",
-        "pki_created": "[1/5] Demo PKI created: {dir}",
-        "pki_existing": "[1/5] Demo PKI already there: {dir}",
-        "records": "[2/5] {n} sample record book{s} (XML + PDF): {dir}",
-        "services": "[3/5] Trust services (OCSP, CRL, TSA) running at {url}",
-        "group": "      Group «{name}»: {n} files — role evidence: {how}",
-        "signing": "      Signing as {role} ({level}{claim}) ...",
-        "sign_error": "      error: {name}: {error}",
-        "sign_failed": "{n} file(s) failed to sign as {role}",
-        "offline": "[4/5] Trust services stopped; verifying offline (embedded data only) ...",
-        "summary": "[5/5] Summary",
-        "l_records": "Record books",
-        "v_records": "{pupils} pupil{s}, {files} files ({pdf} PDF, {xml} XML)",
-        "l_signatures": "Signatures",
-        "v_signatures": "{n} ({seconds:.1f} s, {rate:.1f} signatures/s)",
-        "l_verification": "Verification",
-        "v_verification": "{n} files in {seconds:.1f} s ({rate:.1f} files/s), offline",
-        "l_reports": "HTML reports",
-        "l_signed": "Signed files",
-        "l_total": "Total time",
-        "l_groups": "By group",
-        "expected": "expected {want}",
-        "example": "    example of group «neither»: {message}",
-        "services_failed": "cannot start the demo trust services on port {port}: {error} "
-                           "(is `hocba certs serve` already running? use --port)",
-        "page": "\nVerifier page: http://127.0.0.1:{port}/  — drop the files of {dir} on the "
-                "page.\nCtrl+C to stop.",
-    },
-}
 
 
 def register(sub: Any) -> None:
@@ -186,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     from certs.pki import DEFAULT_PORT, DEMO_PIN, create_pki
     from certs.services import TrustServices
     from ground.config import load_config
-    from ground.vocab import INDICATION_LABELS, Indication, Level, Role
+    from ground.vocab import Indication, Level, Role
     from recordbook.pdf import render_pdf
     from recordbook.sample import sample_class
     from recordbook.xmlio import to_xml
@@ -199,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.count <= 10000:
         raise UsageError(f"--count phải từ 1 đến 10000 — --count must be between 1 and "
                          f"10000, not {args.count}")
-    T = TEXT["en" if args.lang == "en" else "vi"]
+    T = labels("demo", args.lang)
     out: Path = args.out.resolve()
     vn = args.profile == "vn"
     pki_dir = out / ("pki-vn" if vn else "pki")
@@ -288,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
             n=signatures, seconds=sign_seconds, rate=signatures / max(sign_seconds, 1e-9))),
     ]
     for ind in Indication:
-        lines.append(row(INDICATION_LABELS[lang][ind], f"{verdicts.get(ind, 0)}"
+        lines.append(row(ind.label(lang), f"{verdicts.get(ind, 0)}"
                      f"  (PDF {by_format.get(('pdf', ind), 0)}, XML {by_format.get(('xml', ind), 0)})"
                      f"  [{ind.value}]"))
     lines += [
@@ -336,7 +269,7 @@ def _sign_step(cfg: Any, key: Path, role: Any, level: Any, claim: bool,
 
     progress = Progress(len(targets))
     progress.enabled = sys.stderr.isatty()
-    T = TEXT["en" if lang == "en" else "vi"]
+    T = labels("demo", lang)
     _say(T["signing"].format(role=role.label(lang), level=level.value,
                              claim=", --claim-role" if claim else ""))
     started = time.perf_counter()

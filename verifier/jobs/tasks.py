@@ -25,7 +25,6 @@ from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from redis.exceptions import RedisError
 
-from ground import messages
 from ground.config import Config
 from ground.errors import HocbaError
 from ground.vocab import Indication, SubIndication
@@ -37,20 +36,6 @@ log = logging.getLogger("verifier.jobs")
 
 MAX_ATTEMPTS = 3
 
-messages.register(
-    "jobs_time_limit",
-    "Chưa kiểm tra xong trong giới hạn {seconds} giây cho mỗi tệp; hãy gửi lại tệp này.",
-    "Not verified within the limit of {seconds} s per file; send this file again.")
-messages.register(
-    "jobs_worker_lost",
-    "Không xử lý được tệp này: tiến trình kiểm tra dừng đột ngột {attempts} lần khi xử lý "
-    "tệp; tệp có thể bị hỏng.",
-    "This file could not be processed: the verifying process stopped abruptly {attempts} "
-    "times on it; it may be damaged.")
-messages.register(
-    "jobs_internal_error",
-    "Không xử lý được tệp này (lỗi {error}); tệp có thể bị hỏng.",
-    "This file could not be processed ({error}); it may be damaged.")
 
 # Per process: the configuration (set before the pool forks), and what is built from it.
 _state: dict[object, Any] = {}

@@ -7,7 +7,7 @@ own form post (no JavaScript) gets the page back with the error shown.
 
 ``detail`` is in the request's language (``?lang=vi|en``, Vietnamese by default, as
 the reports): the service's own errors are :class:`Problem` subclasses naming a
-message of :data:`verifier.web.i18n.ERRORS`; werkzeug's own errors get a sentence
+message of the catalog (``error.*`` keys); werkzeug's own errors get a sentence
 for their status.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ log = logging.getLogger("verifier.web")
 
 
 class Problem(HTTPException):
-    """An error of the service with a message of :data:`i18n.ERRORS` (``key``), shown in
+    """An error of the service with a message of the catalog (``error.<key>``), shown in
     the request's language. Combined with a werkzeug class for the status, e.g.
     ``class NoFile(Problem, BadRequest)``; ``description`` holds the English text."""
 

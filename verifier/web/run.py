@@ -18,20 +18,11 @@ from typing import Any
 
 from ground.errors import HocbaError
 from ground.vocab import Indication, SubIndication
-from ground import messages
 from verifier.report import Check, Finding, Report
 from verifier.web.uploads import Item, Upload, failure
 
 log = logging.getLogger("verifier.web")
 
-messages.register(
-    "web_time_limit",
-    "Chưa kiểm tra xong trong giới hạn {seconds} giây của yêu cầu; hãy gửi lại tệp này.",
-    "Not verified within the request's time limit of {seconds} s; send this file again.")
-messages.register(
-    "web_internal_error",
-    "Không xử lý được tệp này (lỗi {error}); tệp có thể bị hỏng.",
-    "This file could not be processed ({error}); it may be damaged.")
 
 
 def verify_items(items: Sequence[Item], verifier: Any, executor: Executor, *,

@@ -22,35 +22,12 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMe
 
 from ground.config import LimitsConfig
 from ground.vocab import Indication, SubIndication
-from ground import messages
 from verifier.report import Check, Finding, Report
 from verifier.web.errors import Problem, TooLarge
 from verifier.web.i18n import megabytes
 
 MB = 1024 * 1024
 
-messages.register(
-    "web_unsupported_entry",
-    "Tệp trong gói ZIP không phải PDF hay XML nên không được kiểm tra.",
-    "This archive entry is neither PDF nor XML, so it was not verified.")
-messages.register(
-    "web_nested_archive",
-    "Gói ZIP lồng trong gói ZIP không được giải nén.",
-    "An archive inside the archive is not expanded.")
-messages.register(
-    "web_zip_ratio",
-    "Tệp trong gói ZIP có tỉ lệ nén {ratio}:1, vượt giới hạn {limit}:1 (nghi ngờ bom ZIP); "
-    "không được giải nén.",
-    "The archive entry's compression ratio {ratio}:1 exceeds the limit of {limit}:1 "
-    "(suspected zip bomb); it was not expanded.")
-messages.register(
-    "web_zip_entry_bad",
-    "Không giải nén được tệp trong gói ZIP: {detail}",
-    "The archive entry cannot be extracted: {detail}")
-messages.register(
-    "web_bad_zip",
-    "Gói ZIP bị hỏng hoặc không đọc được.",
-    "The ZIP archive is damaged or unreadable.")
 
 
 class UnsupportedUpload(Problem, UnsupportedMediaType):
