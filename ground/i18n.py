@@ -39,9 +39,23 @@ def lang_of(value: str | None) -> str:
     return "en" if (value or "").strip().lower()[:2] == "en" else DEFAULT_LANG
 
 
+_CLI_LANG: str | None = None
+
+
+def set_cli_lang(argv: "list[str] | tuple[str, ...] | None" = None) -> str:
+    """Fix the command line's language for this run (``hocba.cli.main`` does it first,
+    from its own argv, so in-process calls with different ``--lang`` each get theirs)."""
+    global _CLI_LANG
+    _CLI_LANG = None
+    _CLI_LANG = cli_lang(list(argv) if argv is not None else None)
+    return _CLI_LANG
+
+
 def cli_lang(argv: list[str] | None = None) -> str:
     """The command line's language: ``--lang en`` on the command line, else $HOCBA_LANG,
     else Vietnamese."""
+    if argv is None and _CLI_LANG is not None:
+        return _CLI_LANG
     args = sys.argv[1:] if argv is None else argv
     for i, arg in enumerate(args):
         if arg == "--lang" and i + 1 < len(args):

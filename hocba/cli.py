@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from ground.i18n import set_cli_lang
+
+    set_cli_lang(argv)  # --lang en / $HOCBA_LANG: the language of every text of this run
     parser = build_parser()
     args = parser.parse_args(argv)
     from verifier.runtime import configure_process
