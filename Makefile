@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.hocba-installed
 
-.PHONY: demo test test-fast bench clean
+.PHONY: demo test test-fast bench catalog clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ test: $(STAMP)
 # The fast suite (no end-to-end tests marked slow): under a minute on 2 cores.
 test-fast: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadgroup -m "not slow"
+
+# Recompile the translation catalog (ground/locale/*/LC_MESSAGES/hocba.mo) after editing a .po.
+catalog: $(STAMP)
+	$(BIN)/python tools/catalog.py compile
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
