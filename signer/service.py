@@ -19,6 +19,9 @@ Endpoints (JSON; every error is ``{"error": "...", "detail": "..."}``):
 - ``GET /api/v1/twostep/batches/<id>`` — status; a finished batch's results
   (``?data=1`` with the signed records) until it expires.
 - ``GET /healthz``.
+
+Every ``detail`` (and a record's ``error``) is in the request's language: ``?lang=en`` for
+English, Vietnamese by default (texts from the catalog, :mod:`ground.i18n`).
 """
 from __future__ import annotations
 
@@ -36,7 +39,8 @@ from werkzeug.exceptions import HTTPException
 
 from ground.config import Config, load_config
 from ground.errors import ConfigError, HocbaError, UsageError
-from ground.vocab import Level
+from ground.i18n import has, lang_of, t
+from ground.vocab import Level, Role
 from signer.twostep import TwoStep
 from signer.twostep_store import TwoStepError
 
@@ -61,6 +65,11 @@ def _error(status: int, error: str, detail: str) -> Any:
     return resp
 
 
+def request_lang() -> str:
+    """The language the client asked for (``?lang=en``); Vietnamese by default."""
+    return lang_of(request.args.get("lang"))
+
+
 def _ts() -> TwoStep:
     return current_app.extensions["hocba_twostep"]["twostep"]  # type: ignore[no-any-return]
 
@@ -76,8 +85,7 @@ def _authenticate() -> Any:
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not given or not hmac.compare_digest(
             given.strip().encode(), expected.encode()):
-        resp = _error(401, "unauthorized", "cần mã truy cập hợp lệ (Authorization: Bearer "
-                                           "<token>) — a valid bearer token is required")
+        resp = _error(401, "unauthorized", t("signer.service.unauthorized", request_lang()))
         resp.headers["WWW-Authenticate"] = 'Bearer realm="hocba-twostep"'
         return resp
     return None
@@ -87,11 +95,11 @@ def _authenticate() -> Any:
 
 def _b64(value: Any, what: str) -> bytes:
     if not isinstance(value, str):
-        raise UsageError(f"{what}: cần chuỗi base64 (expected a base64 string)")
+        raise UsageError("signer.service.base64_type", what=what)
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise UsageError(f"{what}: không phải base64 hợp lệ (not valid base64)") from None
+        raise UsageError("signer.service.base64_invalid", what=what) from None
 
 
 def _label(name: Any, fallback: str) -> str:
@@ -104,14 +112,14 @@ def _label(name: Any, fallback: str) -> str:
 def _check_complete() -> None:
     """413 for a chunked body cut at ``MAX_CONTENT_LENGTH`` (werkzeug truncates it silently)."""
     if request.content_length is None and getattr(request.stream, "is_exhausted", False):
-        raise TwoStepError("yêu cầu quá lớn (the request is over the size limit)", status=413)
+        raise TwoStepError("signer.service.too_large", status=413)
 
 
 def _json_body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     _check_complete()
     if not isinstance(data, dict):
-        raise UsageError("thân yêu cầu phải là một đối tượng JSON (body must be a JSON object)")
+        raise UsageError("signer.service.json_object")
     return data
 
 
@@ -130,35 +138,32 @@ def _prepare_input() -> tuple[list[tuple[str, bytes]], str, str, list[bytes]]:
         level = body.get("level", "B-T")
         raw_certs = body.get("certificates")
         if not isinstance(raw_certs, list) or not all(isinstance(c, str) for c in raw_certs):
-            raise UsageError("certificates: cần danh sách chứng thư (PEM hoặc base64 DER), người "
-                             "ký trước — a list of certificates, signer first")
+            raise UsageError("signer.service.certificates")
         certs = [c.encode() for c in raw_certs]
         raw_records = body.get("records")
         if not isinstance(raw_records, list):
-            raise UsageError("records: cần danh sách {name, data} (a list of {name, data})")
+            raise UsageError("signer.service.records")
         records = []
         for i, r in enumerate(raw_records):
             if not isinstance(r, dict):
-                raise UsageError(f"records[{i}]: cần đối tượng {{name, data}} (an object)")
+                raise UsageError("signer.service.record_object", index=i)
             name = r.get("name")
             if name is not None and not isinstance(name, str):
-                raise UsageError(f"records[{i}].name: cần chuỗi (expected a string)")
+                raise UsageError("signer.service.record_name", index=i)
             records.append((_label(name, f"record-{i}"), _b64(r.get("data"), f"records[{i}].data")))
     else:
         _unsupported()
     if not isinstance(role, str) or not role:
-        raise UsageError("role: bắt buộc (required): subject_teacher, teacher, principal, seal")
+        raise UsageError("signer.service.role_required", choices=", ".join(r.value for r in Role))
     if not isinstance(level, str) or level not in {x.value for x in Level}:
-        raise UsageError("level: B-B, B-T, B-LT hoặc B-LTA")
+        raise UsageError("signer.service.level", choices=", ".join(x.value for x in Level))
     if not certs:
-        raise UsageError("certificate(s): cần chứng thư số của người ký (the signer's "
-                         "certificate is required)")
+        raise UsageError("signer.service.certificate_required")
     return records, role, level, certs
 
 
 def _unsupported() -> NoReturn:
-    raise TwoStepError("Content-Type phải là application/json hoặc multipart/form-data "
-                       "(unsupported media type)", status=415, code="unsupported_media_type")
+    raise TwoStepError("signer.service.media_type", status=415, code="unsupported_media_type")
 
 
 # -- routes ----------------------------------------------------------------------------------
@@ -172,12 +177,12 @@ def healthz() -> Any:
 def prepare() -> Any:
     records, role, level, certs = _prepare_input()
     try:
-        from ground.vocab import Role
-
         Role.parse(role)
-    except ValueError as e:
-        raise UsageError(f"role: {e}") from None
-    batch = _ts().prepare(records, role=role, level=level, certificates=certs)
+    except ValueError:
+        raise UsageError("signer.service.bad_role", value=repr(role[:40]),
+                         choices=", ".join(r.value for r in Role)) from None
+    batch = _ts().prepare(records, role=role, level=level, certificates=certs,
+                          lang=request_lang())
     log.info("prepared batch %s: %d records, %d refused", batch.batch_id, len(batch.items),
              len(batch.refused))
     resp = jsonify(batch.to_dict())
@@ -199,11 +204,11 @@ def finish(batch_id: str) -> Any:
     elif isinstance(sigs, list):
         for i, s in enumerate(sigs):
             if not isinstance(s, dict) or "id" not in s:
-                raise UsageError(f"signatures[{i}]: cần {{id, value}} (expected {{id, value}})")
+                raise UsageError("signer.service.signature_object", index=i)
             values[str(s["id"])] = _b64(s.get("value"), f"signatures[{i}].value")
     else:
-        raise UsageError("signatures: cần danh sách {id, value} (a list of {id, value})")
-    result = _ts().finish(batch_id, values)
+        raise UsageError("signer.service.signatures")
+    result = _ts().finish(batch_id, values, lang=request_lang())
     log.info("finished batch %s: %d signed, %d failed", batch_id,
              sum(r.ok for r in result.records), sum(not r.ok for r in result.records))
     return jsonify(result.to_dict(with_data=True))
@@ -217,27 +222,30 @@ def status(batch_id: str) -> Any:
 # -- errors ----------------------------------------------------------------------------------
 
 def _handle_twostep(e: TwoStepError) -> Any:
-    return _error(e.status, e.code, str(e))
+    return _error(e.status, e.code, e.render(request_lang()))
 
 
 def _handle_usage(e: UsageError) -> Any:
-    return _error(400, "bad_request", str(e))
+    return _error(400, "bad_request", e.render(request_lang()))
 
 
 def _handle_hocba(e: HocbaError) -> Any:
-    return _error(422, "unprocessable", str(e))
+    return _error(422, "unprocessable", e.render(request_lang()))
 
 
 def _handle_http(e: HTTPException) -> Any:
     status = e.code or 500
     name = "payload_too_large" if status == 413 else (e.name or "error").lower().replace(" ", "_")
-    return _error(status, name, e.description or e.name or "")
+    key = f"signer.service.http_{status}"
+    detail = (t(key, request_lang()) if has(key)
+              else t("signer.service.http_other", request_lang(), status=status))
+    return _error(status, name, detail)
 
 
 def _handle_unexpected(e: Exception) -> Any:
     log.exception("internal error in %s %s", request.method, request.path)
-    return _error(500, "internal_error", f"lỗi nội bộ của dịch vụ (internal error: "
-                                         f"{type(e).__name__})")
+    return _error(500, "internal_error",
+                  t("signer.service.internal", request_lang(), name=type(e).__name__))
 
 
 # -- factory ---------------------------------------------------------------------------------
@@ -258,8 +266,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     assert isinstance(cfg, Config)
     token = overrides.pop("TWOSTEP_TOKEN", None) or cfg.twostep.token
     if not token:
-        raise ConfigError("dịch vụ ký hai bước cần [twostep] token — the signing service needs "
-                          "a bearer token ([twostep] token)")
+        raise ConfigError("signer.service.no_token")
     kwargs: dict[str, Any] = {}
     if "TWOSTEP_CLOCK" in overrides:
         kwargs["clock"] = overrides.pop("TWOSTEP_CLOCK")

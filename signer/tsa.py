@@ -54,7 +54,7 @@ class TsaUnavailable(TimestampError):
 
 
 class _Retryable(Exception):
-    pass
+    """A failed attempt worth retrying; ``args[0]`` is why (a :class:`TimestampError`)."""
 
 
 class LoopLock:
@@ -99,17 +99,13 @@ def check_token(token: cms.ContentInfo, message_digest: bytes, md_algorithm: str
         value = imprint["hashed_message"].native
         got_nonce = info["nonce"].native
     except (ValueError, KeyError, TypeError, IndexError) as e:
-        raise TimestampError(f"dấu thời gian không đọc được — unreadable timestamp token: "
-                             f"{e}") from None
+        raise TimestampError("signer.tsa.unreadable", detail=str(e)) from None
     if algo != md_algorithm or value != message_digest:
-        raise TimestampError(
-            "dấu thời gian không khớp với dữ liệu đã gửi (sai dấu vân tay), không dùng — the "
-            "timestamp token's message imprint is not the one requested: refused "
-            f"(expected {md_algorithm}:{message_digest.hex()[:16]}…, got "
-            f"{algo}:{(value or b'').hex()[:16]}…)")
+        raise TimestampError("signer.tsa.imprint",
+                             expected=f"{md_algorithm}:{message_digest.hex()[:16]}…",
+                             got=f"{algo}:{(value or b'').hex()[:16]}…")
     if nonce is not None and got_nonce != nonce:
-        raise TimestampError("dấu thời gian không khớp với yêu cầu (sai nonce), không dùng — the "
-                             "timestamp token's nonce is not the request's: refused")
+        raise TimestampError("signer.tsa.nonce")
     try:
         cert = extract_certificate_info(sd).signer_cert
         si = sd["signer_infos"][0]
@@ -120,12 +116,10 @@ def check_token(token: cms.ContentInfo, message_digest: bytes, md_algorithm: str
             intact, valid = validate_sig_integrity(si, cert, "tst_info", digest)
             ok = intact and valid
     except Exception as e:  # noqa: BLE001 - any structural problem refuses the token
-        raise TimestampError(f"chữ ký của dấu thời gian không kiểm tra được — the timestamp "
-                             f"token's signature cannot be checked: {type(e).__name__}: {e}"
-                             ) from None
+        raise TimestampError("signer.tsa.signature_unchecked",
+                             detail=f"{type(e).__name__}: {e}") from None
     if not ok:
-        raise TimestampError("chữ ký của dấu thời gian không hợp lệ, không dùng — the timestamp "
-                             "token's signature does not verify: refused")
+        raise TimestampError("signer.tsa.signature_invalid")
     return cert
 
 
@@ -179,11 +173,9 @@ class BatchTimeStamper(TimeStamper):
                  retries: int = 3, backoff: float = 0.5, config: Config | None = None) -> None:
         super().__init__(include_nonce=True)  # type: ignore[no-untyped-call]  # pyHanko: unannotated
         if concurrency < 1:
-            raise UsageError(f"timestamp.concurrency phải ≥ 1 — must be at least 1, got "
-                             f"{concurrency}")
+            raise UsageError("signer.tsa.concurrency", value=concurrency)
         if retries < 0 or backoff < 0:
-            raise UsageError("timestamp.retries và timestamp.backoff không được âm — must not be "
-                             "negative")
+            raise UsageError("signer.tsa.negative")
         self.url = url
         self.timeout = timeout
         self.concurrency = concurrency
@@ -194,8 +186,8 @@ class BatchTimeStamper(TimeStamper):
         self._pool: ThreadPoolExecutor | None = None
         self._local = threading.local()
         self._down = False  # a request used up its retries; reset by the next success
-        # TSA certificate fingerprint -> None (trusted) or the refusal message.
-        self._tsa_verdicts: dict[bytes, str | None] = {}
+        # TSA certificate fingerprint -> None (trusted) or the refusal's fields.
+        self._tsa_verdicts: dict[bytes, dict[str, str] | None] = {}
         self._tsa_lock = LoopLock()
         self._vc: Any = None
 
@@ -203,8 +195,7 @@ class BatchTimeStamper(TimeStamper):
     def from_config(cls, config: Config) -> BatchTimeStamper:
         url = config.timestamp.url
         if not url:
-            raise UsageError("mức B-T trở lên cần dịch vụ cấp dấu thời gian ([timestamp] url) — "
-                             "B-T and above need a TSA URL")
+            raise UsageError("signer.tsa.need_url")
         t = config.timestamp
         return cls(url, timeout=t.timeout, concurrency=t.concurrency, retries=t.retries,
                    backoff=t.backoff, config=config)
@@ -253,43 +244,39 @@ class BatchTimeStamper(TimeStamper):
         try:
             r = self._session().post(self.url, data=body, headers=headers, timeout=self.timeout)
         except requests.Timeout:
-            raise _Retryable(f"không trả lời trong {self.timeout:g} giây — timed out after "
-                             f"{self.timeout:g} s") from None
+            raise _Retryable(TimestampError("signer.tsa.timeout", seconds=self.timeout)) from None
         except requests.ConnectionError as e:
-            raise _Retryable(f"không kết nối được — cannot connect: {type(e).__name__}") from None
+            raise _Retryable(TimestampError("signer.tsa.connect",
+                                            detail=type(e).__name__)) from None
         except requests.RequestException as e:
-            raise TimestampError(f"không gửi được yêu cầu dấu thời gian đến {self.url} — "
-                                 f"request failed: {e}") from None
+            raise TimestampError("signer.tsa.request_failed", url=self.url, detail=str(e)) from None
         if r.status_code >= 500 or r.status_code == 429:
-            raise _Retryable(f"HTTP {r.status_code}")
+            raise _Retryable(TimestampError("signer.tsa.http", status=r.status_code))
         if r.status_code != 200:
-            raise TimestampError(f"dịch vụ cấp dấu thời gian {self.url} trả lời HTTP "
-                                 f"{r.status_code} — the TSA answered HTTP {r.status_code}")
+            raise TimestampError("signer.tsa.http_status", url=self.url, status=r.status_code)
         ctype = r.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if ctype != "application/timestamp-reply":
-            raise TimestampError(f"dịch vụ cấp dấu thời gian {self.url} trả lời không đúng định "
-                                 f"dạng — the TSA's answer is not a timestamp reply "
-                                 f"(Content-Type {ctype or 'none'})")
+            raise TimestampError("signer.tsa.content_type", url=self.url,
+                                 content_type=ctype or "-")
         return bytes(r.content)
 
     def exchange(self, body: bytes) -> bytes:
         """POST one request; retry timeouts, connection errors and 5xx with backoff."""
         attempts = 1 if self._down else self.retries + 1
-        last = ""
+        last: TimestampError | str = ""
         for i in range(attempts):
             if i:
                 time.sleep(self.backoff * (2 ** (i - 1)) * (1 + 0.2 * random.random()))
             try:
                 data = self._post_once(body)
             except _Retryable as e:
-                last = str(e)
+                last = e.args[0]
                 continue
             self._down = False
             return data
         self._down = True
-        raise TsaUnavailable(f"dịch vụ cấp dấu thời gian không trả lời sau {attempts} lần thử, "
-                             f"tệp không thay đổi — the TSA {self.url} did not answer after "
-                             f"{attempts} attempt(s) ({last}); file left unchanged")
+        raise TsaUnavailable("signer.tsa.unavailable", url=self.url, attempts=attempts,
+                             s="" if attempts == 1 else "s", last=last)
 
     # -- the pyHanko TimeStamper interface --------------------------------------------------
 
@@ -300,8 +287,7 @@ class BatchTimeStamper(TimeStamper):
             resp = tsp.TimeStampResp.load(raw)
             resp["status"]["status"].native  # noqa: B018 - a malformed answer fails here
         except (ValueError, TypeError, KeyError) as e:
-            raise TimestampError(f"câu trả lời của dịch vụ cấp dấu thời gian không đọc được — "
-                                 f"malformed TSA response: {e}") from None
+            raise TimestampError("signer.tsa.malformed", detail=str(e)) from None
         return resp
 
     async def async_timestamp(self, message_digest: bytes, md_algorithm: str) -> cms.ContentInfo:
@@ -312,15 +298,13 @@ class BatchTimeStamper(TimeStamper):
             status = resp["status"]
             if status["status"].native not in ("granted", "granted_with_mods"):
                 text = "; ".join(status["status_string"].native or []) or status["status"].native
-                raise TimestampError(f"dịch vụ cấp dấu thời gian từ chối yêu cầu — the TSA "
-                                     f"refused the request: {text}")
+                raise TimestampError("signer.tsa.refused", detail=text)
             token: cms.ContentInfo = resp["time_stamp_token"]
             if not isinstance(token, cms.ContentInfo) or token["content_type"].native != \
                     "signed_data":
                 raise ValueError("no timestamp token in a granted response")
         except (ValueError, TypeError, KeyError) as e:
-            raise TimestampError(f"câu trả lời của dịch vụ cấp dấu thời gian không đọc được — "
-                                 f"malformed TSA response: {e}") from None
+            raise TimestampError("signer.tsa.malformed", detail=str(e)) from None
         cert = check_token(token, message_digest, md_algorithm, nonce)
         await self.check_tsa(cert, token)
         return token
@@ -348,9 +332,10 @@ class BatchTimeStamper(TimeStamper):
                 self._tsa_verdicts[fp] = await self._judge_tsa(cert, token)
         refusal = self._tsa_verdicts[fp]
         if refusal is not None:
-            raise TimestampError(refusal)
+            raise TimestampError("signer.tsa.untrusted", **refusal)
 
-    async def _judge_tsa(self, cert: asn1_x509.Certificate, token: cms.ContentInfo) -> str | None:
+    async def _judge_tsa(self, cert: asn1_x509.Certificate,
+                         token: cms.ContentInfo) -> dict[str, str] | None:
         from pyhanko_certvalidator import CertificateValidator
         from pyhanko_certvalidator.errors import (InvalidCertificateError, PathBuildingError,
                                                   PathValidationError)
@@ -362,9 +347,7 @@ class BatchTimeStamper(TimeStamper):
             await validator.async_validate_usage(  # type: ignore[no-untyped-call]
                 set(), {"time_stamping"})
         except (PathBuildingError, PathValidationError, InvalidCertificateError) as e:
-            return (f"chứng thư của dịch vụ cấp dấu thời gian không được tin cậy, không dùng dấu "
-                    f"thời gian — the TSA certificate ({cert.subject.human_friendly}) is not "
-                    f"trusted for time stamping: {e}")
+            return {"subject": cert.subject.human_friendly, "detail": str(e)}
         return None
 
 

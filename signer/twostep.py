@@ -44,6 +44,7 @@ from asn1crypto import x509 as asn1_x509
 
 from ground.config import Config
 from ground.errors import HocbaError, UsageError
+from ground.i18n import cli_lang, lang_of, t
 from ground.vocab import Level, Role
 from signer.batch import pipeline
 from signer.context import SigningContext
@@ -133,7 +134,7 @@ class PreparedBatch:
                        refused=tuple(Refused(str(r["name"]), str(r["error"]))
                                      for r in d.get("refused", ())))
         except (KeyError, TypeError, ValueError) as e:
-            raise UsageError(f"tệp lô ký không hợp lệ (not a prepared batch): {e}") from None
+            raise UsageError("signer.twostep.bad_batch_file", detail=str(e)) from None
 
     def mechanism(self) -> algos.SignedDigestAlgorithm:
         return algos.SignedDigestAlgorithm.load(self.signature_mechanism)
@@ -191,9 +192,9 @@ def load_certificates(blobs: Iterable[bytes | str | asn1_x509.Certificate]) -> l
         try:
             out.extend(parse_certificates(blob))
         except NotACertificate as e:
-            raise UsageError(f"chứng thư số không đọc được (unreadable certificate): {e}") from None
+            raise UsageError("signer.twostep.bad_certificate", detail=str(e)) from None
     if not out:
-        raise UsageError("cần chứng thư số của người ký (the signer's certificate is required)")
+        raise UsageError("signer.twostep.no_certificate")
     return out
 
 
@@ -209,7 +210,7 @@ def signature_mechanism(cert: asn1_x509.Certificate, config: Config) -> algos.Si
         return algos.SignedDigestAlgorithm({"algorithm": f"{digest}_rsa"})
     if algo == "ec":
         return algos.SignedDigestAlgorithm({"algorithm": f"{digest}_ecdsa"})
-    raise UsageError(f"thuật toán khoá {algo} không được hỗ trợ (unsupported key algorithm)")
+    raise UsageError("signer.twostep.key_algorithm", algorithm=algo)
 
 
 def _mechanism_name(mech: algos.SignedDigestAlgorithm) -> str:
@@ -240,9 +241,7 @@ def verify_value(value: bytes, tbs: bytes, cert: asn1_x509.Certificate,
     try:
         DefaultSignatureValidator().validate_signature(value, tbs, cert.public_key, mech)
     except (InvalidSignature, ValueError, TypeError):
-        raise HocbaError("giá trị chữ ký không khớp với chứng thư số và bản ghi này — bị từ chối "
-                         "(signature value does not verify for this record and certificate: "
-                         "wrong, tampered or swapped)") from None
+        raise HocbaError("signer.twostep.value_mismatch") from None
     return value
 
 
@@ -265,8 +264,7 @@ def _timestamper(config: Config, level: Level) -> Any:
     if level.rank < Level.B_T.rank:
         return None
     if not config.timestamp.url:
-        raise UsageError("mức B-T trở lên cần dịch vụ cấp dấu thời gian ([timestamp] url) — "
-                         "B-T and above need a TSA URL")
+        raise UsageError("signer.tsa.need_url")
     from signer.tsa import timestamper_for
 
     return timestamper_for(config)
@@ -322,7 +320,7 @@ class TwoStep:
             root = base / "hocba-twostep"
         ttl = config.twostep.batch_ttl_minutes if ttl_minutes is None else ttl_minutes
         if ttl <= 0:
-            raise UsageError("twostep.batch_ttl_minutes phải > 0 (must be positive)")
+            raise UsageError("signer.twostep.ttl")
         # [twostep] store: the filesystem (default) or Redis shared by several instances.
         self.store: TwoStepStore = open_store(config.twostep.store, Path(root),
                                               timedelta(minutes=ttl), clock=clock)
@@ -332,24 +330,26 @@ class TwoStep:
     def prepare(self, records: Sequence[tuple[str, bytes]], *, role: Role | str,
                 level: Level | str = Level.B_T,
                 certificates: Sequence[bytes | str | asn1_x509.Certificate],
-                precheck: bool = True) -> PreparedBatch:
+                precheck: bool = True, lang: str | None = None) -> PreparedBatch:
         """Check and prepare ``records`` (name, bytes); persist; return the digests to sign.
 
         Raises :class:`TwoStepError` when the batch as a whole cannot go on
         (certificate refused, no record could be prepared); a record that
-        fails its own checks is listed in ``refused`` and the others go on.
+        fails its own checks is listed in ``refused`` and the others go on, its
+        reason written in ``lang`` (the request's; default: the command line's).
         """
+        lang = cli_lang() if lang is None else lang_of(lang)
         r = Role.parse(role) if isinstance(role, str) else role
         try:
             lv = Level(level) if isinstance(level, str) else level
         except ValueError:
-            raise TwoStepError(f"mức chữ ký không hợp lệ (invalid level): {level!r}; "
-                               f"one of {', '.join(x.value for x in Level)}", status=400) from None
+            raise TwoStepError("signer.twostep.bad_level", status=400, value=repr(level),
+                               choices=", ".join(x.value for x in Level)) from None
         if not records:
-            raise TwoStepError("không có bản ghi nào (no records given)", status=400)
+            raise TwoStepError("signer.twostep.no_records", status=400)
         if len(records) > self.config.limits.max_zip_entries:
-            raise TwoStepError(f"quá nhiều bản ghi trong một lô (too many records: {len(records)} > "
-                               f"{self.config.limits.max_zip_entries})", status=413)
+            raise TwoStepError("signer.twostep.too_many", status=413, count=len(records),
+                               limit=self.config.limits.max_zip_entries)
         certs = load_certificates(certificates)
         cert, chain = certs[0], certs[1:]
         mech = signature_mechanism(cert, self.config)
@@ -362,7 +362,8 @@ class TwoStep:
             try:
                 vc = precheck_certificate(cert, list(chain), r, self.config)
             except PrecheckError as e:
-                raise TwoStepError(str(e), status=422, code="certificate_refused") from None
+                raise TwoStepError("signer.twostep.certificate_refused", status=422,
+                                   code="certificate_refused", cause=e) from None
         elif lv.rank >= Level.B_LT.rank:
             from signer.precheck import build_validation_context
 
@@ -382,8 +383,8 @@ class TwoStep:
                 name = str(name)
                 try:
                     if len(data) > max_bytes:
-                        raise HocbaError(f"tệp quá lớn (file too large: > "
-                                         f"{self.config.limits.max_file_mb:g} MB)")
+                        raise HocbaError("signer.twostep.file_too_large",
+                                         limit=self.config.limits.max_file_mb)
                     fmt = _format_of(data)
                     item_id = str(len(items))
                     if fmt == "pdf":
@@ -394,11 +395,11 @@ class TwoStep:
                         tbs, state_bytes, extra = px.tbs, px.to_bytes(), {
                             "signature_id": px.signature_id}
                 except HocbaError as e:
-                    refused.append(Refused(name, str(e)))
+                    refused.append(Refused(name, e.render(lang)))
                     continue
                 except Exception as e:  # one bad record never stops the batch
-                    refused.append(Refused(name, f"lỗi nội bộ — internal error: "
-                                                 f"{type(e).__name__}: {e}"))
+                    refused.append(Refused(name, t("signer.twostep.internal", lang,
+                                                   detail=f"{type(e).__name__}: {e}")))
                     continue
                 items.append(ToSign(id=item_id, name=name, format=fmt, digest_algorithm=digest,
                                     signature_algorithm=_mechanism_name(mech),
@@ -410,8 +411,8 @@ class TwoStep:
             signers.close()
         if not items:
             detail = "; ".join(f"{x.name}: {x.error}" for x in refused[:5])
-            raise TwoStepError(f"không chuẩn bị được bản ghi nào (no record could be prepared): "
-                               f"{detail}", status=422, code="nothing_prepared")
+            raise TwoStepError("signer.twostep.nothing_prepared", status=422,
+                               code="nothing_prepared", detail=detail)
         batch_id = self.store.new_id()
         expires = iso(self.store.expires_at())
         manifest = {
@@ -430,8 +431,12 @@ class TwoStep:
     # -- finish -------------------------------------------------------------------------
 
     def finish(self, batch_id: str, values: Mapping[str, bytes], *,
-               recheck: bool = True) -> FinishedBatch:
-        """Embed each value (checked first), then timestamps and validation data per level."""
+               recheck: bool = True, lang: str | None = None) -> FinishedBatch:
+        """Embed each value (checked first), then timestamps and validation data per level.
+
+        A record's error is written in ``lang`` (the request's; default: the command line's).
+        """
+        lang = cli_lang() if lang is None else lang_of(lang)
         with self.store.claim(batch_id) as stored:
             m = stored.manifest
             certs = load_certificates(base64.b64decode(c) for c in m["certificates"])
@@ -441,8 +446,8 @@ class TwoStep:
             known = {i["id"] for i in m["items"]}
             unknown = sorted(set(values) - known)
             if unknown:
-                raise TwoStepError(f"giá trị chữ ký cho bản ghi không có trong lô (values for "
-                                   f"unknown items): {', '.join(unknown[:5])}", status=400)
+                raise TwoStepError("signer.twostep.unknown_items", status=400,
+                                   items=", ".join(unknown[:5]))
             # Revocation data current at signing (Thông tư 15/2025): checked again now.
             vc = None
             if recheck:
@@ -451,7 +456,8 @@ class TwoStep:
                 try:
                     vc = precheck_certificate(cert, list(chain), role, self.config)
                 except PrecheckError as e:
-                    raise TwoStepError(str(e), status=422, code="certificate_refused") from None
+                    raise TwoStepError("signer.twostep.certificate_refused", status=422,
+                                       code="certificate_refused", cause=e) from None
             elif level.rank >= Level.B_LT.rank:
                 from signer.precheck import build_validation_context
 
@@ -472,7 +478,7 @@ class TwoStep:
                 ts = ctx.timestamper
                 return await pipeline(
                     m["items"], lambda item: self._finish_one(
-                        stored, item, values.get(item["id"]), cert, mech, signers),
+                        stored, item, values.get(item["id"]), cert, mech, signers, lang),
                     2 * ts.concurrency if ts is not None else 1)
 
             try:
@@ -491,14 +497,14 @@ class TwoStep:
 
     async def _finish_one(self, stored: Any, item: Mapping[str, Any], value: bytes | None,
                           cert: asn1_x509.Certificate, mech: algos.SignedDigestAlgorithm,
-                          signers: _Signers) -> FinishedRecord:
+                          signers: _Signers, lang: str) -> FinishedRecord:
         item_id, name, fmt = str(item["id"]), str(item["name"]), str(item["format"])
 
         def fail(msg: str) -> FinishedRecord:
             return FinishedRecord(item_id, name, fmt, False, error=msg)
 
         if value is None:
-            return fail("không có giá trị chữ ký cho bản ghi này (no signature value given)")
+            return fail(t("signer.twostep.no_value", lang))
         tbs = base64.b64decode(item["tbs"])
         try:
             cms_value = verify_value(value, tbs, cert, mech)
@@ -519,13 +525,12 @@ class TwoStep:
                 px = PreparedXml.from_bytes(state, item["state"]["signature_id"],
                                             self.config.limits.max_xml_depth)
                 if px.tbs != tbs:
-                    raise HocbaError("trạng thái đã chuẩn bị không khớp (prepared state does not "
-                                     "match what was signed)")
+                    raise HocbaError("signer.twostep.state_mismatch")
                 data = await xades.async_finish(px, xades.xmldsig_value(value))
         except HocbaError as e:
-            return fail(str(e))
+            return fail(e.render(lang))
         except Exception as e:  # one bad record never stops the batch
-            return fail(f"lỗi nội bộ — internal error: {type(e).__name__}: {e}")
+            return fail(t("signer.twostep.internal", lang, detail=f"{type(e).__name__}: {e}"))
         return FinishedRecord(item_id, name, fmt, True, data=data)
 
     # -- status -------------------------------------------------------------------------

@@ -70,8 +70,7 @@ class TwoStepPades(PadesSigner):
             prepared, _tbs_doc, output = asyncio.run(
                 pdf_signer.async_digest_doc_for_signing(writer, bytes_reserved=reserved))
         except SigningError as e:
-            raise HocbaError(f"không chuẩn bị được chữ ký — cannot prepare the signature: "
-                             f"{e}") from None
+            raise HocbaError("signer.twostep.pdf.prepare_failed", detail=str(e)) from None
         data = output.getvalue() if hasattr(output, "getvalue") else output.read()
         tbs = self.cms_signer.signed_attrs_der(prepared.document_digest)
         return PreparedPdf(data=bytes(data), document_digest=prepared.document_digest,
@@ -129,8 +128,7 @@ class TwoStepPades(PadesSigner):
                 validation_context=self.ctx.validation_context)
             data = out.getvalue()
         except SigningError as e:
-            raise HocbaError(f"không hoàn tất được chữ ký — cannot finish the signature: "
-                             f"{e}") from None
+            raise HocbaError("signer.twostep.pdf.finish_failed", detail=str(e)) from None
         if self.level is Level.B_LTA:
             data = await self._async_dss_for_doc_timestamp(data)
         return data

@@ -33,11 +33,10 @@ def check_items(batch: PreparedBatch) -> None:
     """The digests are what the batch says they are (a corrupted file signs nothing)."""
     for item in batch.items:
         if item.digest_algorithm not in _CKM_HASH:
-            raise UsageError(f"{item.name}: thuật toán băm không hỗ trợ (unsupported digest "
-                             f"{item.digest_algorithm})")
+            raise UsageError("signer.twostep.pkcs11.digest_algorithm", name=item.name,
+                             algorithm=item.digest_algorithm)
         if hashlib.new(item.digest_algorithm, item.tbs).digest() != item.digest:
-            raise UsageError(f"{item.name}: giá trị băm không khớp dữ liệu trong tệp lô "
-                             f"(digest does not match the batch file's data)")
+            raise UsageError("signer.twostep.pkcs11.digest_mismatch", name=item.name)
 
 
 def sign_digests_pkcs11(batch: PreparedBatch, module: str, token_label: str,
@@ -50,37 +49,32 @@ def sign_digests_pkcs11(batch: PreparedBatch, module: str, token_label: str,
     try:
         lib = pkcs11.lib(module)
     except (OSError, RuntimeError, pkcs11.PKCS11Error) as e:
-        raise UsageError(f"không nạp được thư viện PKCS#11 {module} (cannot load module): "
-                         f"{e}") from None
+        raise UsageError("signer.twostep.pkcs11.module", module=module, detail=str(e)) from None
     try:
         token = lib.get_token(token_label=token_label)
     except pkcs11.NoSuchToken:
-        raise HocbaError(f"không thấy thiết bị ký {token_label!r} (token not found)") from None
+        raise HocbaError("signer.twostep.pkcs11.no_token", token=repr(token_label)) from None
     except pkcs11.PKCS11Error as e:
-        raise HocbaError(f"không mở được thiết bị ký (cannot open token): "
-                         f"{type(e).__name__}") from None
+        raise HocbaError("signer.twostep.pkcs11.open", detail=type(e).__name__) from None
     try:
         session = token.open(user_pin=pin)
     except pkcs11.PinIncorrect:
-        raise HocbaError("sai mã PIN của thiết bị ký (wrong token PIN)") from None
+        raise HocbaError("signer.twostep.pkcs11.pin") from None
     except pkcs11.PKCS11Error as e:
-        raise HocbaError(f"không đăng nhập được thiết bị ký (login failed): "
-                         f"{type(e).__name__}") from None
+        raise HocbaError("signer.twostep.pkcs11.login", detail=type(e).__name__) from None
     with session:
         attrs: dict[Any, Any] = {Attribute.CLASS: ObjectClass.PRIVATE_KEY}
         if key_label:
             attrs[Attribute.LABEL] = key_label
         keys = list(session.get_objects(attrs))
         if len(keys) != 1:
-            hint = "" if key_label else "; pass --key-label"
-            raise UsageError(f"thiết bị có {len(keys)} khoá phù hợp, cần đúng một "
-                             f"(token holds {len(keys)} matching keys{hint})")
+            raise UsageError("signer.twostep.pkcs11.keys" if key_label
+                             else "signer.twostep.pkcs11.keys_hint", count=len(keys))
         key: Any = keys[0]
         certs = [bytes(c[Attribute.VALUE]) for c in session.get_objects(
             {Attribute.CLASS: ObjectClass.CERTIFICATE})]
         if certs and batch.certificate not in certs:
-            raise HocbaError("chứng thư số của lô ký không có trên thiết bị này — sai thiết bị? "
-                             "(the batch's certificate is not on this token)")
+            raise HocbaError("signer.twostep.pkcs11.wrong_token")
         mech = batch.mechanism()
         name = mech.signature_algo
         out: dict[str, bytes] = {}
@@ -100,9 +94,9 @@ def sign_digests_pkcs11(batch: PreparedBatch, module: str, token_label: str,
                 elif name == "ecdsa":
                     value = key.sign(item.digest, mechanism=Mechanism.ECDSA)
                 else:
-                    raise UsageError(f"cơ chế ký {name} không hỗ trợ (unsupported mechanism)")
+                    raise UsageError("signer.twostep.pkcs11.mechanism", mechanism=name)
             except pkcs11.PKCS11Error as e:
-                raise HocbaError(f"{item.name}: thiết bị ký từ chối (token refused to sign): "
-                                 f"{type(e).__name__}") from None
+                raise HocbaError("signer.twostep.pkcs11.refused", name=item.name,
+                                 detail=type(e).__name__) from None
             out[item.id] = bytes(value)
         return out

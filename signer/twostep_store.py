@@ -52,8 +52,9 @@ class TwoStepError(HocbaError):
     status = 422
     code = "unprocessable"
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, key: str, /, *, status: int | None = None, code: str | None = None,
+                 **fields: Any) -> None:
+        super().__init__(key, **fields)
         if status is not None:
             self.status = status
             self.code = _CODES.get(status, self.code)
@@ -127,12 +128,12 @@ class StoredBatch:
 
     def item(self, item_id: str) -> bytes:
         if not ITEM_ID_RE.fullmatch(item_id):
-            raise TwoStepError(f"mã bản ghi không hợp lệ (invalid item id): {item_id!r}", status=400)
+            raise TwoStepError("signer.store.bad_item_id", status=400, item_id=repr(item_id))
         try:
             return (self.path / "items" / f"{item_id}.bin").read_bytes()
         except FileNotFoundError:
-            raise TwoStepError(f"bản ghi {item_id} không còn trong lô (prepared record missing)",
-                               status=409, code="state_missing") from None
+            raise TwoStepError("signer.store.item_missing", status=409, code="state_missing",
+                               item_id=item_id) from None
 
 
 class BatchStore:
@@ -172,7 +173,7 @@ class BatchStore:
 
     def _path(self, batch_id: str) -> Path:
         if not isinstance(batch_id, str) or not BATCH_ID_RE.fullmatch(batch_id):
-            raise BatchNotFound(f"không có lô ký {batch_id!r} (no such batch)")
+            raise BatchNotFound("signer.store.not_found", batch_id=repr(batch_id))
         return self.root / batch_id
 
     def load(self, batch_id: str, *, allow_finished: bool = False) -> StoredBatch:
@@ -181,17 +182,17 @@ class BatchStore:
             manifest = json.loads((path / "manifest.json").read_bytes())
             expires = parse_iso(manifest["expires_at"])
         except FileNotFoundError:
-            raise BatchNotFound(f"không có lô ký {batch_id} (no such batch)") from None
+            raise BatchNotFound("signer.store.not_found", batch_id=batch_id) from None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            raise TwoStepError(f"lô ký {batch_id} bị hỏng (batch state unreadable)",
-                               status=409, code="state_corrupt") from None
+            raise TwoStepError("signer.store.corrupt", status=409, code="state_corrupt",
+                               batch_id=batch_id) from None
         if self.clock() >= expires:
             shutil.rmtree(path, ignore_errors=True)
-            raise BatchExpired(f"lô ký {batch_id} đã hết hạn lúc {manifest['expires_at']}; hãy "
-                               f"chuẩn bị lại (batch expired; prepare it again)")
+            raise BatchExpired("signer.store.expired", batch_id=batch_id,
+                               expires_at=manifest["expires_at"])
         if manifest.get("status") == "finished" and not allow_finished:
-            raise BatchFinished(f"lô ký {batch_id} đã hoàn tất lúc {manifest.get('finished_at')}; "
-                                f"không thể hoàn tất lần nữa (batch already finished)")
+            raise BatchFinished("signer.store.finished", batch_id=batch_id,
+                                finished_at=manifest.get("finished_at"))
         return StoredBatch(batch_id, path, manifest)
 
     def result(self, batch: StoredBatch) -> tuple[dict[str, Any] | None, dict[str, bytes]]:
@@ -218,8 +219,7 @@ class BatchStore:
         except FileExistsError:
             age = time.time() - lock.stat().st_mtime if lock.exists() else 0
             if age < STALE_LOCK_SECONDS:
-                raise BatchBusy(f"lô ký {batch_id} đang được hoàn tất (a finish of this batch is "
-                                f"already running)") from None
+                raise BatchBusy("signer.store.busy", batch_id=batch_id) from None
             lock.unlink(missing_ok=True)
             fd = os.open(str(lock), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         os.write(fd, f"{os.getpid()} {iso(self.clock())}\n".encode())
@@ -317,12 +317,12 @@ class RedisStoredBatch:
 
     def item(self, item_id: str) -> bytes:
         if not ITEM_ID_RE.fullmatch(item_id):
-            raise TwoStepError(f"mã bản ghi không hợp lệ (invalid item id): {item_id!r}", status=400)
+            raise TwoStepError("signer.store.bad_item_id", status=400, item_id=repr(item_id))
         data = self.store._call(self.store.redis.hget, self.store.key(self.batch_id, "items"),
                                 item_id)
         if data is None:
-            raise TwoStepError(f"bản ghi {item_id} không còn trong lô (prepared record missing)",
-                               status=409, code="state_missing")
+            raise TwoStepError("signer.store.item_missing", status=409, code="state_missing",
+                               item_id=item_id)
         return bytes(data)
 
 
@@ -360,9 +360,8 @@ class RedisBatchStore:
         try:
             return fn(*args, **kwargs)
         except redis.RedisError as e:
-            raise TwoStepError(f"không truy cập được kho trạng thái ký hai bước (Redis) — the "
-                               f"two-step state store is unavailable: {type(e).__name__}: {e}",
-                               status=503, code="store_unavailable") from None
+            raise TwoStepError("signer.store.unavailable", status=503, code="store_unavailable",
+                               detail=f"{type(e).__name__}: {e}") from None
 
     def key(self, batch_id: str, part: str) -> str:
         return f"{self.PREFIX}:{batch_id}:{part}"
@@ -392,27 +391,27 @@ class RedisBatchStore:
             pipe.pexpireat(k, at)
         ok = self._call(pipe.execute)
         if not ok[0]:
-            raise TwoStepError(f"lô ký {batch_id} đã tồn tại (batch id collision)", status=409)
+            raise TwoStepError("signer.store.collision", status=409, batch_id=batch_id)
 
     # -- read ---------------------------------------------------------------------------
 
     def _check_id(self, batch_id: str) -> None:
         if not isinstance(batch_id, str) or not BATCH_ID_RE.fullmatch(batch_id):
-            raise BatchNotFound(f"không có lô ký {batch_id!r} (no such batch)")
+            raise BatchNotFound("signer.store.not_found", batch_id=repr(batch_id))
 
     def _manifest(self, batch_id: str, raw: Any) -> dict[str, Any]:
         if raw is None:
-            raise BatchNotFound(f"không có lô ký {batch_id} (no such batch)")
+            raise BatchNotFound("signer.store.not_found", batch_id=batch_id)
         try:
             manifest = json.loads(raw)
             expires = parse_iso(manifest["expires_at"])
         except (ValueError, KeyError, TypeError, AttributeError):
-            raise TwoStepError(f"lô ký {batch_id} bị hỏng (batch state unreadable)",
-                               status=409, code="state_corrupt") from None
+            raise TwoStepError("signer.store.corrupt", status=409, code="state_corrupt",
+                               batch_id=batch_id) from None
         if self.clock() >= expires:
             self._call(self.redis.delete, *self._keys(batch_id))
-            raise BatchExpired(f"lô ký {batch_id} đã hết hạn lúc {manifest['expires_at']}; hãy "
-                               f"chuẩn bị lại (batch expired; prepare it again)")
+            raise BatchExpired("signer.store.expired", batch_id=batch_id,
+                               expires_at=manifest["expires_at"])
         assert isinstance(manifest, dict)
         return manifest
 
@@ -421,8 +420,8 @@ class RedisBatchStore:
         manifest = self._manifest(batch_id,
                                   self._call(self.redis.get, self.key(batch_id, "manifest")))
         if manifest.get("status") == "finished" and not allow_finished:
-            raise BatchFinished(f"lô ký {batch_id} đã hoàn tất lúc {manifest.get('finished_at')}; "
-                                f"không thể hoàn tất lần nữa (batch already finished)")
+            raise BatchFinished("signer.store.finished", batch_id=batch_id,
+                                finished_at=manifest.get("finished_at"))
         return RedisStoredBatch(batch_id, manifest, self)
 
     def result(self, batch: RedisStoredBatch) -> tuple[dict[str, Any] | None, dict[str, bytes]]:
@@ -448,8 +447,7 @@ class RedisBatchStore:
         token = f"{os.getpid()}-{secrets.token_hex(8)}"
         lock = self.key(batch_id, "lock")
         if not self._call(self.redis.set, lock, token, nx=True, ex=STALE_LOCK_SECONDS):
-            raise BatchBusy(f"lô ký {batch_id} đang được hoàn tất (a finish of this batch is "
-                            f"already running)")
+            raise BatchBusy("signer.store.busy", batch_id=batch_id)
         done = False
         try:
             # Re-read under the claim: another finish may have completed in between.
@@ -478,10 +476,9 @@ class RedisBatchStore:
                 held = pipe.get(k_lock)
                 current = pipe.get(k_manifest)
                 if held is None or held.decode() != batch.lock_token:
-                    raise BatchBusy(f"lô ký {bid}: mất quyền hoàn tất (the finish claim expired "
-                                    f"or was taken over)")
+                    raise BatchBusy("signer.store.claim_lost", batch_id=bid)
                 if current is not None and json.loads(current).get("status") == "finished":
-                    raise BatchFinished(f"lô ký {bid} đã hoàn tất (batch already finished)")
+                    raise BatchFinished("signer.store.finished_now", batch_id=bid)
                 pipe.multi()
                 if outputs:
                     pipe.hset(self.key(bid, "out"), mapping=dict(outputs))
@@ -493,12 +490,10 @@ class RedisBatchStore:
                     pipe.pexpireat(k, at)
                 pipe.execute()
         except redis.WatchError:
-            raise BatchBusy(f"lô ký {bid} vừa được hoàn tất ở nơi khác (the batch was finished "
-                            f"concurrently)") from None
+            raise BatchBusy("signer.store.finished_elsewhere", batch_id=bid) from None
         except redis.RedisError as e:
-            raise TwoStepError(f"không ghi được kết quả vào kho trạng thái (Redis) — cannot "
-                               f"record the outcome: {type(e).__name__}: {e}", status=503,
-                               code="store_unavailable") from None
+            raise TwoStepError("signer.store.record_failed", status=503, code="store_unavailable",
+                               detail=f"{type(e).__name__}: {e}") from None
 
     def purge_expired(self) -> int:
         return 0  # every key of a batch expires with it (PEXPIREAT)
@@ -514,6 +509,5 @@ def open_store(url: str | None, root: Path, ttl: timedelta,
     if scheme not in ("redis", "rediss", "unix"):
         from ground.errors import UsageError
 
-        raise UsageError(f"twostep.store: cần redis://… (or none for the filesystem), got "
-                         f"{url!r}")
+        raise UsageError("signer.store.bad_url", value=repr(url))
     return RedisBatchStore(url, ttl, clock=clock)

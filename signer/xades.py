@@ -36,8 +36,9 @@ from asn1crypto import algos, cms, crl, keys, ocsp, tsp
 from asn1crypto import x509 as asn1_x509
 from lxml import etree
 
-from signer.pades import OrderError, missing_earlier_roles, order_missing_message
+from signer.pades import OrderError, missing_earlier_roles
 from ground.errors import HocbaError, UsageError
+from ground.i18n import cli_lang, lang_of, t
 from ground.vocab import RECORD_NS, Level, Role
 from ground.xmlsafe import parse_xml
 from signer.context import SigningContext
@@ -98,6 +99,29 @@ def c14n(el: etree._Element) -> bytes:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+class _Roles(HocbaError):
+    """Role names as one field of a message, in the language the message is rendered in
+    (``signer.xades.role`` per role, comma-separated). A field, never raised."""
+
+    def __init__(self, key: str, /, **fields: Any) -> None:
+        super().__init__(key, **fields)
+
+    def render(self, lang: str | None = None) -> str:
+        lang = cli_lang() if lang is None else lang_of(lang)
+        roles: Sequence[Role] = self.fields["roles"]
+        return ", ".join(t(self.key, lang, role=r.label(lang)) for r in roles)
+
+
+def _roles(*roles: Role) -> _Roles:
+    return _Roles("signer.xades.role", roles=roles)
+
+
+def _both(key: str) -> str:
+    """A label written into the signed document: Vietnamese, then English in parentheses
+    (document content, the same whatever the user's language)."""
+    return f"{t(key, 'vi')} ({t(key, 'en')})"
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
@@ -176,10 +200,7 @@ def validate_record(tree: etree._ElementTree, *, rules: bool = False) -> None:
     """
     root = tree.getroot()
     if root.tag != ROOT_TAG:
-        raise HocbaError(
-            f"không phải học bạ số: phần tử gốc là {root.tag}, cần {ROOT_TAG} "
-            f"(not a record book: root element {root.tag}, expected {ROOT_TAG})"
-        )
+        raise HocbaError("signer.xades.not_record", root=root.tag, expected=ROOT_TAG)
     try:
         from recordbook.xmlio import RecordSchemaError, validate_tree
     except ImportError:  # pragma: no cover - only before the records package is installed
@@ -188,7 +209,7 @@ def validate_record(tree: etree._ElementTree, *, rules: bool = False) -> None:
     try:
         validate_tree(tree, rules=rules)
     except RecordSchemaError as e:
-        raise HocbaError(f"học bạ không hợp lệ, không ký (invalid record, not signed): {e}") from None
+        raise HocbaError("signer.xades.invalid_record", cause=e) from None
 
 
 def _check_blocks(root: etree._Element) -> None:
@@ -197,13 +218,12 @@ def _check_blocks(root: etree._Element) -> None:
     for el in root.iter():
         if isinstance(el.tag, str) and (v := el.get("Id")) is not None:
             if v in seen:
-                raise HocbaError(f"element {el.tag}: duplicate Id '{v}' (Id values must be unique)")
+                raise HocbaError("signer.xades.duplicate_id", tag=el.tag, value=v)
             seen.add(v)
     for el in [root.find(IDENTITY_TAG), *root.iterchildren(YEAR_TAG)]:
         if el is None or not el.get("Id"):
             tag = IDENTITY_TAG if el is None else el.tag
-            raise HocbaError(f"học bạ không hợp lệ (invalid record): element {tag} "
-                             "is missing or has no Id")
+            raise HocbaError("signer.xades.missing_block", tag=tag)
 
 
 # --- The signer ---------------------------------------------------------------------------
@@ -226,7 +246,7 @@ class PreparedXml:
         for sig in self.tree.getroot().iterchildren(_ds("Signature")):
             if sig.get("Id") == self.signature_id:
                 return sig
-        raise HocbaError(f"không thấy chữ ký {self.signature_id} (prepared signature not found)")
+        raise HocbaError("signer.xades.no_prepared_signature", id=self.signature_id)
 
     def to_bytes(self) -> bytes:
         return bytes(etree.tostring(self.tree, xml_declaration=True, encoding="UTF-8"))
@@ -237,7 +257,7 @@ class PreparedXml:
         probe = cls(tree=tree, signature_id=signature_id, tbs=b"")
         signed_info = probe.signature().find(_ds("SignedInfo"))
         if signed_info is None:
-            raise HocbaError("chữ ký đã chuẩn bị thiếu SignedInfo (prepared signature lacks SignedInfo)")
+            raise HocbaError("signer.xades.no_signed_info")
         return cls(tree=tree, signature_id=signature_id, tbs=c14n(signed_info))
 
 
@@ -273,8 +293,7 @@ class XadesSigner:
         self._key = _key_material(self._signer, ctx.config.signing.digest,
                                   ctx.config.signing.rsa_padding)
         if self.level.rank >= Level.B_T.rank and ctx.timestamper is None:
-            raise HocbaError(f"cấp {self.level.value} cần máy chủ dấu thời gian "
-                             f"(level {self.level.value} needs a time-stamping service: timestamp.url)")
+            raise HocbaError("signer.xades.need_tsa", level=self.level.value)
         self._vc = ctx.validation_context
         # B-LT material gathered once per batch and per TSA certificate.
         self._lt_cache: dict[bytes, tuple[list[bytes], list[bytes], list[bytes]]] = {}
@@ -314,7 +333,7 @@ class XadesSigner:
         root = tree.getroot()
         existing = existing_signatures(root)
         if len(existing) >= self.ctx.config.limits.max_signatures:
-            raise HocbaError(f"quá nhiều chữ ký (too many signatures: {len(existing)})")
+            raise HocbaError("signer.xades.too_many", count=len(existing))
         years = self.scope(root, existing)
         self._check_order(root, existing, years)
         sig = self._build_signature(root, existing, years)
@@ -365,8 +384,7 @@ class XadesSigner:
             chosen = [b for b in blocks if b.get("schoolYear") in self.years]
             missing = set(self.years) - {b.get("schoolYear") for b in chosen}
             if missing:
-                raise HocbaError(f"không có năm học {', '.join(sorted(missing))} trong học bạ "
-                                 f"(school year not in the record)")
+                raise HocbaError("signer.xades.no_year", years=", ".join(sorted(missing)))
             return chosen
         mine = [s for s in existing if self._same_signer(s)]
         covered = set().union(*(s.covered_ids for s in mine)) if mine else set()
@@ -389,30 +407,24 @@ class XadesSigner:
             hit = s.covered_ids & ids
             if hit:
                 assert s.role is not None
-                raise HocbaError(
-                    f"sai thứ tự ký: {s.role.label('vi')} đã ký năm học này, "
-                    f"{self.role.label('vi')} phải ký trước "
-                    f"(signing order: {self.role.value} must sign before {s.role.value}, "
-                    f"who already signed {', '.join(sorted(hit))})"
-                )
+                raise HocbaError("signer.xades.order_later", me=_roles(self.role),
+                                 later=_roles(s.role), blocks=", ".join(sorted(hit)))
         required = self.ctx.config.policy.required_roles
         for block in years:
             have = {s.role for s in existing if s.role is not None
                     and block.get("Id") in s.covered_ids}
             missing = missing_earlier_roles(self.role, have, required)
             if missing:
-                raise OrderError(order_missing_message(
-                    self.role, missing, f"năm học {block.get('schoolYear') or block.get('Id')}"))
+                raise OrderError("signer.xades.order_missing", me=_roles(self.role),
+                                 missing=_roles(*missing),
+                                 year=block.get("schoolYear") or block.get("Id"))
         if not years:
             if later:
                 s = later[0]
                 assert s.role is not None
-                raise HocbaError(
-                    f"sai thứ tự ký: {s.role.label('vi')} đã ký, {self.role.label('vi')} phải ký trước "
-                    f"(signing order: {self.role.value} must sign before {s.role.value})"
-                )
-            raise HocbaError(f"{self.role.label('vi')} đã ký mọi năm học của học bạ này "
-                             f"({self.role.value} has already signed every school year of this record)")
+                raise HocbaError("signer.xades.order_signed", me=_roles(self.role),
+                                 later=_roles(s.role))
+            raise HocbaError("signer.xades.all_signed", me=_roles(self.role))
 
     # -- B-B: ds:Signature with XAdES SignedProperties (EN 319 132-1 clauses 4, 5.2) --
 
@@ -423,18 +435,21 @@ class XadesSigner:
         sid = _fresh_id(f"sig-{self.role.value}", used)
         identity = root.find(IDENTITY_TAG)
         if identity is None or not identity.get("Id"):
-            raise HocbaError("học bạ thiếu khối HocSinh có Id (record lacks an identity block with Id)")
+            raise HocbaError("signer.xades.no_identity")
+        # DataObjectFormat descriptions: document content, bilingual whatever the user's language.
+        year_vi, year_en = t("signer.xades.doc.year", "vi"), t("signer.xades.doc.year", "en")
         targets: list[tuple[etree._Element, str]] = [
-            (identity, "Thông tin học sinh (identity block)"),
-            *((y, f"Năm học {y.get('schoolYear')} (school year block)") for y in years),
+            (identity, _both("signer.xades.doc.identity")),
+            *((y, f"{year_vi} {y.get('schoolYear')} ({year_en})") for y in years),
         ]
         # Order proof: the SignatureValue of each earlier signature over these years.
         year_ids = {y.get("Id") for y in years}
         for s in existing:
             if s.value_id and s.covered_ids & year_ids:
                 el = _by_id(root, s.value_id)
-                targets.append((el, f"Chữ ký trước ({s.roles[0] if s.roles else '?'}) "
-                                    f"(earlier signature value)"))
+                targets.append((el, f"{t('signer.xades.doc.earlier', 'vi')} "
+                                    f"({s.roles[0] if s.roles else '?'}) "
+                                    f"({t('signer.xades.doc.earlier', 'en')})"))
 
         sk = signature_skeleton(root, sid, key)
         sig, signed_info, sp, ssp = sk.sig, sk.signed_info, sk.signed_props, sk.ssp
@@ -484,7 +499,8 @@ class XadesSigner:
         try:
             token: cms.ContentInfo = await self.ctx.timestamper.async_timestamp(digest, "sha256")
         except Exception as e:  # the TSA is remote: any failure is one line for the user
-            raise HocbaError(f"không lấy được dấu thời gian (time-stamping failed: {e})") from None
+            raise HocbaError("signer.xades.tsa_failed",
+                             cause=e if isinstance(e, HocbaError) else str(e)) from None
         return token
 
     async def _add_signature_timestamp(self, sig: etree._Element) -> None:
@@ -566,10 +582,8 @@ class XadesSigner:
         try:
             path = await validator.async_validate_path()
         except (PathBuildingError, PathValidationError) as e:
-            raise HocbaError(
-                f"không thu thập được dữ liệu xác thực dài hạn cho {cert.subject.human_friendly} "
-                f"(cannot gather long-term validation data: {e})"
-            ) from None
+            raise HocbaError("signer.xades.lt_data", subject=cert.subject.human_friendly,
+                             detail=str(e)) from None
         certs = [c.dump() for c in path.iter_certs(include_root=True)]
         ocsps: list[bytes] = []
         crls: list[bytes] = []
@@ -592,8 +606,7 @@ class XadesSigner:
             try:  # the configured anchors and shipped bundles (CONTRACT 9)
                 self._vc = build_validation_context(self.ctx.config, fetch=True)
             except UsageError:
-                raise HocbaError("cấp B-LT cần điểm tin cậy (B-LT needs trust anchors: "
-                                 "trust.anchors or trust.bundles)") from None
+                raise HocbaError("signer.xades.need_anchors") from None
         return self._vc
 
     # -- B-LTA: ArchiveTimeStamp (EN 319 132-1 clause 5.5.2, XAdES 1.4.1 namespace) --
@@ -658,7 +671,7 @@ def archive_timestamp_input(sig: etree._Element, before: etree._Element | None =
     for ref in sig.iterfind(f"{_ds('SignedInfo')}/{_ds('Reference')}"):
         uri = ref.get("URI") or ""
         if not uri.startswith("#"):
-            raise HocbaError(f"unsupported reference URI {uri!r}")
+            raise HocbaError("signer.xades.reference_uri", uri=repr(uri))
         parts.append(c14n(_by_id(root, uri[1:])))
     for local in ("SignedInfo", "SignatureValue", "KeyInfo"):
         el = sig.find(_ds(local))
@@ -681,7 +694,7 @@ def archive_timestamp_input(sig: etree._Element, before: etree._Element | None =
 def _by_id(root: etree._Element, value: str) -> etree._Element:
     found = [el for el in root.iter() if isinstance(el.tag, str) and el.get("Id") == value]
     if len(found) != 1:
-        raise HocbaError(f"Id '{value}' xuất hiện {len(found)} lần (must appear exactly once)")
+        raise HocbaError("signer.xades.id_count", value=value, count=len(found))
     return found[0]
 
 
@@ -735,7 +748,7 @@ def _ocsp_certs(resp: ocsp.OCSPResponse) -> list[asn1_x509.Certificate]:
 def _key_material(signer: Any, digest: str, rsa_padding: str) -> _KeyMaterial:
     cert: asn1_x509.Certificate | None = signer.signing_cert
     if cert is None:
-        raise HocbaError("khóa ký không có chứng thư (the signing key has no certificate)")
+        raise HocbaError("signer.xades.no_certificate")
     algo = cert.public_key.algorithm
     ecdsa_len = None
     if algo == "rsa":
@@ -744,7 +757,7 @@ def _key_material(signer: Any, digest: str, rsa_padding: str) -> _KeyMaterial:
         method = ECDSA_URIS[digest]
         ecdsa_len = (cert.public_key.bit_size + 7) // 8
     else:
-        raise HocbaError(f"thuật toán khóa {algo} không được hỗ trợ (unsupported key algorithm)")
+        raise HocbaError("signer.xades.key_algorithm", algorithm=algo)
     chain = [cert.dump()]
     for c in signer.cert_registry:
         der = c.dump()
@@ -799,8 +812,7 @@ def _fast_signer(signer: Any, rsa_padding: str, digest: str) -> Any:
         if current["algorithm"].native != "rsassa_pss" or \
                 current["parameters"]["salt_length"].native != _HASH_LEN[digest]:
             if signer.signature_mechanism is not None:
-                raise HocbaError("khóa ký không dùng RSASSA-PSS như cấu hình yêu cầu "
-                                 "(signing.rsa_padding = pss, but the key's mechanism is fixed otherwise)")
+                raise HocbaError("signer.xades.pss_fixed")
             signer._signature_mechanism = mechanism  # pyHanko keeps it here; no public setter
     return signer
 

@@ -7,6 +7,7 @@ untouched when it has no token. The TSA sits behind ``tests.tsa_proxy.TsaProxy``
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from pathlib import Path
 
@@ -17,6 +18,15 @@ from certs.services import TrustServices
 from ground.config import Config
 from ground.vocab import Indication, Level, Role
 from tests.tsa_proxy import TsaProxy, proxied_config
+
+
+def _says(text: str | None, key: str) -> bool:
+    """``text`` holds the catalog message ``key`` in the command line's language (every
+    fixed part of its template, whatever the fields)."""
+    from ground.i18n import cli_lang, template
+
+    parts = [p for p in re.split(r"\{[^{}]*\}", template(key, cli_lang())) if p.strip()]
+    return bool(parts) and all(p in (text or "") for p in parts)
 
 
 def _cfg(cfg: Config, url: str, **ts: object) -> Config:
@@ -139,9 +149,9 @@ def test_retries_after_a_timeout(
 
 
 @pytest.mark.parametrize("mode,why", [
-    ("swap", "imprint"),      # two answers exchanged between requests in flight together
-    ("stale", "imprint"),     # the first answer replayed for every later request
-    ("imprint", "imprint"),   # a token for other data, with the request's own nonce
+    ("swap", "signer.tsa.imprint"),     # two answers exchanged between requests in flight
+    ("stale", "signer.tsa.imprint"),    # the first answer replayed for every later request
+    ("imprint", "signer.tsa.imprint"),  # a token for other data, with the request's own nonce
 ], ids=["swapped_answers", "replayed_token", "token_for_other_data"])
 def test_a_token_for_another_request_is_refused_and_the_file_untouched(
         test_config: Config, test_pki: PkiLayout, trust_services: TrustServices, pin: str,
@@ -166,7 +176,7 @@ def test_a_token_for_another_request_is_refused_and_the_file_untouched(
         if r.ok:  # type: ignore[attr-defined]
             _verify_bt(test_config, p.read_bytes(), p.name)
             continue
-        assert why in r.error and "refused" in r.error, r.error  # type: ignore[attr-defined]
+        assert _says(r.error, why), r.error  # type: ignore[attr-defined]
         assert p.read_bytes() == original, f"{p.name} changed although its token was refused"
 
 
@@ -183,7 +193,7 @@ def test_a_tsa_outside_the_trust_anchors_is_refused(
     paths = _write(tmp_path, recs)
     results = _sign(_cfg(test_config, other_tsa), test_pki, pin, paths)
     for r, (name, data) in zip(results, recs):
-        assert not r.ok and "not trusted for time stamping" in r.error, r.error  # type: ignore[attr-defined]
+        assert not r.ok and _says(r.error, "signer.tsa.untrusted"), r.error  # type: ignore[attr-defined]
         assert (tmp_path / name).read_bytes() == data
 
 
@@ -218,7 +228,7 @@ def test_tsa_down_every_file_fails_clearly_and_stays_untouched(
     for p, (name, data) in zip(paths, recs):
         assert p.read_bytes() == data, f"{name} changed"
         line = next(ln for ln in err.splitlines() if ln.startswith(f"hocba: {p}:"))
-        assert "did not answer" in line and "left unchanged" in line, line
+        assert _says(line, "signer.tsa.unavailable"), line
     assert "signed 0 of 6" in err
     if how == "503":  # retried, then the rest of the batch fails fast (one attempt each)
         assert proxy.requests < 3 * (len(paths) + 1), proxy.requests

@@ -243,10 +243,18 @@ def test_xmlsec1_rejects_untrusted_root(chain: list[bytes], tmp_path: Path, test
 
 # --- Order --------------------------------------------------------------------------------
 
+def _refused(exc: pytest.ExceptionInfo[HocbaError], key: str, en: str) -> None:
+    """The refusal names its catalog message, and its English text says ``en``."""
+    assert exc.value.key == key, exc.value.key
+    assert en in exc.value.render("en"), exc.value.render("en")
+
+
 def test_principal_before_the_homeroom_teacher_is_refused(make_ctx: MakeCtx) -> None:
     data = record_xml()
-    with pytest.raises(HocbaError, match="teacher must sign before principal"):
+    with pytest.raises(HocbaError) as exc:
         sign(make_ctx, data, "principal", Role.PRINCIPAL, Level.B_B)
+    _refused(exc, "signer.xades.order_missing", "Homeroom teacher must sign before Principal")
+    assert "Giáo viên chủ nhiệm chưa ký" in exc.value.render("vi")
     assert data == record_xml()
 
 
@@ -255,14 +263,17 @@ def test_teacher_after_principal_is_refused_and_input_unchanged(make_ctx: MakeCt
     signed = sign(make_ctx, record_xml(), "principal", Role.PRINCIPAL, Level.B_B,
                   required_roles=("principal",))
     before = bytes(signed)
-    with pytest.raises(HocbaError, match="signing order"):
+    with pytest.raises(HocbaError) as exc:
         sign(make_ctx, signed, "teacher", Role.TEACHER, Level.B_B)
+    _refused(exc, "signer.xades.order_later", "signing order: Homeroom teacher must sign before "
+             "Principal")
     assert signed == before
 
 
 def test_principal_after_seal_is_refused(chain: list[bytes], make_ctx: MakeCtx) -> None:
-    with pytest.raises(HocbaError, match="principal must sign before seal"):
+    with pytest.raises(HocbaError) as exc:
         sign(make_ctx, chain[-1], "principal", Role.PRINCIPAL, Level.B_B)
+    _refused(exc, "signer.xades.order_signed", "Principal must sign before School seal")
 
 
 def test_same_role_again_over_signed_years_is_refused(chain: list[bytes], make_ctx: MakeCtx) -> None:
@@ -282,8 +293,9 @@ def test_new_year_after_principal_signed_old_year_is_allowed(
     assert f"#{Y2}" in uris and f"#{Y1}" not in uris
     for sid in signature_ids(x):
         assert _verify(x, sid, tmp_path, test_pki).returncode == 0
-    with pytest.raises(HocbaError, match="signing order"):
+    with pytest.raises(HocbaError) as exc:
         sign(make_ctx, x, "teacher", Role.TEACHER, Level.B_B, years=["2024-2025"])
+    _refused(exc, "signer.xades.order_later", "signing order")
 
 
 # --- Refusals -----------------------------------------------------------------------------
@@ -308,9 +320,10 @@ def test_duplicate_id_wrapping_attempt_is_refused(make_ctx: MakeCtx) -> None:
 
 
 def test_non_record_xml_is_refused(make_ctx: MakeCtx) -> None:
-    with pytest.raises(HocbaError, match="not a record book"):
+    with pytest.raises(HocbaError) as exc:
         sign(make_ctx, b'<?xml version="1.0"?><invoice Id="x"><total>5</total></invoice>',
              "teacher", Role.TEACHER, Level.B_B)
+    _refused(exc, "signer.xades.not_record", "not a record book")
 
 
 def test_entity_bomb_is_refused_by_the_hardened_parser(make_ctx: MakeCtx) -> None:

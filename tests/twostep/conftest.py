@@ -48,6 +48,17 @@ def principal_key(test_pki: PkiLayout) -> Any:
     return key
 
 
+def says(text: str | None, key: str, lang: str = "vi") -> bool:
+    """``text`` holds the catalog message ``key`` in ``lang``: every fixed part of its
+    template, whatever its fields (a wrapped or nested message still counts)."""
+    import re
+
+    from ground.i18n import template
+
+    parts = [p for p in re.split(r"\{[^{}]*\}", template(key, lang)) if p.strip()]
+    return bool(parts) and all(p in (text or "") for p in parts)
+
+
 def sign_digest(key: Any, digest: bytes) -> bytes:
     """What a key holder does for rsassa_pkcs1v15/sha256 (in-process, for negative tests)."""
     from cryptography.hazmat.primitives import hashes

@@ -16,6 +16,7 @@ from ground.config import Config
 from tests.signer._xades_fixtures import xmlsec_verify
 from tests.tooling import require_tool
 from tests.tokens import SOFTHSM_MODULE as MODULE, pdfsig_blocks
+from ground.i18n import t
 from tests.twostep.conftest import AUTH, TOKEN, hocba
 
 pytestmark = [pytest.mark.xdist_group("twostep-e2e"), pytest.mark.slow]
@@ -155,7 +156,8 @@ def test_batch_for_another_certificate_is_refused_by_the_token(e2e: dict[str, An
     (tmp_path / "b.json").write_text(json.dumps(forged))
     proc = hocba("twostep", "sign-digests", "--batch", str(tmp_path / "b.json"),
                  "--pkcs11-module", str(MODULE), "--token-label", "hocba", env=e2e["env"])
-    assert proc.returncode == 1 and "not on this token" in proc.stderr, proc.stderr
+    assert proc.returncode == 1, proc.stderr
+    assert t("signer.twostep.pkcs11.wrong_token", "vi") in proc.stderr, proc.stderr
     assert not (tmp_path / "b.signatures.json").exists()
 
 
@@ -166,4 +168,6 @@ def test_batch_file_with_altered_digest_is_refused_by_the_client(e2e: dict[str, 
     (tmp_path / "b.json").write_text(json.dumps(forged))
     proc = hocba("twostep", "sign-digests", "--batch", str(tmp_path / "b.json"),
                  "--pkcs11-module", str(MODULE), "--token-label", "hocba", env=e2e["env"])
-    assert proc.returncode == 2 and "digest does not match" in proc.stderr, proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert t("signer.twostep.pkcs11.digest_mismatch", "vi",
+             name=forged["items"][3]["name"]) in proc.stderr, proc.stderr

@@ -11,7 +11,7 @@ import pytest
 
 from ground.config import Config
 from tests.tsa_proxy import TsaProxy
-from tests.twostep.conftest import sign_digest
+from tests.twostep.conftest import says, sign_digest
 
 pytestmark = [pytest.mark.slow]
 
@@ -58,4 +58,4 @@ def test_finish_refuses_a_token_for_other_data_per_record(
         done = _run(cfg, tmp_path, sample_records[:2], principal_certs, principal_key)
     assert done.records  # (a PDF's size estimate at prepare is refused the same way)
     for r in done.records:
-        assert not r.ok and r.data is None and "imprint" in (r.error or ""), r.error
+        assert not r.ok and r.data is None and says(r.error, "signer.tsa.imprint"), r.error

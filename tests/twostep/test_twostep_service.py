@@ -8,6 +8,7 @@ import pytest
 
 from ground.config import Config
 from ground.errors import ConfigError
+from ground.i18n import t
 from tests.twostep.conftest import AUTH, TOKEN
 
 pytestmark = [pytest.mark.xdist_group("twostep-service"), pytest.mark.slow]
@@ -101,6 +102,29 @@ def test_bad_prepare_requests_get_json_4xx(client: Any, principal_certs: list[by
         resp = client.post(PREPARE, headers={**AUTH, "Content-Type": "application/json"},
                            data=body)
     _json_error(resp, status, error)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_errors_are_in_the_requests_language(client: Any, principal_certs: list[bytes],
+                                             lang: str) -> None:
+    """``?lang=en`` for English, Vietnamese without it; the body keeps its shape."""
+    q = "?lang=en" if lang == "en" else ""
+    resp = client.post(PREPARE + q, headers={**AUTH, "Content-Type": "application/json"},
+                       data=b"[1, 2]")
+    assert _json_error(resp, 400, "bad_request")["detail"] == t("signer.service.json_object", lang)
+    resp = client.get(f"{PREPARE}/{'A' * 24}{q}", headers=AUTH)
+    assert _json_error(resp, 404, "batch_not_found")["detail"] == t(
+        "signer.store.not_found", lang, batch_id="A" * 24)
+    resp = client.get("/healthz-nowhere" + q, headers=AUTH)
+    assert _json_error(resp, 404)["detail"] == t("signer.service.http_404", lang)
+    resp = client.get(PREPARE + q)
+    assert _json_error(resp, 401, "unauthorized")["detail"] == t("signer.service.unauthorized",
+                                                                 lang)
+    # a record's own refusal, inside the batch's error, is in the same language
+    resp = client.post(PREPARE + q, headers=AUTH, json={
+        "role": "principal", "certificates": _cert(principal_certs), "records": _rec(b"junk")})
+    detail = _json_error(resp, 422, "nothing_prepared")["detail"]
+    assert detail.startswith(t("signer.twostep.nothing_prepared", lang, detail="a.pdf: ")), detail
 
 
 def test_only_garbage_records_give_422_naming_them(client: Any,

@@ -16,6 +16,7 @@ import pytest
 
 from certs.pki import PkiLayout, load_pkcs12
 from ground.config import Config
+from ground.i18n import t
 from tests.twostep.conftest import AUTH, Clock, sign_digest
 
 pytestmark = [pytest.mark.xdist_group("twostep-values"), pytest.mark.slow]
@@ -54,8 +55,8 @@ def test_tampered_and_swapped_values_are_refused_for_their_records_only(
     recs = {r["id"]: r for r in resp.get_json()["records"]}
     for i in ("0", "1", "2"):
         assert not recs[i]["ok"] and recs[i]["data"] is None
-        assert "không khớp" in recs[i]["error"] and "swapped" in recs[i]["error"]
-    assert not recs["4"]["ok"] and "no signature value" in recs["4"]["error"]
+        assert recs[i]["error"] == t("signer.twostep.value_mismatch", "vi")
+    assert not recs["4"]["ok"] and recs["4"]["error"] == t("signer.twostep.no_value", "vi")
     assert recs["3"]["ok"] and recs["3"]["data"]
 
 
