@@ -377,11 +377,16 @@ def _vn_parts(day: datetime, kind: str) -> Parts:
     return keys, entities, certs, {"country-name": "VN"}
 
 
+def _check_profile(profile: str) -> None:
+    if profile not in PROFILES:
+        raise UsageError("certs.pki.err.unknown_profile", profile=repr(profile),
+                         known=", ".join(PROFILES))
+
+
 def build_config(port: int, now: datetime, kind: str,
                  profile: str = "default") -> tuple[dict[str, Any], dict[str, str]]:
     """The certomancer configuration and the key types to generate (label -> type)."""
-    if profile not in PROFILES:
-        raise UsageError(f"unknown PKI profile {profile!r} (choose from {', '.join(PROFILES)})")
+    _check_profile(profile)
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     prefix = f"http://127.0.0.1:{port}"
     parts = _vn_parts if profile == "vn" else _default_parts
@@ -435,13 +440,12 @@ def create_pki(out: Path, *, port: int = DEFAULT_PORT, kind: str = "demo",
                now: datetime | None = None,
                profile: str = "default") -> tuple[PkiLayout, bool]:
     """Create the PKI in ``out``. Returns (layout, created); existing PKIs are left alone."""
-    if profile not in PROFILES:
-        raise UsageError(f"unknown PKI profile {profile!r} (choose from {', '.join(PROFILES)})")
+    _check_profile(profile)
     layout = PkiLayout(out)
     if layout.config.exists() and layout.certomancer.exists():
         return layout, False
     if out.exists() and not out.is_dir():
-        raise UsageError(f"{out} exists and is not a directory")
+        raise UsageError("certs.pki.err.not_a_directory", path=out)
     now = now or datetime.now(timezone.utc)
     cfg, keys = build_config(port, now, kind, profile)
     pki_dir = out / "pki"
@@ -570,13 +574,14 @@ def load_pkcs12(path: Path, pin: str) -> tuple[Any, x509.Certificate, list[x509.
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise UsageError(f"{path}: cannot read key file: {e.strerror}") from None
+        raise UsageError("certs.pki.err.key_unreadable", path=path,
+                         detail=e.strerror or str(e)) from None
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, pin.encode())
     except ValueError:
-        raise UsageError(f"{path}: wrong PIN or not a PKCS#12 file") from None
+        raise UsageError("certs.pki.err.wrong_pin", path=path) from None
     if key is None or cert is None:
-        raise UsageError(f"{path}: the PKCS#12 file holds no key and certificate")
+        raise UsageError("certs.pki.err.no_key", path=path)
     return key, cert, list(extra)
 
 

@@ -17,12 +17,14 @@ from pathlib import Path
 
 from asn1crypto import x509
 
+from ground.errors import UsageError
+
 ANCHOR_DIRS = ("roots",)
 HELPER_DIRS = ("intermediates", "tsa")
 
 
-class UnknownBundle(ValueError):
-    """No shipped bundle of that name."""
+class UnknownBundle(UsageError, ValueError):
+    """No shipped bundle of that name (a catalog key + fields)."""
 
 
 def bundle_search_path() -> tuple[Path, ...]:
@@ -49,7 +51,7 @@ class BundleFiles:
 def bundle_files(name: str) -> BundleFiles:
     """The files of bundle ``name``; :class:`UnknownBundle` when there is none."""
     if not name or "/" in name or "\\" in name or name.startswith("."):
-        raise UnknownBundle(f"not a bundle name: {name!r}")
+        raise UnknownBundle("ground.bundles.err.bad_name", name=repr(name))
     for base in bundle_search_path():
         d = base / name
         if (d / "roots").is_dir():
@@ -57,8 +59,10 @@ def bundle_files(name: str) -> BundleFiles:
             helpers = tuple(sorted(p for sub in HELPER_DIRS if (d / sub).is_dir()
                                    for p in (d / sub).glob("*.pem")))
             return BundleFiles(name, d, anchors, helpers)
-    known = ", ".join(available_bundles()) or "none installed"
-    raise UnknownBundle(f"unknown trust bundle {name!r} (shipped: {known})")
+    known = ", ".join(available_bundles())
+    if not known:
+        raise UnknownBundle("ground.bundles.err.unknown_none", name=repr(name))
+    raise UnknownBundle("ground.bundles.err.unknown", name=repr(name), known=known)
 
 
 @lru_cache(maxsize=8)

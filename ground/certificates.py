@@ -68,11 +68,12 @@ def load_certificates(path: Path | str) -> tuple[x509.Certificate, ...]:
     try:
         data = p.read_bytes()
     except OSError as e:
-        raise UsageError(f"cannot read certificate file {p}: {e.strerror}") from None
+        raise UsageError("ground.certificates.err.unreadable", path=p,
+                         detail=e.strerror or str(e)) from None
     try:
         return tuple(parse_certificates(data))
     except NotACertificate:
-        raise UsageError(f"not a PEM, DER or PKCS#7 certificate file: {p}") from None
+        raise UsageError("ground.certificates.err.not_certificate", path=p) from None
 
 
 def load_all(paths: Iterable[Path | str]) -> list[x509.Certificate]:

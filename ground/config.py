@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+import unicodedata
 from dataclasses import field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping
@@ -65,12 +66,17 @@ RoleSource = Literal["certificate", "registry", "seal"]
 
 REVOCATION_MODES = ("require", "soft-fail", "off")
 
-DEFAULT_ROLE_TITLES: dict[str, tuple[str, ...]] = {
-    # CONTRACT 8: tried in this order; matching is case-insensitive on NFC text.
-    "principal": ("Hiệu trưởng", "Principal"),
-    "subject_teacher": ("Giáo viên bộ môn",),
-    "teacher": ("Giáo viên", "Teacher"),
-}
+
+def _default_titles() -> dict[str, tuple[str, ...]]:
+    """The titles certificates carry for each role (data, not interface text), from
+    ``ground/role_titles.toml``; CONTRACT 8: tried in this order, case-insensitive, NFC."""
+    with open(Path(__file__).resolve().parent / "role_titles.toml", "rb") as fh:
+        data = tomllib.load(fh)
+    return {role: tuple(unicodedata.normalize("NFC", t) for t in data[role])
+            for role in ("principal", "subject_teacher", "teacher")}
+
+
+DEFAULT_ROLE_TITLES: dict[str, tuple[str, ...]] = _default_titles()
 
 
 @dataclass(frozen=True, config=_STRICT)
@@ -240,15 +246,14 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     try:
         raw = file.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{file}: không tìm thấy tệp cấu hình — configuration file not found"
-                          ) from None
+        raise ConfigError("config.err.file_not_found", file=file) from None
     except OSError as e:
-        raise ConfigError(f"{file}: không đọc được tệp cấu hình — cannot read configuration: "
-                          f"{e.strerror}") from None
+        raise ConfigError("config.err.file_unreadable", file=file,
+                          detail=e.strerror or str(e)) from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError(f"{file}: không phải TOML hợp lệ — not valid TOML: {e}") from None
+        raise ConfigError("config.err.not_toml", file=file, detail=str(e)) from None
     return parse_config(data, file)
 
 
@@ -265,16 +270,16 @@ def parse_config(data: Mapping[str, Any], file: Path) -> Config:
 
 _ADAPTER: TypeAdapter[Config] = TypeAdapter(Config)
 
-# What a value must be, by pydantic error type: (Vietnamese, English).
-_EXPECTED: dict[str, tuple[str, str]] = {
-    "string_type": ("chuỗi", "a string"),
-    "bool_type": ("true hoặc false", "true or false"),
-    "int_type": ("số nguyên", "an integer"),
-    "float_type": ("số", "a number"),
-    "tuple_type": ("danh sách", "a list"),
-    "is_instance_of": ("đường dẫn (chuỗi)", "a path string"),
-    "path_type": ("đường dẫn (chuỗi)", "a path string"),
-    "enum": ("một vai trò", "a role"),
+# What a value must be, by pydantic error type: the message's key (config.err.type.*).
+_EXPECTED: dict[str, str] = {
+    "string_type": "string",
+    "bool_type": "bool",
+    "int_type": "int",
+    "float_type": "float",
+    "tuple_type": "list",
+    "is_instance_of": "path",
+    "path_type": "path",
+    "enum": "role",
 }
 
 
@@ -287,82 +292,91 @@ def _explain(e: ValidationError, file: Path) -> ConfigError:
     key = ".".join(loc)
     if kind in ("unexpected_keyword_argument", "extra_forbidden"):
         if len(loc) == 1:
-            known = ", ".join(sorted(_SECTIONS))
-            return ConfigError(f"{file}: không có mục [{key}] — unknown section [{key}] "
-                               f"(known: {known})")
+            return ConfigError("config.err.unknown_section", file=file, key=key,
+                               known=", ".join(sorted(_SECTIONS)))
         section = _SECTIONS.get(loc[0])
         known = ", ".join(sorted(f.name for f in dataclasses.fields(section))) if section else "?"
-        return ConfigError(f"{file}: không có khoá {key} — unknown key {key} (known: {known})")
+        return ConfigError("config.err.unknown_key", file=file, key=key, known=known)
     if len(loc) == 1 and kind in ("dataclass_type", "dict_type", "dataclass_exact_type"):
-        return ConfigError(f"{file}: [{key}] phải là một bảng — [{key}] must be a table")
+        return ConfigError("config.err.not_table", file=file, key=key)
     if kind == "literal_error":
-        expected = str((err.get("ctx") or {}).get("expected", "?"))
-        expected_vi = expected.replace(" or ", " hoặc ")
-        return ConfigError(f"{file}: {key} phải là {expected_vi}, không phải {got!r} — "
-                           f"{key} must be one of {expected}, got {got!r}")
+        # pydantic's "'a', 'b' or 'c'": the values themselves, without its English "or"
+        expected = str((err.get("ctx") or {}).get("expected", "?")).replace(" or ", ", ")
+        return ConfigError("config.err.not_one_of", file=file, key=key, expected=expected,
+                           got=repr(got))
     if kind == "value_error":
-        why = str((err.get("ctx") or {}).get("error", err["msg"]))
-        return ConfigError(f"{file}: {key}: giá trị không hợp lệ — {why}")
-    vi, en = _EXPECTED.get(kind, ("giá trị hợp lệ", "a valid value"))
+        role = _unknown_role(got)
+        if role is not None:
+            return ConfigError("config.err.unknown_role", file=file, key=key, role=repr(role),
+                               known=", ".join(r.value for r in Role))
+        why = (err.get("ctx") or {}).get("error", err["msg"])
+        return ConfigError("config.err.bad_value", file=file, key=key, detail=str(why))
+    name = _EXPECTED.get(kind, "other")
     if kind == "tuple_type" and len(loc) == 2 and loc[0] in _SECTIONS:
         ann = {f.name: str(f.type) for f in dataclasses.fields(_SECTIONS[loc[0]])}.get(loc[1], "")
         if "Path" in ann:
-            vi, en = "danh sách đường dẫn", "a list of path strings"
+            name = "paths"
         elif "Str" in ann or "Role" in ann:
-            vi, en = "danh sách chuỗi", "a list of strings"
-    return ConfigError(f"{file}: [{key}] phải là {vi}, không phải {got!r} — "
-                       f"[{key}] must be {en}, got {got!r}")
+            name = "strings"
+    return ConfigError("config.err.type." + name, file=file, key=key, got=repr(got))
+
+
+def _unknown_role(value: Any) -> str | None:
+    """The first value of a role list that is not a role (``None``: no such value)."""
+    values = value if isinstance(value, (list, tuple)) else [value]
+    for v in values:
+        if isinstance(v, str):
+            try:
+                Role.parse(v)
+            except ValueError:
+                return v
+    return None
 
 
 def _check(cfg: Config, file: Path, explicit_trust: bool) -> None:
     if explicit_trust and not cfg.trust.anchors and not cfg.trust.bundles:
-        raise ConfigError(f"{file}: trust.anchors trống, cần ít nhất một chứng thư gốc — "
-                          "trust.anchors is empty: the trust store needs at least one anchor"
-                          " (or a shipped bundle: trust.bundles = [\"vn\"])")
+        raise ConfigError("config.err.no_anchors", file=file)
     from ground.bundles import UnknownBundle, bundle_files
 
     for name in cfg.trust.bundles:
         try:
             bundle_files(name)
         except UnknownBundle as e:
-            raise ConfigError(f"{file}: trust.bundles: không có bộ chứng thư này — {e}"
-                              ) from None
+            raise ConfigError("config.err.bundle", file=file, cause=e) from None
     if cfg.roles.registry is not None:
         from ground.registry import RegistryError, load_registry
 
         try:
             load_registry(cfg.roles.registry)
         except RegistryError as e:
-            raise ConfigError(f"{file}: roles.registry: danh sách vai trò không hợp lệ — {e}"
-                              ) from None
+            raise ConfigError("config.err.registry", file=file, cause=e) from None
     for key, paths in (("anchors", cfg.trust.anchors), ("intermediates", cfg.trust.intermediates)):
         for p in paths:
             _check_certificate_file(p, f"trust.{key}", file)
     if cfg.report.signing_key is not None and not cfg.report.signing_key.is_file():
-        raise ConfigError(f"{file}: report.signing_key: không tìm thấy tệp — file not found: "
-                          f"{cfg.report.signing_key}")
+        raise ConfigError("config.err.missing_file", file=file, key="report.signing_key",
+                          path=cfg.report.signing_key)
     if cfg.report.level == "B-T" and (cfg.report.signing_key or cfg.report.pkcs11_module) \
             and not cfg.timestamp.url:
-        raise ConfigError(f"{file}: report.level B-T cần timestamp.url — report.level B-T "
-                          "needs timestamp.url (or report.level = 'B-B')")
+        raise ConfigError("config.err.b_t_needs_tsa", file=file)
     if cfg.services.certomancer is not None and not cfg.services.certomancer.is_file():
-        raise ConfigError(f"{file}: services.certomancer: không tìm thấy tệp — file not found: "
-                          f"{cfg.services.certomancer}")
+        raise ConfigError("config.err.missing_file", file=file, key="services.certomancer",
+                          path=cfg.services.certomancer)
     for role in ("teacher", "principal", "seal", "subject_teacher"):
         p = getattr(cfg.signing, f"{role}_key")
         if p is not None and not p.is_file():
-            raise ConfigError(f"{file}: signing.{role}_key: không tìm thấy tệp — file not "
-                              f"found: {p}")
+            raise ConfigError("config.err.missing_file", file=file, key=f"signing.{role}_key",
+                              path=p)
 
 
 def _check_certificate_file(p: Path, key: str, file: Path) -> None:
     try:
         data = p.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{file}: {key}: không tìm thấy tệp — file not found: {p}") from None
+        raise ConfigError("config.err.missing_file", file=file, key=key, path=p) from None
     except OSError as e:
-        raise ConfigError(f"{file}: {key}: không đọc được tệp — cannot read {p}: {e.strerror}"
-                          ) from None
+        raise ConfigError("config.err.unreadable_file", file=file, key=key, path=p,
+                          detail=e.strerror or str(e)) from None
     from ground.certificates import NotACertificate, parse_certificates
 
     try:
@@ -370,5 +384,4 @@ def _check_certificate_file(p: Path, key: str, file: Path) -> None:
     except NotACertificate:
         certs = []
     if not certs:
-        raise ConfigError(f"{file}: {key}: không phải chứng thư PEM hay DER — not a PEM or DER "
-                          f"certificate: {p}")
+        raise ConfigError("config.err.not_certificate", file=file, key=key, path=p)

@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 from asn1crypto import x509
 
 from ground.certificates import load_certificates
-from ground.bundles import UnknownBundle, bundle_certificates
+from ground.bundles import bundle_certificates
 from ground.config import REVOCATION_MODES, ROLE_SOURCES, Config, LimitsConfig, PolicyConfig
 from ground.registry import RegistryError, RoleRegistry, load_registry
 from ground.errors import UsageError
@@ -48,14 +48,10 @@ class Policy:
 
     def __post_init__(self) -> None:
         if not self.trust_anchors:
-            raise UsageError("chưa có chứng thư gốc tin cậy: dùng --trust-anchor hoặc "
-                             "trust.anchors — no trust anchors: use --trust-anchor or "
-                             "trust.anchors")
+            raise UsageError("ground.policy.err.no_anchors")
         if self.revocation_mode not in REVOCATION_MODES:
-            raise UsageError(
-                f"chế độ kiểm tra thu hồi phải là {', '.join(REVOCATION_MODES)} — "
-                f"revocation mode must be one of {', '.join(REVOCATION_MODES)},"
-                f" got {self.revocation_mode!r}")
+            raise UsageError("ground.policy.err.revocation_mode",
+                             modes=", ".join(REVOCATION_MODES), got=repr(self.revocation_mode))
 
     @classmethod
     def from_config(
@@ -73,10 +69,7 @@ class Policy:
         for p in cfg.trust.intermediates:
             intermediates.extend(load_certificates(p))
         for name in dict.fromkeys((*cfg.trust.bundles, *extra_bundles)):
-            try:
-                b_anchors, b_helpers = bundle_certificates(name)
-            except UnknownBundle as e:
-                raise UsageError(str(e)) from None
+            b_anchors, b_helpers = bundle_certificates(name)  # or UnknownBundle, a UsageError
             anchors.extend(b_anchors)
             intermediates.extend(b_helpers)
         registry = None
@@ -84,7 +77,7 @@ class Policy:
             try:
                 registry = load_registry(cfg.roles.registry)
             except RegistryError as e:
-                raise UsageError(f"roles.registry: {e}") from None
+                raise UsageError("ground.policy.err.registry", cause=e) from None
         # De-duplicate anchors given twice (config and command line).
         seen: set[bytes] = set()
         unique = []
@@ -94,10 +87,7 @@ class Policy:
                 unique.append(c)
         roles_src: Sequence[Role | str] = (
             required_roles if required_roles is not None else cfg.policy.required_roles)
-        try:
-            roles = tuple(r if isinstance(r, Role) else Role.parse(r) for r in roles_src)
-        except ValueError as e:
-            raise UsageError(str(e)) from None
+        roles = tuple(_role(r) for r in roles_src)
         return cls(
             trust_anchors=tuple(unique),
             intermediates=tuple(intermediates),
@@ -115,3 +105,13 @@ class Policy:
 
     def replace(self, **changes: object) -> "Policy":
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _role(value: Role | str) -> Role:
+    if isinstance(value, Role):
+        return value
+    try:
+        return Role.parse(value)
+    except ValueError:
+        raise UsageError("ground.policy.err.unknown_role", role=repr(value),
+                         known=", ".join(r.value for r in Role)) from None

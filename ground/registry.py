@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
+from ground.errors import UsageError
 from ground.vocab import Role
 
 COLUMNS = ("sha256", "role", "school_code", "valid_from", "valid_to")
@@ -24,8 +25,8 @@ VN_TZ = timezone(timedelta(hours=7))
 MAX_BYTES = 64 * 1024 * 1024
 
 
-class RegistryError(ValueError):
-    """The registry file cannot be read or has a bad line."""
+class RegistryError(UsageError, ValueError):
+    """The registry file cannot be read or has a bad line (a catalog key + fields)."""
 
 
 @dataclass(frozen=True)
@@ -82,26 +83,28 @@ def _date(value: str, what: str, line: int, file: Path) -> date | None:
     try:
         return date.fromisoformat(v)
     except ValueError:
-        raise RegistryError(f"{file}, line {line}: {what} is not an ISO date (YYYY-MM-DD): {v!r}") from None
+        raise RegistryError("ground.registry.err.not_date", file=file, line=line, column=what,
+                            value=repr(v)) from None
 
 
 def parse_registry(data: bytes, file: Path) -> RoleRegistry:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise RegistryError(f"{file}: not UTF-8 text") from None
+        raise RegistryError("ground.registry.err.not_utf8", file=file) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:
-        raise RegistryError(f"{file}: empty (expected the header {','.join(COLUMNS)})") from None
+        raise RegistryError("ground.registry.err.empty", file=file,
+                            header=",".join(COLUMNS)) from None
     except csv.Error as e:
-        raise RegistryError(f"{file}, line 1: {e}") from None
+        raise RegistryError("ground.registry.err.csv", file=file, line=1, detail=str(e)) from None
     names = [h.strip().lower() for h in header]
     missing = [c for c in COLUMNS if c not in names]
     if missing:
-        raise RegistryError(f"{file}, line 1: header lacks {', '.join(missing)}"
-                            f" (expected {','.join(COLUMNS)})")
+        raise RegistryError("ground.registry.err.header", file=file, missing=", ".join(missing),
+                            header=",".join(COLUMNS))
     idx = {c: names.index(c) for c in COLUMNS}
     entries: list[RegistryEntry] = []
     try:
@@ -110,22 +113,26 @@ def parse_registry(data: bytes, file: Path) -> RoleRegistry:
             if not row or all(not c.strip() for c in row):
                 continue
             if len(row) < len(names):
-                raise RegistryError(f"{file}, line {line}: {len(row)} columns, expected {len(names)}")
+                raise RegistryError("ground.registry.err.columns", file=file, line=line,
+                                    count=len(row), expected=len(names))
             fp = "".join(row[idx["sha256"]].split()).replace(":", "").lower()
             if len(fp) != 64 or any(ch not in "0123456789abcdef" for ch in fp):
-                raise RegistryError(f"{file}, line {line}: sha256 is not 64 hex digits")
+                raise RegistryError("ground.registry.err.sha256", file=file, line=line)
             try:
                 role = Role.parse(row[idx["role"]].strip())
-            except ValueError as e:
-                raise RegistryError(f"{file}, line {line}: {e}") from None
+            except ValueError:
+                raise RegistryError("ground.registry.err.unknown_role", file=file, line=line,
+                                    role=repr(row[idx["role"]].strip()),
+                                    known=", ".join(r.value for r in Role)) from None
             vf = _date(row[idx["valid_from"]], "valid_from", line, file)
             vt = _date(row[idx["valid_to"]], "valid_to", line, file)
             if vf and vt and vf > vt:
-                raise RegistryError(f"{file}, line {line}: valid_from is after valid_to")
+                raise RegistryError("ground.registry.err.dates_order", file=file, line=line)
             code = row[idx["school_code"]].strip() or None
             entries.append(RegistryEntry(fp, role, code, vf, vt, line))
     except csv.Error as e:
-        raise RegistryError(f"{file}, line {reader.line_num}: {e}") from None
+        raise RegistryError("ground.registry.err.csv", file=file, line=reader.line_num,
+                            detail=str(e)) from None
     return RoleRegistry(file, tuple(entries))
 
 
@@ -134,11 +141,13 @@ def load_registry(path: Path | str) -> RoleRegistry:
     try:
         st = p.stat()
     except FileNotFoundError:
-        raise RegistryError(f"file not found: {p}") from None
+        raise RegistryError("ground.registry.err.not_found", path=p) from None
     except OSError as e:
-        raise RegistryError(f"cannot read {p}: {e.strerror}") from None
+        raise RegistryError("ground.registry.err.unreadable", path=p,
+                            detail=e.strerror or str(e)) from None
     if st.st_size > MAX_BYTES:
-        raise RegistryError(f"{p}: larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise RegistryError("ground.registry.err.too_large", path=p,
+                            limit=MAX_BYTES // (1024 * 1024))
     return _load(str(p.resolve()), st.st_size, st.st_mtime_ns)
 
 
@@ -147,7 +156,8 @@ def _load(path: str, size: int, mtime_ns: int) -> RoleRegistry:
     try:
         data = Path(path).read_bytes()
     except OSError as e:
-        raise RegistryError(f"cannot read {path}: {e.strerror}") from None
+        raise RegistryError("ground.registry.err.unreadable", path=path,
+                            detail=e.strerror or str(e)) from None
     return parse_registry(data, Path(path))
 
 

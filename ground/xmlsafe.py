@@ -39,15 +39,16 @@ def parse_xml(data: bytes, *, max_depth: int = MAX_DEPTH) -> etree._ElementTree:
     head = bytes(data[:4096]).lstrip(b"\xef\xbb\xbf \t\r\n")
     # Cheap pre-check: any DOCTYPE anywhere is refused before lxml sees it.
     if b"<!DOCTYPE" in bytes(data) or b"<!ENTITY" in bytes(data):
-        raise XmlFormatError("XML with a DTD or entity declarations is not accepted")
+        raise XmlFormatError("ground.xmlsafe.err.declarations")
     if not head.startswith(b"<"):
-        raise XmlFormatError("not an XML document")
+        raise XmlFormatError("ground.xmlsafe.err.not_xml")
     try:
         tree = etree.ElementTree(etree.fromstring(bytes(data), parser=_parser()))
     except etree.XMLSyntaxError as e:
-        raise XmlFormatError(f"XML is not well-formed: {e.msg} (line {e.lineno})") from None
+        raise XmlFormatError("ground.xmlsafe.err.malformed", detail=e.msg,
+                             line=e.lineno) from None
     if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
-        raise XmlFormatError("XML with a DTD is not accepted")
+        raise XmlFormatError("ground.xmlsafe.err.dtd")
     # No DTD means no entity can be declared, so no entity reference survives parsing
     # (undeclared ones are well-formedness errors); nothing to walk for them.
     _check_depth(tree.getroot(), max_depth)
@@ -63,4 +64,4 @@ def _check_depth(root: etree._Element, max_depth: int) -> None:
     # Evaluated in libxml2 (C): an element deeper than max_depth has at least
     # max_depth element ancestors. Linear in nodes × depth, no Python per node.
     if _depth_xpath(max_depth)(root):
-        raise XmlFormatError(f"XML nesting deeper than {max_depth} levels is not accepted")
+        raise XmlFormatError("ground.xmlsafe.err.too_deep", max_depth=max_depth)

@@ -90,7 +90,7 @@ def _font_files() -> dict[str, Path]:
     for style, name in _FONT_STYLES:
         path = Path(str(base.joinpath(f"BeVietnamPro-{name}.ttf")))
         if not path.is_file():
-            raise UsageError(f"font file not found: {path} (is fontpkg-be-vietnam-pro installed?)")
+            raise UsageError("recordbook.pdf.err.font_missing", path=path)
         out[style] = _lean_font(path) or path
     return out
 

@@ -8,6 +8,7 @@ bilingual.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -119,29 +120,36 @@ def test_sign_summary_names_the_role_in_words(tmp_path: Path, test_pki: object,
     assert "(teacher," not in last
 
 
-@pytest.mark.parametrize("toml, en", [
-    ("[nope]\n", "unknown section [nope]"),
-    ("[revocation]\nmode = \"sometimes\"\n", "revocation.mode must be one of"),
-    ("[trust]\nanchors = 3\n", "[trust.anchors] must be a list of path strings"),
-    ("[trust]\nanchors = [\"missing.pem\"]\n", "file not found"),
-    ("not toml = = =\n", "not valid TOML"),
+@pytest.mark.parametrize("toml, vi, en", [
+    ("[nope]\n", "không có mục [nope]", "unknown section [nope]"),
+    ("[revocation]\nmode = \"sometimes\"\n", "revocation.mode phải là một trong",
+     "revocation.mode must be one of"),
+    ("[trust]\nanchors = 3\n", "[trust.anchors] phải là danh sách đường dẫn",
+     "[trust.anchors] must be a list of path strings"),
+    ("[trust]\nanchors = [\"missing.pem\"]\n", "không tìm thấy tệp", "file not found"),
+    ("not toml = = =\n", "không phải TOML hợp lệ", "not valid TOML"),
 ], ids=["section", "mode", "type", "anchor", "toml"])
-def test_config_errors_are_bilingual_one_line_exit_2(tmp_path: Path, toml: str, en: str) -> None:
+def test_config_errors_are_one_line_exit_2_in_the_cli_language(tmp_path: Path, toml: str,
+                                                               vi: str, en: str) -> None:
     cfg = tmp_path / "hocba.toml"
     cfg.write_text(toml, encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "hocba", "trust", "list", "--config", str(cfg)],
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2, r.stderr
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, lines
-    vi, _, rest = lines[0].partition(" — ")
-    assert vietnamese(vi) and en in rest, lines[0]
+    for lang, needle in (("vi", vi), ("en", en)):
+        r = subprocess.run([sys.executable, "-m", "hocba", "trust", "list", "--config", str(cfg)],
+                           capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "HOCBA_LANG": lang})
+        assert r.returncode == 2, r.stderr
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1, lines
+        assert needle in lines[0] and str(cfg) in lines[0], lines[0]
+        assert vietnamese(lines[0].replace(str(cfg), "")) == (lang == "vi"), lines[0]
 
 
-def test_missing_config_file_is_bilingual(tmp_path: Path) -> None:
+@pytest.mark.parametrize("lang, needle", [("vi", "không tìm thấy tệp cấu hình"),
+                                          ("en", "configuration file not found")])
+def test_missing_config_file_in_the_cli_language(tmp_path: Path, lang: str, needle: str) -> None:
     r = subprocess.run([sys.executable, "-m", "hocba", "sign", "--config",
                         str(tmp_path / "none.toml"), "--role", "teacher", "--key", "k.p12",
                         "--out", str(tmp_path), "x.pdf"], capture_output=True, text=True,
-                       timeout=60)
+                       timeout=60, env={**os.environ, "HOCBA_LANG": lang})
     assert r.returncode == 2
-    assert "không tìm thấy tệp cấu hình" in r.stderr and "configuration file not found" in r.stderr
+    assert needle in r.stderr

@@ -9,6 +9,7 @@ from certs.pki import PkiLayout
 from hocba.cli import main
 from ground.config import Config, load_config
 from ground.errors import ConfigError
+from ground.i18n import t
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -35,36 +36,79 @@ def test_env_variable_selects_config(test_pki: PkiLayout, monkeypatch: pytest.Mo
     assert load_config(None).trust.anchors == (test_pki.anchor.resolve(),)
 
 
-@pytest.mark.parametrize("text,needle", [
-    ('[trust]\nanchors = ["root.pem"]\nanchor_typo = 1\n', "trust.anchor_typo"),
-    ('[trsut]\nanchors = []\n', "[trsut]"),
-    ('[trust]\nanchors = []\n', "trust.anchors is empty"),
-    ('[trust]\nanchors = ["missing.pem"]\n', "trust.anchors: không tìm thấy tệp — file not found"),
-    ('[revocation]\nmode = "maybe"\n', "revocation.mode"),
-    ('[revocation]\ntimeout = "ten"\n', "revocation.timeout"),
-    ('[policy]\nrequired_roles = ["dean"]\n', "policy.required_roles"),
-    ('[trust\n', "not valid TOML"),
+@pytest.mark.parametrize("text,key,needle", [
+    ('[trust]\nanchors = ["root.pem"]\nanchor_typo = 1\n', "config.err.unknown_key",
+     "trust.anchor_typo"),
+    ('[trsut]\nanchors = []\n', "config.err.unknown_section", "[trsut]"),
+    ('[trust]\nanchors = []\n', "config.err.no_anchors", "trust.anchors"),
+    ('[trust]\nanchors = ["missing.pem"]\n', "config.err.missing_file", "trust.anchors"),
+    ('[revocation]\nmode = "maybe"\n', "config.err.not_one_of", "revocation.mode"),
+    ('[revocation]\ntimeout = "ten"\n', "config.err.type.float", "revocation.timeout"),
+    ('[policy]\nrequired_roles = ["dean"]\n', "config.err.unknown_role", "policy.required_roles"),
+    ('[trust\n', "config.err.not_toml", None),
 ], ids=["unknown-key", "unknown-section", "empty-trust-store", "missing-anchor",
         "bad-revocation-mode", "wrong-type", "unknown-role", "syntax-error"])
-def test_config_errors_name_key_and_file(tmp_path: Path, text: str, needle: str) -> None:
+def test_config_errors_name_key_and_file(tmp_path: Path, text: str, key: str,
+                                         needle: str | None) -> None:
     p = _write(tmp_path, text)
     with pytest.raises(ConfigError) as e:
         load_config(p)
-    assert needle in str(e.value)
-    assert str(p) in str(e.value)
+    assert e.value.key == key
+    for lang in ("vi", "en"):
+        text = e.value.render(lang)
+        assert text.startswith(f"{p}: ") and (needle is None or needle in text), text
+        assert text == t(key, lang, **e.value.fields)
+
+
+def test_config_error_messages_in_each_language(tmp_path: Path) -> None:
+    p = _write(tmp_path, '[trust]\nanchors = ["missing.pem"]\n')
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    missing = tmp_path / "missing.pem"
+    assert e.value.render("vi") == f"{p}: trust.anchors: không tìm thấy tệp {missing}"
+    assert e.value.render("en") == f"{p}: trust.anchors: file not found: {missing}"
+    p = _write(tmp_path, '[policy]\nrequired_roles = ["teacher", "dean"]\n')
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert e.value.fields["role"] == "'dean'"
+    assert "không có vai trò 'dean'" in e.value.render("vi")
+    assert "unknown role 'dean'" in e.value.render("en")
+
+
+def test_config_error_cause_is_rendered_in_the_same_language(tmp_path: Path) -> None:
+    p = _write(tmp_path, '[trust]\nbundles = ["nope"]\n')
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert e.value.key == "config.err.bundle"
+    assert e.value.render("vi").startswith(f"{p}: trust.bundles: không có bộ chứng thư 'nope'")
+    assert e.value.render("en").startswith(f"{p}: trust.bundles: unknown trust bundle 'nope'")
+    (tmp_path / "roles.csv").write_text("sha256,role\n", encoding="utf-8")
+    p = _write(tmp_path, '[roles]\nregistry = "roles.csv"\n')
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert e.value.key == "config.err.registry"
+    assert "dòng 1: dòng tiêu đề thiếu school_code" in e.value.render("vi")
+    assert "line 1: header lacks school_code" in e.value.render("en")
 
 
 def test_unreadable_anchor_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "root.pem").write_text("not a certificate")
     p = _write(tmp_path, '[trust]\nanchors = ["root.pem"]\n')
-    with pytest.raises(ConfigError, match="not a PEM or DER certificate"):
+    with pytest.raises(ConfigError) as e:
         load_config(p)
+    assert e.value.key == "config.err.not_certificate"
+    assert "not a PEM or DER certificate" in e.value.render("en")
+    assert "không phải chứng thư PEM hay DER" in e.value.render("vi")
 
 
-def test_missing_config_file_exits_2_with_one_line(tmp_path: Path,
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_missing_config_file_exits_2_with_one_line(tmp_path: Path, lang: str,
+                                                   monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["certs", "serve", "--config", str(tmp_path / "nope.toml")])
+    monkeypatch.setenv("HOCBA_LANG", lang)
+    nope = tmp_path / "nope.toml"
+    rc = main(["certs", "serve", "--config", str(nope)])
     err = capsys.readouterr().err
     assert rc == 2
-    assert "configuration file not found" in err and "Traceback" not in err
+    assert t("config.err.file_not_found", lang, file=nope) in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1

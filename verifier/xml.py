@@ -96,7 +96,8 @@ def evaluate_xml(data: bytes, ctx: "EvalContext") -> "FormatResult":
         tree = parse_xml(data, max_depth=limits.max_xml_depth)
     except XmlFormatError as e:
         return FormatResult("xml", (), (Check("format", False, Finding.of(
-            "format_error", detail=Foreign(str(e))), I.TOTAL_FAILED, S.FORMAT_FAILURE),))
+            # the technical detail, in English as the other Foreign details (not the CLI's language)
+            "format_error", detail=Foreign(e.render("en"))), I.TOTAL_FAILED, S.FORMAT_FAILURE),))
     doc = Document(tree)
     sig_els = [el for el in doc.root.iter(q(DS, "Signature"))]
     if len(sig_els) > limits.max_signatures:

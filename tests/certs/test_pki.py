@@ -96,8 +96,11 @@ def test_p12_opens_with_demo_pin_and_holds_chain(test_pki: PkiLayout) -> None:
 def test_p12_wrong_pin_is_a_clear_error(test_pki: PkiLayout) -> None:
     from ground.errors import UsageError
 
-    with pytest.raises(UsageError, match="wrong PIN"):
+    with pytest.raises(UsageError) as e:
         load_pkcs12(test_pki.p12("teacher"), "000000")
+    p12 = test_pki.p12("teacher")
+    assert e.value.render("en") == f"{p12}: wrong PIN or not a PKCS#12 file"
+    assert e.value.render("vi") == f"{p12}: sai mã PIN hoặc không phải tệp PKCS#12"
 
 
 def test_negative_certificates_have_the_defect_they_claim(test_pki: PkiLayout) -> None:

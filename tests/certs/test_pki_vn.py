@@ -305,10 +305,13 @@ def test_unknown_profile_is_a_usage_error(tmp_path: Path,
 def test_unknown_profile_is_refused_by_the_api_too(tmp_path: Path) -> None:
     from ground.errors import UsageError
 
-    with pytest.raises(UsageError, match="profile"):
+    with pytest.raises(UsageError) as e:
         create_pki(tmp_path / "x", profile="xx")
-    with pytest.raises(UsageError, match="profile"):
+    assert e.value.render("en") == "unknown PKI profile 'xx' (choose from default, vn)"
+    assert e.value.render("vi") == "không có kiểu PKI 'xx' (chọn một trong: default, vn)"
+    with pytest.raises(UsageError) as e:
         build_config(8731, datetime.now(timezone.utc), "demo", "xx")
+    assert e.value.key == "certs.pki.err.unknown_profile" and e.value.fields["profile"] == "'xx'"
 
 
 def test_default_profile_is_unchanged_by_the_vn_profile() -> None:

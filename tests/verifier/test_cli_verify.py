@@ -62,6 +62,9 @@ def test_cli_no_trust_anchor_is_usage_error(tmp_path: Path, two_signed: bytes) -
     good.write_bytes(two_signed)
     r = subprocess.run([sys.executable, "-m", "hocba", "verify", str(good)], capture_output=True,
                        text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert r.returncode == 2 and "chưa có chứng thư gốc tin cậy" in r.stderr  # vi by default
+    r = subprocess.run([sys.executable, "-m", "hocba", "verify", "--lang", "en", str(good)],
+                       capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
     assert r.returncode == 2 and "no trust anchors" in r.stderr
 
 

@@ -13,6 +13,7 @@ Each rule has its positive path and the attacks on it:
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -301,13 +302,20 @@ def test_role_registry_errors_name_the_line(tmp_path: Path) -> None:
     p = tmp_path / "roles.csv"
     p.write_text("sha256,role,school_code,valid_from,valid_to\n" + "ab" * 32
                  + ",teacher,1,,\n" + "zz,teacher,1,,\n", encoding="utf-8")
-    with pytest.raises(RegistryError, match="line 3"):
+    with pytest.raises(RegistryError) as e:
         load_registry(p)
+    assert e.value.render("en") == f"{p}, line 3: sha256 is not 64 hex digits"
+    assert e.value.render("vi") == f"{p}, dòng 3: sha256 không phải 64 chữ số thập lục phân"
     p.write_text("sha256,role,school_code,valid_from,valid_to\n" + "ab" * 32
                  + ",janitor,1,,\n", encoding="utf-8")
-    with pytest.raises(RegistryError, match="line 2.*unknown role"):
+    with pytest.raises(RegistryError) as e:
         load_registry(p)
+    assert re.match(rf"{re.escape(str(p))}, line 2: unknown role 'janitor'", e.value.render("en"))
+    assert re.match(rf"{re.escape(str(p))}, dòng 2: không có vai trò 'janitor'",
+                    e.value.render("vi"))
     p.write_text("sha256,role,school_code,valid_from,valid_to\n" + "ab" * 32
                  + ",teacher,1,2026-13-01,\n", encoding="utf-8")
-    with pytest.raises(RegistryError, match="line 2.*valid_from"):
+    with pytest.raises(RegistryError) as e:
         load_registry(p)
+    assert e.value.render("en").startswith(f"{p}, line 2: valid_from is not an ISO date")
+    assert e.value.render("vi").startswith(f"{p}, dòng 2: valid_from không phải ngày ISO")

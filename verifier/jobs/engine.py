@@ -41,10 +41,10 @@ def visibility_timeout(cfg: Config) -> int:
         try:
             value = int(env)
         except ValueError:
-            raise ConfigError(f"HOCBA_JOBS_VISIBILITY_TIMEOUT must be a number of seconds, "
-                              f"got {env!r}") from None
+            raise ConfigError("jobs.engine.err.visibility_not_number", value=repr(env)
+                              ) from None
         if value < 1:
-            raise ConfigError("HOCBA_JOBS_VISIBILITY_TIMEOUT must be at least 1")
+            raise ConfigError("jobs.engine.err.visibility_too_small")
         return value
     return max(300, int(2 * time_limits(cfg)[1]))
 
@@ -52,18 +52,17 @@ def visibility_timeout(cfg: Config) -> int:
 def broker_url(cfg: Config) -> str:
     url = cfg.jobs.broker
     if not url:
-        raise ConfigError("bulk jobs need [jobs] broker = \"redis://host:6379/0\" in the "
-                          "configuration (CONTRACT 10)")
+        raise ConfigError("jobs.engine.err.no_broker")
     if not url.startswith(("redis://", "rediss://", "unix://")):
-        raise ConfigError(f"[jobs] broker must be a redis://, rediss:// or unix:// URL, "
-                          f"got {url.split('@')[-1]!r}")
+        # only the part after the credentials, which must not be shown
+        raise ConfigError("jobs.engine.err.bad_broker", url=repr(url.split("@")[-1]))
     return url
 
 
 def ttl_seconds(cfg: Config) -> int:
     hours = cfg.jobs.result_ttl_hours
     if not hours > 0:
-        raise ConfigError(f"[jobs] result_ttl_hours must be positive, got {hours:g}")
+        raise ConfigError("jobs.engine.err.ttl", hours=f"{hours:g}")
     return max(1, int(hours * 3600))
 
 
