@@ -245,8 +245,17 @@ def test_xmlsec1_rejects_untrusted_root(chain: list[bytes], tmp_path: Path, test
 
 def test_principal_before_the_homeroom_teacher_is_refused(make_ctx: MakeCtx) -> None:
     data = record_xml()
-    with pytest.raises(HocbaError, match="teacher must sign before principal"):
+    with pytest.raises(HocbaError) as e:
         sign(make_ctx, data, "principal", Role.PRINCIPAL, Level.B_B)
+    # the homeroom teacher must sign (the first school year) before the principal
+    from ground.i18n import cli_lang, t
+
+    lang = cli_lang()
+    teacher, principal = Role.TEACHER.label(lang), Role.PRINCIPAL.label(lang)
+    assert str(e.value) in {
+        t("signer.pades.order_missing", lang, missing=teacher, role=principal),
+        t("signer.pades.order_missing_year", lang, missing=teacher, role=principal,
+          year="2024-2025")}, str(e.value)
     assert data == record_xml()
 
 
