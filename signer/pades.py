@@ -86,9 +86,10 @@ def order_missing_error(me: Role, missing: list[Role], year: str | None = None) 
 
 
 def order_missing_message(me: Role, missing: list[Role], where: str = "") -> str:
-    """Deprecated (signer/xades.py until it raises :func:`order_missing_error` itself):
-    the refusal's text in the command line's language; ``where`` is not shown."""
-    return order_missing_error(me, missing).render()
+    """Deprecated, for signer/xades.py until it raises :func:`order_missing_error` itself:
+    the refusal's text in the command line's language. ``where`` is the school year
+    phrase xades builds; its last word is the year."""
+    return order_missing_error(me, missing, where.rsplit(" ", 1)[-1] if where else None).render()
 
 # -- reading roles back: the shared codec (ground.declared_role) ---------------------
 
