@@ -2,8 +2,9 @@
 
 An error carries a catalog key and its fields, never a sentence: the text is rendered
 at the edge (the CLI's language, an HTTP request's language) from :mod:`ground.i18n`.
-A field may be another :class:`HocbaError` (a cause inside a message) or a
-:class:`ground.findings.Foreign` detail written by a library (shown as written).
+A field may be another :class:`HocbaError` (a cause inside a message), a role or roles
+(shown as their labels), a finding (rendered through ``msg.*``), or text written by a
+library (shown as written).
 """
 from __future__ import annotations
 
@@ -27,12 +28,28 @@ class HocbaError(Exception):
         lang = i18n.cli_lang() if lang is None else i18n.lang_of(lang)
         if not i18n.is_key(self.key):
             return self.key  # a sentence from before the catalog (tests/test_catalog.py)
-        values = {k: (v.render(lang).rstrip(".") if isinstance(v, HocbaError) else v)
-                  for k, v in self.fields.items()}
+        values = {k: localised(v, lang) for k, v in self.fields.items()}
         return i18n.t(self.key, lang, **values)
 
     def __str__(self) -> str:
         return self.render()
+
+
+def localised(value: Any, lang: str) -> Any:
+    """A message field in ``lang``: a role as its label, roles as their labels, a finding
+    or a cause (another error) rendered without its full stop; anything else as it is."""
+    from ground.findings import Finding
+    from ground.vocab import Role
+
+    if isinstance(value, HocbaError):
+        return value.render(lang).rstrip(".")
+    if isinstance(value, Role):
+        return value.label(lang)
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, Role) for v in value):
+        return ", ".join(v.label(lang) for v in value)
+    if isinstance(value, Finding):
+        return value.render(lang).rstrip(".")
+    return value
 
 
 class UsageError(HocbaError):

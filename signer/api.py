@@ -35,8 +35,7 @@ def _key(key: KeySource | str | os.PathLike[str] | None, cfg: Config, role: Role
     if key is None:
         default = getattr(cfg.signing, f"{role.value}_key")
         if default is None:
-            raise UsageError(f"không có khoá cho vai trò {role.value} — no key given and no "
-                             f"signing.{role.value}_key in the configuration")
+            raise UsageError("signer.api.no_key", role=role.value)
         return KeySource(p12=Path(default))
     return KeySource(p12=Path(key))
 
@@ -51,7 +50,7 @@ def sign_files(paths: Sequence[str | os.PathLike[str]], *, config: Config | str 
     r = Role.parse(role) if isinstance(role, str) else role
     lv = Level(level) if isinstance(level, str) else level
     if (out_dir is None) == (not in_place):
-        raise UsageError("chọn một: out_dir hoặc in_place — give exactly one of out_dir, in_place")
+        raise UsageError("signer.api.out_dir_or_in_place")
     return run_files(cfg, r, lv, _key(key, cfg, r), pin, [Path(p) for p in paths],
                      Path(out_dir) if out_dir is not None else None, jobs=jobs,
                      claim_role=claim_role)

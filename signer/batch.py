@@ -30,6 +30,7 @@ from typing import Any, Awaitable, Callable, Iterable, Sequence, TypeVar
 from ground.config import Config
 from ground.formats import PDF, XML, sniff
 from ground.errors import HocbaError, UsageError
+from ground.i18n import cli_lang, t
 from ground.vocab import Level, Role
 from signer.context import SigningContext
 from signer.keys import KeySource, load_pkcs12_signer, open_pkcs11_signer
@@ -52,14 +53,16 @@ def detect_format(data: bytes) -> str:
         try:
             parse_xml(data)
         except HocbaError as e:
-            raise HocbaError(f"tệp XML không hợp lệ — invalid XML: {e}") from None
+            raise HocbaError("signer.batch.invalid_xml", cause=e) from None
         return "xml"
-    raise HocbaError("không nhận dạng được định dạng (không phải PDF hay XML) — "
-                     "unrecognised format: neither PDF nor XML")
+    raise HocbaError("signer.batch.unknown_format")
 
 
 @dataclass(frozen=True)
 class FileResult:
+    """One file's outcome; ``error`` is in the command line's language (the signing
+    batch's callers are the command line and the Python API)."""
+
     name: str
     ok: bool
     error: str | None = None
@@ -166,7 +169,20 @@ def _failure(name: str, e: Exception) -> FileResult:
     if isinstance(e, HocbaError):
         return FileResult(name, False, error=str(e))
     # one bad file never stops the batch
-    return FileResult(name, False, error=f"lỗi nội bộ — internal error: {type(e).__name__}: {e}")
+    return FileResult(name, False, error=t("signer.batch.internal_error", cli_lang(),
+                                           kind=type(e).__name__, detail=str(e)))
+
+
+def cannot_read(name: str, e: OSError) -> FileResult:
+    """The result for a file that could not be read (nothing was done to it)."""
+    return FileResult(name, False, error=t("signer.batch.cannot_read", cli_lang(),
+                                           detail=e.strerror or str(e)))
+
+
+def cannot_write(name: str, target: Path, e: OSError) -> FileResult:
+    """The result for a file whose output could not be written (the input is untouched)."""
+    return FileResult(name, False, error=t("signer.batch.cannot_write", cli_lang(),
+                                           target=str(target), detail=e.strerror or str(e)))
 
 
 def process_item(name: str, data: bytes,
@@ -279,7 +295,7 @@ def process_path(path: Path, out_dir: Path | None,
     try:
         data = path.read_bytes()
     except OSError as e:
-        return FileResult(name, False, error=f"không đọc được tệp — cannot read: {e.strerror}")
+        return cannot_read(name, e)
     return _write_result(path, out_dir, item(name, data))
 
 
@@ -290,7 +306,7 @@ async def async_process_path(path: Path, out_dir: Path | None,
     try:
         data = path.read_bytes()
     except OSError as e:
-        return FileResult(name, False, error=f"không đọc được tệp — cannot read: {e.strerror}")
+        return cannot_read(name, e)
     return _write_result(path, out_dir, await item(name, data))
 
 
@@ -302,8 +318,7 @@ def _write_result(path: Path, out_dir: Path | None, res: FileResult) -> FileResu
     try:
         atomic_write(target, res.data)
     except OSError as e:
-        return FileResult(name, False, error=f"không ghi được {target} — cannot write: "
-                                             f"{e.strerror}")
+        return cannot_write(name, target, e)
     return FileResult(name, True, output=str(target), format=res.format)
 
 
@@ -324,8 +339,9 @@ class Progress:
         width = 30
         filled = int(width * self.done / self.total)
         rate = self.done / max(time.monotonic() - self.start, 1e-6)
-        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
-                          f" ({rate:.0f}/s, lỗi {self.failed})")
+        bar = f"[{'#' * filled}{'.' * (width - filled)}]"
+        self.stream.write("\r" + t("signer.batch.progress", cli_lang(), bar=bar, done=self.done,
+                                   total=self.total, rate=rate, failed=self.failed))
         self.stream.flush()
 
     def finish(self) -> None:
@@ -397,8 +413,8 @@ def run_files(config: Config, role: Role, level: Level, key: KeySource, pin: str
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise UsageError(f"không tạo được thư mục đích — cannot create the output "
-                             f"directory {out_dir}: {e.strerror}") from None
+            raise UsageError("signer.batch.out_dir_create", path=out_dir,
+                             detail=e.strerror or str(e)) from None
     batch = Batch(config, role, level, key, pin, claim_role=claim_role)
     results: list[FileResult] = []
     try:

@@ -35,6 +35,7 @@ from asn1crypto import x509 as asn1_x509
 
 from ground.config import Config
 from ground.errors import HocbaError, UsageError
+from ground.i18n import cli_lang, t
 from ground.vocab import Level, Role
 from signer.twostep import FinishedBatch, PreparedBatch, TwoStep
 
@@ -119,9 +120,8 @@ async def _credential(http: Any, source: CscSource) -> Any:
     try:
         return await fetch_certs_in_csc_credential(http, _session_info(source), timeout=30)
     except SigningError as e:
-        cause = f": {e.__cause__}" if e.__cause__ else ""
-        raise HocbaError(f"không lấy được chứng thư từ dịch vụ ký từ xa (CSC credentials/info "
-                         f"failed{cause}) — {source.describe()}") from None
+        raise HocbaError("signer.csc.credential_failed", source=source.describe(),
+                         detail=str(e.__cause__ or e)) from None
 
 
 def fetch_credential(source: CscSource) -> Any:
@@ -155,13 +155,12 @@ def sign_batch_csc(batch: PreparedBatch, source: CscSource, stats: CscStats | No
         async with aiohttp.ClientSession() as http:
             cred = credential if credential is not None else await _credential(http, source)
             if cred.signing_cert.dump() != batch.certificate:
-                raise HocbaError("chứng thư của thông tin xác thực CSC khác chứng thư của lô ký "
-                                 "(the CSC credential's certificate is not the batch's)")
+                raise HocbaError("signer.csc.certificate_differs")
             mech = batch.mechanism()
             name = mech["algorithm"].native
             if cred.supported_mechanisms and name not in cred.supported_mechanisms:
-                raise HocbaError(f"dịch vụ ký từ xa không hỗ trợ {name} (mechanism not supported "
-                                 f"by the credential: {', '.join(sorted(cred.supported_mechanisms))})")
+                raise HocbaError("signer.csc.mechanism_unsupported", mechanism=name,
+                                 supported=", ".join(sorted(cred.supported_mechanisms)))
             size = max(1, int(cred.max_batch_size or 1))
             items = list(batch.items)
             out: dict[str, bytes] = {}
@@ -169,10 +168,11 @@ def sign_batch_csc(batch: PreparedBatch, source: CscSource, stats: CscStats | No
                 group = items[start:start + size]
                 digests = {i.digest_algorithm for i in group}
                 if len(digests) != 1:
-                    raise HocbaError("một lô CSC phải dùng một thuật toán băm (one digest "
-                                     "algorithm per CSC batch)")
-                auth = auth_cls(_session_info(source), cred, http, source, stats,
-                                f"hocba: {len(group)} học bạ, lô {batch.batch_id}")
+                    raise HocbaError("signer.csc.one_digest")
+                # shown to the signer when approving (on a phone): the command line's language
+                description = t("signer.csc.authorisation", cli_lang(), count=len(group),
+                                s="" if len(group) == 1 else "s", batch=batch.batch_id)
+                auth = auth_cls(_session_info(source), cred, http, source, stats, description)
                 signer = CSCSigner(http, auth, sign_timeout=source.timeout,
                                    batch_size=len(group), batch_autocommit=True)
                 signer._signature_mechanism = mech  # the batch's mechanism; no public setter
@@ -181,8 +181,7 @@ def sign_batch_csc(batch: PreparedBatch, source: CscSource, stats: CscStats | No
                         signer.async_sign_raw(i.tbs, i.digest_algorithm) for i in group))
                 except SigningError as e:
                     cause = f": {e.__cause__}" if e.__cause__ else ""
-                    raise HocbaError(f"dịch vụ ký từ xa từ chối (CSC signing failed: {e}{cause})"
-                                     ) from None
+                    raise HocbaError("signer.csc.signing_failed", detail=f"{e}{cause}") from None
                 stats.sign_hash_calls += 1
                 stats.signatures += len(values)
                 stats.groups.append(len(group))
@@ -209,10 +208,10 @@ def sign_files_csc(paths: Sequence[Path], *, config: Config, role: Role, level: 
     ``out_dir`` None replaces each input atomically. A record refused at any
     step is reported and never written; the others go on.
     """
-    from signer.batch import atomic_write
+    from signer.batch import atomic_write, cannot_read, cannot_write
 
     if out_dir is not None and not out_dir.is_dir():
-        raise UsageError(f"thư mục đích không tồn tại — output directory not found: {out_dir}")
+        raise UsageError("signer.batch.out_dir_missing", path=out_dir)
     cred = fetch_credential(source)
     certs = [cred.signing_cert, *cred.chain]
     results: list[CscFileResult] = []
@@ -221,8 +220,7 @@ def sign_files_csc(paths: Sequence[Path], *, config: Config, role: Role, level: 
         try:
             records.append((str(p), p.read_bytes()))
         except OSError as e:
-            results.append(CscFileResult(str(p), False, f"không đọc được tệp — cannot read: "
-                                                       f"{e.strerror}"))
+            results.append(CscFileResult(str(p), False, cannot_read(str(p), e).error))
     if not records:
         return results
     with tempfile.TemporaryDirectory(prefix="hocba-csc-") as state:
@@ -241,8 +239,7 @@ def sign_files_csc(paths: Sequence[Path], *, config: Config, role: Role, level: 
         try:
             atomic_write(target, rec.data)
         except OSError as e:
-            results.append(CscFileResult(rec.name, False, f"không ghi được {target} — cannot "
-                                                          f"write: {e.strerror}"))
+            results.append(CscFileResult(rec.name, False, cannot_write(rec.name, target, e).error))
             continue
         results.append(CscFileResult(rec.name, True, output=str(target)))
     return results

@@ -27,6 +27,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ground.config import Config
 from ground.errors import HocbaError, UsageError
+from ground.i18n import cli_lang, t
 
 PIN_ENV = "HOCBA_PIN"
 
@@ -50,13 +51,11 @@ class KeySource:
 
     def check(self) -> None:
         if (self.p12 is None) == (self.pkcs11_module is None):
-            raise UsageError("cần đúng một nguồn khoá: --key hoặc --pkcs11-module "
-                             "(exactly one key source: --key or --pkcs11-module)")
+            raise UsageError("signer.keys.one_source")
         if self.pkcs11_module is not None and not self.token_label:
-            raise UsageError("--pkcs11-module cần --token-label (--token-label is required)")
+            raise UsageError("signer.keys.token_label_required")
         if self.pkcs11_module is not None and not Path(self.pkcs11_module).is_file():
-            raise UsageError(f"không tìm thấy thư viện PKCS#11 {self.pkcs11_module} "
-                             f"(PKCS#11 module not found: {self.pkcs11_module})")
+            raise UsageError("signer.keys.module_not_found", module=self.pkcs11_module)
 
 
 def read_pin(source: KeySource) -> str:
@@ -66,11 +65,11 @@ def read_pin(source: KeySource) -> str:
         return env
     if sys.stdin.isatty():
         try:
-            return getpass.getpass(f"Mã PIN cho {source.describe()} (PIN): ")
+            return getpass.getpass(t("signer.keys.pin_prompt", cli_lang(),
+                                     source=source.describe()))
         except (EOFError, KeyboardInterrupt):
-            raise UsageError("không nhập mã PIN (no PIN entered)") from None
-    raise UsageError(f"chưa có mã PIN: đặt biến môi trường {PIN_ENV} hoặc chạy trên terminal "
-                     f"(no PIN: set {PIN_ENV} or run on a terminal)")
+            raise UsageError("signer.keys.no_pin_entered") from None
+    raise UsageError("signer.keys.no_pin", env=PIN_ENV)
 
 
 def pss_mechanism(digest: str) -> algos.SignedDigestAlgorithm:
@@ -139,19 +138,18 @@ def load_pkcs12_signer(path: Path, pin: str, config: Config) -> CachedKeySigner:
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise UsageError(f"{path}: không đọc được tệp khoá (cannot read key file): "
-                         f"{e.strerror}") from None
+        raise UsageError("signer.keys.cannot_read", path=path,
+                         detail=e.strerror or str(e)) from None
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, pin.encode())
     except ValueError:
         if not _is_pkcs12(data):  # the file given is wrong: a usage/input error (exit 2)
-            raise UsageError(f"{path}: không phải tệp PKCS#12 (not a PKCS#12 file)") from None
+            raise UsageError("signer.keys.not_pkcs12", path=path) from None
         # The key refused to open: the operation failed (exit 1), as a token's wrong PIN
         # and a certificate refused for the role (hocba/exitcodes.py).
-        raise WrongPin(f"{path}: sai mã PIN (wrong PIN)") from None
+        raise WrongPin("signer.keys.wrong_pin", path=path) from None
     if key is None or cert is None:
-        raise UsageError(f"{path}: tệp PKCS#12 không có khoá và chứng thư "
-                         f"(no key and certificate in the PKCS#12 file)")
+        raise UsageError("signer.keys.empty_pkcs12", path=path)
     registry = SimpleCertificateStore()  # type: ignore[no-untyped-call]  # unannotated __init__
     registry.register_multiple([_asn1_cert(c) for c in extra])
     mech = None
@@ -189,14 +187,13 @@ def open_pkcs11_signer(source: KeySource, pin: str, config: Config) -> Pkcs11Han
                                       token_criteria=TokenCriteria(label=source.token_label),
                                       user_pin=pin)
     except pkcs11.PinIncorrect:
-        raise WrongPin("sai mã PIN của thiết bị ký (wrong token PIN)") from None
+        raise WrongPin("signer.keys.wrong_token_pin") from None
     except pkcs11.PKCS11Error as e:
-        raise HocbaError(f"không mở được thiết bị ký {source.token_label!r} qua thư viện "
-                         f"{source.pkcs11_module} (cannot open token {source.token_label!r} with "
-                         f"{source.pkcs11_module}): {type(e).__name__}") from None
+        raise HocbaError("signer.keys.cannot_open_token", token=repr(source.token_label),
+                         module=source.pkcs11_module, detail=type(e).__name__) from None
     except (OSError, RuntimeError) as e:
-        raise UsageError(f"không nạp được thư viện PKCS#11 {source.pkcs11_module} "
-                         f"(cannot load module): {e}") from None
+        raise UsageError("signer.keys.cannot_load_module", module=source.pkcs11_module,
+                         detail=str(e)) from None
     label = source.key_label
     if label is None:
         # python-pkcs11 objects expose attributes (``.label``) dynamically.
@@ -204,8 +201,8 @@ def open_pkcs11_signer(source: KeySource, pin: str, config: Config) -> Pkcs11Han
             session.get_objects({pkcs11.Attribute.CLASS: pkcs11.ObjectClass.PRIVATE_KEY}))
         if len(keys) != 1:
             session.close()
-            raise UsageError(f"thiết bị có {len(keys)} khoá, cần --key-label "
-                             f"(token holds {len(keys)} keys; pass --key-label)")
+            raise UsageError("signer.keys.key_label_required", count=len(keys),
+                             s="" if len(keys) == 1 else "s")
         label = keys[0].label
     # PKCS11Signer finds the certificate with the same label and pulls the other
     # certificates on the token (the chain) into its registry.
@@ -216,6 +213,5 @@ def open_pkcs11_signer(source: KeySource, pin: str, config: Config) -> Pkcs11Han
         _ = signer.signing_cert
     except Exception as e:
         session.close()
-        raise HocbaError(f"không tìm thấy khoá/chứng thư {label!r} trên thiết bị "
-                         f"(key or certificate not found on token): {e}") from None
+        raise HocbaError("signer.keys.key_not_found", label=repr(label), detail=str(e)) from None
     return Pkcs11Handle(session, signer)

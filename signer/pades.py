@@ -7,8 +7,9 @@ One :class:`PadesSigner` per batch; ``sign(pdf) -> bytes`` per file.
   role that must come before one present is refused and nothing is written.
 - The role is declared in the signature itself: CAdES signer-attributes-v2,
   claimed attribute id-at-role (2.5.4.72) = ``urn:hocba:role:<role>`` (see
-  :mod:`signer.cms`); the ``/Reason`` repeats it for people
-  ("Vai trò: Hiệu trưởng (role=principal)"). :func:`declared_role` reads it.
+  :mod:`signer.cms`); the ``/Reason`` repeats it for people, in Vietnamese like the
+  record book itself (catalog ``signer.pades.reason``: "Vai trò: Hiệu trưởng
+  (role=principal)"). :func:`declared_role` reads it.
 - Locking: the first signature certifies (DocMDP P=2, ISO 32000-1 12.8.2.2);
   every signature locks its own field (FieldMDP /Include [own field]).
 - Field: the empty ``Sig_<role>`` field when present, else a new visible field
@@ -35,6 +36,7 @@ from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
 from pyhanko.sign.general import SigningError
 
 from ground.errors import HocbaError
+from ground.i18n import t
 from ground.roles import role_from_certificate
 from ground.vocab import Level, Role, nfc
 from signer.appearance import AppearanceFactory, SignerText
@@ -52,7 +54,9 @@ ROLE_BOXES: dict[Role, tuple[int, int, int, int]] = {
 
 
 class OrderError(HocbaError):
-    """Signing now would break the role order (exit 1, file untouched)."""
+    """Signing now would break the role order (exit 1, file untouched). Its role fields
+    are rendered as labels in the message's language."""
+
 
 
 def missing_earlier_roles(me: Role, present: set[Role], required: Any) -> list[Role]:
@@ -70,12 +74,12 @@ def missing_earlier_roles(me: Role, present: set[Role], required: Any) -> list[R
     return sorted(out, key=lambda r: r.rank)
 
 
-def order_missing_message(me: Role, missing: list[Role], where: str = "") -> str:
-    vi = ", ".join(f"«{r.label('vi')}»" for r in missing)
-    en = ", ".join(r.value for r in missing)
-    return (f"sai thứ tự ký: {vi} chưa ký{where and ' ' + where}, nên «{me.label('vi')}» chưa "
-            f"thể ký — signing order: {en} must sign before {me.value}"
-            f"{where and ' (' + where + ')'}")
+def order_missing_error(me: Role, missing: list[Role], year: str | None = None) -> OrderError:
+    """The refusal when ``missing`` roles must sign (school year ``year``) before ``me``."""
+    if year:
+        return OrderError("signer.pades.order_missing_year", missing=missing, role=me, year=year)
+    return OrderError("signer.pades.order_missing", missing=missing, role=me)
+
 
 # -- reading roles back: the shared codec (ground.declared_role) ---------------------
 
@@ -138,15 +142,15 @@ class PadesSigner:
             self.timestamper = ctx.timestamper
             if self.timestamper is None:
                 if not ctx.config.timestamp.url:
-                    raise HocbaError("mức B-T trở lên cần dịch vụ cấp dấu thời gian "
-                                     "([timestamp] url) — B-T and above need a TSA URL")
+                    raise HocbaError("signer.pades.needs_tsa")
                 from signer.tsa import timestamper_for
 
                 self.timestamper = timestamper_for(ctx.config)
         if self.level.rank >= Level.B_LT.rank and ctx.validation_context is None:
-            raise HocbaError("mức B-LT cần ValidationContext (precheck) — "
-                             "B-LT needs the pre-signing validation context")
-        self.reason = f"Vai trò: {ctx.role.label('vi')} (role={ctx.role.value})"
+            raise HocbaError("signer.pades.needs_validation_context")
+        # Part of the signed document, Vietnamese like the record book (as the stamp is).
+        self.reason = t("signer.pades.reason", "vi", label=ctx.role.label("vi"),
+                        role=ctx.role.value)
         self._bytes_reserved: int | None = None
         from signer.tsa import LoopLock
 
@@ -186,7 +190,7 @@ class PadesSigner:
         try:
             out = await pdf_signer.async_sign_pdf(writer, bytes_reserved=reserved)
         except SigningError as e:
-            raise HocbaError(f"không ký được — signing failed: {e}") from None
+            raise HocbaError("signer.pades.signing_failed", detail=str(e)) from None
         data: bytes = out.getvalue()
         if self.level is Level.B_LTA:
             data = await self._async_dss_for_doc_timestamp(data)
@@ -205,10 +209,10 @@ class PadesSigner:
         try:
             writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         except (PdfError, ValueError, KeyError, IndexError, TypeError) as e:
-            raise HocbaError(f"không đọc được tệp PDF — not a readable PDF: {e}") from None
+            raise HocbaError("signer.pades.unreadable", detail=str(e)) from None
         reader = writer.prev
         if reader.encrypted:
-            raise HocbaError("tệp PDF được mã hoá — encrypted PDFs are not supported")
+            raise HocbaError("signer.pades.encrypted")
         present = roles_present(reader, self.ctx.config.policy)
         self._check_order(present)
         field_name, new_spec = self._choose_field(writer, reader)
@@ -243,18 +247,14 @@ class PadesSigner:
         later = [(f, r) for f, r in present if r is not None and r.rank > me.rank]
         if later:
             field_name, first = max(later, key=lambda fr: fr[1].rank)
-            raise OrderError(
-                f"sai thứ tự ký: tệp đã có chữ ký của «{first.label()}», «{me.label()}» phải "
-                f"ký trước — out of order: {first.value} already signed ({field_name}), "
-                f"{me.value} must sign before it")
+            raise OrderError("signer.pades.order_later", first=first, field=field_name, role=me)
         for field_name, role in present:
             if role is me and me is not Role.SUBJECT_TEACHER:
-                raise OrderError(f"tệp đã có chữ ký «{me.label()}» — already signed as "
-                                 f"{me.value} ({field_name})")
+                raise OrderError("signer.pades.already_signed", role=me, field=field_name)
         missing = missing_earlier_roles(me, {r for _, r in present if r is not None},
                                         self.ctx.config.policy.required_roles)
         if missing:
-            raise OrderError(order_missing_message(me, missing))
+            raise order_missing_error(me, missing)
 
     def _choose_field(self, writer: IncrementalPdfFileWriter,
                       reader: PdfFileReader) -> tuple[str, fields.SigFieldSpec | None]:
@@ -276,7 +276,7 @@ class PadesSigner:
                 name, on_page=last_page, box=box,
                 field_mdp_spec=fields.FieldMDPSpec(fields.FieldMDPAction.INCLUDE, [name]))
             return name, spec
-        raise HocbaError(f"trường chữ ký {base} đã được ký — field {base} is already signed")
+        raise HocbaError("signer.pades.field_signed", field=base)
 
     def _lock_dict(self, names: list[str]) -> generic.DictionaryObject:
         return generic.DictionaryObject({  # type: ignore[no-untyped-call]  # pyHanko: unannotated
@@ -311,8 +311,8 @@ class PadesSigner:
             try:
                 paths = await collect_validation_info(sig, vc)
             except Exception as e:
-                raise HocbaError("không thu thập được dữ liệu xác thực cho chữ ký "
-                                 f"{sig.field_name} — cannot collect validation data: {e}") from None
+                raise HocbaError("signer.pades.collect_failed", field=sig.field_name,
+                                 detail=str(e)) from None
             # No VRI (sig_contents=None): an earlier B-LT signer may have written this
             # signature's VRI entry already, and rewriting a VRI entry is a change that
             # diff analysis (pyHanko's and ours) rightly treats as suspicious. The DSS's
@@ -335,8 +335,7 @@ class PadesSigner:
             out = await async_add_validation_info(ts[-1], self.ctx.validation_context,
                                                   skip_timestamp=True)
         except Exception as e:
-            raise HocbaError(f"không thêm được dữ liệu xác thực cho dấu thời gian — cannot add "
-                             f"validation data for the document timestamp: {e}") from None
+            raise HocbaError("signer.pades.doc_timestamp_dss_failed", detail=str(e)) from None
         return bytes(out.getvalue())
 
 

@@ -6,7 +6,8 @@ judge, :class:`ground.judge.TrustEngine`, with the configuration's revocation mo
 as verification does: ``require`` refuses an unknown status), carry a signing key
 usage (digitalSignature or nonRepudiation, RFC 5280 4.2.1.3), and entitle its
 holder to the role being signed (CONTRACT 8). Any failure refuses the batch
-with one clear line in Vietnamese with the English gist.
+with one clear line (catalog ``signer.precheck.*``, in the command line's or the
+request's language; the judge's own finding inside it renders through ``msg.*``).
 
 The :class:`ValidationContext` built here keeps the fetched OCSP responses and
 CRLs; the PAdES signer reuses it for every file of the batch (B-LT embedding).
@@ -31,7 +32,10 @@ from ground.vocab import Role
 
 
 class PrecheckError(HocbaError):
-    """The signer's certificate may not sign (exit 1)."""
+    """The signer's certificate may not sign (exit 1).
+
+    Fields may be roles, lists of roles or the judge's findings: they are rendered in
+    the message's language (a role as its label, a finding through ``msg.*``)."""
 
 
 def build_validation_context(config: Config, *, extra_certs: list[x509.Certificate] | None = None,
@@ -39,8 +43,7 @@ def build_validation_context(config: Config, *, extra_certs: list[x509.Certifica
                              moment: datetime | None = None,
                              revocation_mode: str | None = None) -> ValidationContext:
     if not config.trust.anchors and not config.trust.bundles:
-        raise UsageError("cấu hình không có điểm tin cậy (trust.anchors trống) — "
-                         "no trust anchors configured")
+        raise UsageError("signer.precheck.no_anchors")
     roots = load_all(config.trust.anchors)
     others = load_all(config.trust.intermediates)
     from ground.bundles import bundle_certificates
@@ -65,30 +68,27 @@ def _judge(config: Config) -> TrustEngine:
 
 
 _REFUSALS: dict[SubIndication, str] = {
-    SubIndication.REVOKED: "chứng thư số đã bị thu hồi — certificate revoked",
-    SubIndication.REVOKED_NO_POE: "chứng thư số đã bị thu hồi — certificate revoked",
-    SubIndication.REVOKED_CA_NO_POE: "CA cấp chứng thư đã bị thu hồi — issuer revoked",
-    SubIndication.EXPIRED: "chứng thư số (hoặc CA cấp) đã hết hạn — certificate or issuer expired",
-    SubIndication.OUT_OF_BOUNDS_NO_POE: "chứng thư số (hoặc CA cấp) đã hết hạn — certificate or "
-                                        "issuer expired",
-    SubIndication.NOT_YET_VALID: "chứng thư số chưa có hiệu lực — not yet valid",
-    SubIndication.NO_CERTIFICATE_CHAIN_FOUND: "chứng thư số không được cấp bởi CA tin cậy — "
-                                              "untrusted: no path to a configured trust anchor",
-    SubIndication.TRY_LATER: "không xác định được trạng thái thu hồi (OCSP/CRL không trả lời) — "
-                             "revocation status unknown",
-    SubIndication.REVOCATION_OUT_OF_BOUNDS_NO_POE: "không xác định được trạng thái thu hồi — "
-                                                   "revocation status unknown",
-    SubIndication.CRYPTO_CONSTRAINTS_FAILURE: "thuật toán của chứng thư số không được chấp nhận "
-                                              "— weak algorithm",
+    SubIndication.REVOKED: "signer.precheck.refused.revoked",
+    SubIndication.REVOKED_NO_POE: "signer.precheck.refused.revoked",
+    SubIndication.REVOKED_CA_NO_POE: "signer.precheck.refused.issuer_revoked",
+    SubIndication.EXPIRED: "signer.precheck.refused.expired",
+    SubIndication.OUT_OF_BOUNDS_NO_POE: "signer.precheck.refused.expired",
+    SubIndication.NOT_YET_VALID: "signer.precheck.refused.not_yet_valid",
+    SubIndication.NO_CERTIFICATE_CHAIN_FOUND: "signer.precheck.refused.untrusted",
+    SubIndication.TRY_LATER: "signer.precheck.refused.no_revocation_answer",
+    SubIndication.REVOCATION_OUT_OF_BOUNDS_NO_POE: "signer.precheck.refused.revocation_unknown",
+    SubIndication.CRYPTO_CONSTRAINTS_FAILURE: "signer.precheck.refused.weak_algorithm",
 }
 
 
-def _refusal(res: CertResult, who: str) -> str:
+def _refusal(res: CertResult, who: str) -> PrecheckError:
     head = _REFUSALS.get(res.subindication) if res.subindication else None
-    head = head or "chứng thư số không hợp lệ — certificate invalid"
-    why = res.findings[0] if res.findings else None
-    detail = f": {why.render('vi')} / {why.render('en')}" if why is not None else ""
-    return f"{head} ({who}){detail}"
+    reason = PrecheckError(head or "signer.precheck.refused.invalid")
+    if not res.findings:
+        return PrecheckError("signer.precheck.refusal", reason=reason, who=who)
+    # the judge's first finding says why, in the message's language (msg.*)
+    return PrecheckError("signer.precheck.refusal_detail", reason=reason, who=who,
+                         detail=res.findings[0])
 
 
 def _describe(cert: x509.Certificate) -> str:
@@ -105,18 +105,15 @@ def precheck_certificate(cert: x509.Certificate, chain: list[x509.Certificate], 
     nb, na = cert["tbs_certificate"]["validity"]["not_before"].native, \
         cert["tbs_certificate"]["validity"]["not_after"].native
     if now > na:
-        raise PrecheckError(f"chứng thư số đã hết hạn ngày {na:%d/%m/%Y} — "
-                            f"certificate expired ({who})")
+        raise PrecheckError("signer.precheck.expired", date=na, who=who)
     if now < nb:
-        raise PrecheckError(f"chứng thư số chưa có hiệu lực (đến {nb:%d/%m/%Y}) — "
-                            f"certificate not yet valid ({who})")
+        raise PrecheckError("signer.precheck.not_yet_valid", date=nb, who=who)
     # Signing key usage (RFC 5280 4.2.1.3).
     ku = cert.key_usage_value
     usages = set(ku.native) if ku is not None else {"digital_signature", "non_repudiation"}
     if not usages & {"digital_signature", "non_repudiation"}:
-        raise PrecheckError("chứng thư số không có mục đích ký số (key usage: "
-                            f"{', '.join(sorted(usages))}) — certificate is not for "
-                            f"signing ({who})")
+        raise PrecheckError("signer.precheck.no_signing_usage",
+                            usages=", ".join(sorted(usages)), who=who)
     # Role from the certificate, else the registry, else only declared (CONTRACT 8).
     check_role(cert, role, config, now, claim_role=claim_role)
     # Chain, validity, revocation and algorithms: the one certificate judge, with the
@@ -124,7 +121,7 @@ def precheck_certificate(cert: x509.Certificate, chain: list[x509.Certificate], 
     res = _judge(config).validate_certificate(cert, other_certs=chain, validation_time=now,
                                               usage="signing")
     if not res.passed:
-        raise PrecheckError(_refusal(res, who))
+        raise _refusal(res, who)
     vc = build_validation_context(config, extra_certs=chain, fetch=True)
     return vc
 
@@ -150,9 +147,7 @@ def check_role(cert: x509.Certificate, role: Role, config: Config, now: datetime
     cert_role = role_from_certificate(cert, config.policy) if "certificate" in sources else None
     if cert_role is not None:
         if cert_role != role:
-            raise PrecheckError(
-                f"chứng thư số thuộc vai trò «{cert_role.label()}», không phải «{role.label()}»"
-                f" — role mismatch: certificate is {cert_role.value}, --role {role.value}")
+            raise PrecheckError("signer.precheck.role_mismatch", actual=cert_role, role=role)
         return "certificate"
     listed = None
     if config.roles.registry is not None and "registry" in sources:
@@ -161,31 +156,23 @@ def check_role(cert: x509.Certificate, role: Role, config: Config, now: datetime
         try:
             registry = load_registry(config.roles.registry)
         except RegistryError as e:
-            raise PrecheckError(f"danh sách vai trò không đọc được — roles.registry: {e}") from None
+            raise PrecheckError("signer.precheck.registry_unreadable", detail=e) from None
         fp = cert.sha256.hex()
         entries = registry.entries_for(fp)
         hit = registry.role_at(fp, now)
         if hit is not None and hit.role == role:
             return "registry"
         if hit is not None:
-            raise PrecheckError(
-                f"danh sách vai trò ghi chứng thư số này là «{hit.role.label()}», không phải "
-                f"«{role.label()}» — the role registry lists this certificate as "
-                f"{hit.role.value}, not {role.value} ({who})")
+            raise PrecheckError("signer.precheck.registry_role_differs", listed=hit.role,
+                                role=role, who=who)
         listed = entries[0] if entries else None
     if claim_role and role is not Role.SEAL:
         return "claimed"
     if role is Role.SEAL:
-        raise PrecheckError(
-            "chứng thư số không phải của tổ chức (CN khác O) — a seal certificate is an "
-            f"organisation certificate whose commonName equals its organizationName ({who})")
-    why = (f"danh sách vai trò chỉ ghi chứng thư này trong thời gian {listed.describe()} — the "
-           f"registry entry is not valid today" if listed is not None else
-           "danh sách vai trò không có chứng thư này — not in the role registry"
-           if config.roles.registry is not None else "chưa cấu hình danh sách vai trò "
-           "([roles] registry) — no role registry configured")
-    raise PrecheckError(
-        f"chứng thư số không ghi chức danh nên không xác định được vai trò «{role.label()}»; "
-        f"{why}. Dùng --claim-role để chỉ khai báo vai trò (chỉ được công nhận khi con dấu "
-        f"nhà trường ký sau xác nhận) — the certificate has no title; use --claim-role to "
-        f"declare the role ({who})")
+        raise PrecheckError("signer.precheck.seal_not_organisation", who=who)
+    why = (PrecheckError("signer.precheck.why.registry_not_today", period=listed.describe())
+           if listed is not None else
+           PrecheckError("signer.precheck.why.not_in_registry")
+           if config.roles.registry is not None else
+           PrecheckError("signer.precheck.why.no_registry"))
+    raise PrecheckError("signer.precheck.no_title", role=role, why=why, who=who)

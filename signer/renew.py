@@ -51,8 +51,7 @@ class Renewer:
         from signer.tsa import timestamper_for
 
         if not config.timestamp.url:
-            raise UsageError("gia hạn dấu thời gian cần dịch vụ cấp dấu thời gian ([timestamp] "
-                             "url) — renewing archive timestamps needs a TSA URL")
+            raise UsageError("signer.renew.needs_tsa")
         self.config = config
         self.timestamper = timestamper_for(config)
         # Validation of the last timestamp "now" and its fresh revocation data (fetched
@@ -89,16 +88,14 @@ class Renewer:
         try:
             reader = PdfFileReader(io.BytesIO(data), strict=False)
             if reader.encrypted:
-                raise HocbaError("tệp PDF được mã hoá — encrypted PDFs are not supported")
+                raise HocbaError("signer.pades.encrypted")
             sigs = reader.embedded_signatures
         except (PdfError, ValueError, KeyError, IndexError, TypeError) as e:
-            raise HocbaError(f"không đọc được tệp PDF — not a readable PDF: {e}") from None
+            raise HocbaError("signer.pades.unreadable", detail=str(e)) from None
         if not sigs:
-            raise HocbaError("tệp PDF không có chữ ký — nothing to renew: the PDF has no "
-                             "signatures")
+            raise HocbaError("signer.renew.pdf_unsigned")
         if not any(s.sig_object_type == "/DocTimeStamp" for s in sigs):
-            raise HocbaError("tệp PDF không có dấu thời gian lưu trữ (chưa ký mức B-LTA) — "
-                             "no archive (document) timestamp to renew: sign at B-LTA first")
+            raise HocbaError("signer.renew.pdf_no_archive")
         stamper = PdfTimeStamper(self.timestamper)
         try:
             # EN 319 142-1 5.5: DSS for the last document timestamp, then a new one.
@@ -107,9 +104,8 @@ class Renewer:
         except HocbaError:
             raise
         except Exception as e:
-            raise HocbaError("không gia hạn được dấu thời gian lưu trữ (dấu thời gian cuối không "
-                             "xác thực được hoặc dịch vụ không trả lời) — cannot renew the "
-                             f"archive timestamp: {type(e).__name__}: {e}") from None
+            raise HocbaError("signer.renew.pdf_failed", kind=type(e).__name__,
+                             detail=str(e)) from None
         return bytes(out.getvalue())
 
     # -- XAdES (EN 319 132-1 5.5.2) -------------------------------------------------------
@@ -126,33 +122,28 @@ class Renewer:
         qp_path = (f"{{{DS_NS}}}Object/{{{XADES_NS}}}QualifyingProperties")
         sigs = [s for s in root.iter(f"{{{DS_NS}}}Signature") if s.find(qp_path) is not None]
         if not sigs:
-            raise HocbaError("tệp XML không có chữ ký XAdES — nothing to renew: the XML has no "
-                             "XAdES signatures")
+            raise HocbaError("signer.renew.xml_unsigned")
         sig = sigs[-1]  # the last signature carries the archive timestamp chain
         usp = sig.find(f"{qp_path}/{{{XADES_NS}}}UnsignedProperties/"
                        f"{{{XADES_NS}}}UnsignedSignatureProperties")
         ats_tag = f"{{{XADES141_NS}}}ArchiveTimeStamp"
         prev = [p for p in usp if p.tag == ats_tag] if usp is not None else []
         if usp is None or not prev:
-            raise HocbaError("chữ ký XML cuối không có dấu thời gian lưu trữ (chưa ký mức B-LTA) "
-                             "— no archive timestamp to renew: sign at B-LTA first")
+            raise HocbaError("signer.renew.xml_no_archive")
         last = prev[-1]
         cm = last.find(f"{{{DS_NS}}}CanonicalizationMethod")
         enc = last.find(f"{{{XADES_NS}}}EncapsulatedTimeStamp")
         if cm is None or cm.get("Algorithm") != EXC_C14N or enc is None:
-            raise HocbaError("dấu thời gian lưu trữ cuối không đọc được (cần exc-c14n) — the last "
-                             "archive timestamp is unreadable or not exclusive-C14N")
+            raise HocbaError("signer.renew.last_not_exc_c14n")
         try:
             token_der = base64.b64decode(enc.text or "", validate=True)
         except ValueError:
-            raise HocbaError("dấu thời gian lưu trữ cuối không đọc được (base64) — the last "
-                             "archive timestamp is not valid base64") from None
+            raise HocbaError("signer.renew.last_not_base64") from None
         # 5.5.2.2: the previous archive timestamp must still match what it covers.
         self._check_imprint(token_der, archive_timestamp_input(sig, before=last))
         tsa = _token_signer_cert(token_der)
         if tsa is None:
-            raise HocbaError("không thấy chứng thư TSA trong dấu thời gian lưu trữ cuối — the last "
-                             "archive timestamp carries no TSA certificate")
+            raise HocbaError("signer.renew.no_tsa_certificate")
         certs, ocsps, crls = await self._tsa_material(tsa, token_der)
         # EN 319 132-1 5.5.3 (TimeStampValidationData): the values for the previous
         # archive timestamp's TSA chain, placed right before the new archive timestamp.
@@ -176,7 +167,9 @@ class Renewer:
         try:
             token = await self.timestamper.async_timestamp(digest, "sha256")
         except Exception as e:  # the TSA is remote: any failure is one line for the user
-            raise HocbaError(f"không lấy được dấu thời gian — time-stamping failed: {e}") from None
+            # a TimestampError (ours) renders in the message's language; others as written
+            raise HocbaError("signer.renew.timestamp_failed",
+                             detail=e if isinstance(e, HocbaError) else str(e)) from None
         ats = etree.SubElement(usp, ats_tag, {"Id": f"{sig.get('Id')}-archts-{len(prev) + 1}"},
                                nsmap={"xades141": XADES141_NS})
         etree.SubElement(ats, f"{{{DS_NS}}}CanonicalizationMethod", Algorithm=EXC_C14N)
@@ -193,11 +186,9 @@ class Renewer:
             algo = imprint["hash_algorithm"]["algorithm"].native
             ok = hashlib.new(algo, covered).digest() == imprint["hashed_message"].native
         except (ValueError, KeyError, TypeError, IndexError) as e:
-            raise HocbaError(f"dấu thời gian lưu trữ cuối không đọc được — the last archive "
-                             f"timestamp is unreadable: {e}") from None
+            raise HocbaError("signer.renew.last_unreadable", detail=str(e)) from None
         if not ok:
-            raise HocbaError("dấu thời gian lưu trữ cuối không khớp nội dung (hồ sơ đã bị sửa) — "
-                             "the last archive timestamp does not match what it covers")
+            raise HocbaError("signer.renew.last_mismatch")
 
     async def _tsa_material(self, tsa: Any, token_der: bytes
                             ) -> tuple[list[bytes], list[bytes], list[bytes]]:
@@ -220,9 +211,7 @@ class Renewer:
             path = await validator.async_validate_usage(  # type: ignore[no-untyped-call]
                 set(), {"time_stamping"})
         except (PathBuildingError, PathValidationError) as e:
-            raise HocbaError("chứng thư TSA của dấu thời gian lưu trữ cuối không còn hợp lệ — the "
-                             f"last archive timestamp's TSA certificate is not valid now: {e}"
-                             ) from None
+            raise HocbaError("signer.renew.tsa_certificate_invalid", detail=str(e)) from None
         path_certs = list(path.iter_certs(include_root=True))
         certs = [c.dump() for c in path_certs]
         ocsps: list[bytes] = []
@@ -261,7 +250,7 @@ def renew_files(config: Config, paths: Sequence[str | os.PathLike[str]],
     """Renew ``paths`` to ``out_dir/<same name>`` (``None`` = in place, atomically)."""
     out = Path(out_dir) if out_dir is not None else None
     if out is not None and not out.is_dir():
-        raise UsageError(f"thư mục đích không tồn tại — output directory not found: {out}")
+        raise UsageError("signer.batch.out_dir_missing", path=out)
     renewer = Renewer(config)
 
     async def run() -> list[FileResult]:

@@ -39,7 +39,7 @@ class ReportSigner:
         self._timestamper: Any = None
         if self.level == "B-T":
             if not config.timestamp.url:
-                raise UsageError("report.level B-T cần timestamp.url — needs a TSA")
+                raise UsageError("signer.report.needs_tsa")
             from signer.tsa import timestamper_for
 
             self._timestamper = timestamper_for(config)
@@ -52,8 +52,7 @@ class ReportSigner:
         rc = config.report
         pin = os.environ.get("HOCBA_REPORT_PIN") or os.environ.get("HOCBA_PIN")
         if pin is None:
-            raise UsageError("ký báo cáo cần PIN: đặt HOCBA_REPORT_PIN (hoặc HOCBA_PIN) — "
-                             "signing reports needs the key's PIN in $HOCBA_REPORT_PIN")
+            raise UsageError("signer.report.no_pin")
         if rc.pkcs11_module:
             source = KeySource(pkcs11_module=rc.pkcs11_module, token_label=rc.token_label,
                                key_label=rc.key_label)
@@ -112,8 +111,9 @@ class ReportSigner:
             try:
                 token = await self._timestamper.async_timestamp(digest, "sha256")
             except Exception as e:  # noqa: BLE001 - the TSA is remote: one line for the user
-                raise HocbaError(f"không lấy được dấu thời gian cho báo cáo — time-stamping "
-                                 f"the report failed: {e}") from None
+                # a TimestampError (ours) renders in the message's language; others as written
+                raise HocbaError("signer.report.timestamp_failed",
+                                 detail=e if isinstance(e, HocbaError) else str(e)) from None
             up = _sub(qp, _xa("UnsignedProperties"))
             usp = _sub(up, _xa("UnsignedSignatureProperties"))
             ts = _sub(usp, _xa("SignatureTimeStamp"), Id=f"{sid}-sigts")

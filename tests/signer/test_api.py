@@ -37,7 +37,9 @@ def test_sign_bytes_ecdsa_teacher_then_pss_principal(test_pki: PkiLayout, test_c
                      config=test_config, role="teacher", key=str(test_pki.p12("teacher_ec")),
                      pin="123456", level="B-B")
     assert res[0].ok and res[0].format == "pdf" and res[0].data
-    assert not res[1].ok and "unrecognised format" in (res[1].error or "")
+    from ground.i18n import cli_lang, t
+
+    assert not res[1].ok and res[1].error == t("signer.batch.unknown_format", cli_lang())
     pss = dataclasses.replace(test_config, signing=dataclasses.replace(
         test_config.signing, rsa_padding="pss"))
     res2 = sign_bytes([("a.pdf", res[0].data)], config=pss, role="principal",
@@ -73,11 +75,12 @@ def test_wrong_pin_is_a_refusal_not_a_usage_error(test_pki: PkiLayout,
     from signer.api import sign_bytes
     from signer.keys import WrongPin
 
-    with pytest.raises(WrongPin, match="PIN") as e:
+    with pytest.raises(WrongPin) as e:
         sign_bytes([], config=test_config, role="teacher", key=str(test_pki.p12("teacher")),
                    pin="000000")
     assert isinstance(e.value, HocbaError) and not isinstance(e.value, UsageError)
     assert e.value.exit_code == 1
+    assert e.value.key == "signer.keys.wrong_pin" and "PIN" in e.value.render("vi")
 
 
 def test_detect_format() -> None:
@@ -88,5 +91,6 @@ def test_detect_format() -> None:
     assert detect_format(b"<?xml version='1.0'?><a/>") == "xml"
     with pytest.raises(HocbaError):
         detect_format(b"<!DOCTYPE a [<!ENTITY x 'y'>]><a>&x;</a>")
-    with pytest.raises(HocbaError):
+    with pytest.raises(HocbaError) as e:
         detect_format(b"PK\x03\x04zip")
+    assert e.value.key == "signer.batch.unknown_format"

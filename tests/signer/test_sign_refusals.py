@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from certs.pki import PkiLayout
+from ground.i18n import cli_lang, t
+from ground.vocab import Role
 
 Runner = Callable[..., tuple[int, str]]
 
@@ -26,7 +28,10 @@ def test_principal_before_the_homeroom_teacher_refused_file_unchanged(
     rc, err = hocba_sign("--role", "principal", "--level", "B-B",
                          "--key", str(test_pki.p12("principal")), "--in-place", str(p))
     assert rc == 1
-    assert "Giáo viên chủ nhiệm" in err and "teacher must sign before principal" in err
+    lang = cli_lang()  # as `hocba sign` just set it (Vietnamese: no --lang, no HOCBA_LANG)
+    assert t("signer.pades.order_missing", lang, missing=Role.TEACHER.label(lang),
+             role=Role.PRINCIPAL.label(lang)) in err
+    assert "Giáo viên chủ nhiệm" in err
     assert p.read_bytes() == record_pdfs[0]
     assert not [f for f in tmp_path.iterdir() if f.name.startswith(".")]  # no temp files left
 
@@ -48,17 +53,26 @@ def test_out_of_order_teacher_after_principal_refused_file_unchanged(
     rc, err = hocba_sign("--role", "teacher", "--level", "B-B",
                          "--key", str(test_pki.p12("teacher")), "--in-place", str(p))
     assert rc == 1
-    assert "sai thứ tự ký" in err and "out of order" in err
+    lang = cli_lang()
+    assert t("signer.pades.order_later", lang, first=Role.PRINCIPAL.label(lang),
+             field="Sig_principal", role=Role.TEACHER.label(lang)) in err, err
+    assert "sai thứ tự ký" in err
     assert p.read_bytes() == before
 
 
 @pytest.mark.parametrize("label,role,expect", [
     pytest.param("teacher_expired", "teacher", "hết hạn", id="expired-certificate"),
-    pytest.param("teacher_revoked", "teacher", "thu hồi", id="revoked-certificate"),
+    pytest.param("teacher_revoked", "teacher", t("signer.precheck.refused.revoked", "vi"),
+                 id="revoked-certificate"),
     pytest.param("teacher_nousage", "teacher", "không có mục đích ký số", id="no-signing-key-usage"),
-    pytest.param("rogue_teacher", "teacher", "CA tin cậy", id="untrusted-rogue-root"),
-    pytest.param("principal", "teacher", "role mismatch", id="role-mismatch-principal-as-teacher"),
-    pytest.param("teacher", "seal", "role mismatch", id="role-mismatch-teacher-as-seal"),
+    pytest.param("rogue_teacher", "teacher", t("signer.precheck.refused.untrusted", "vi"),
+                 id="untrusted-rogue-root"),
+    pytest.param("principal", "teacher", t(
+        "signer.precheck.role_mismatch", "vi", actual=Role.PRINCIPAL.label("vi"),
+        role=Role.TEACHER.label("vi")), id="role-mismatch-principal-as-teacher"),
+    pytest.param("teacher", "seal", t(
+        "signer.precheck.role_mismatch", "vi", actual=Role.TEACHER.label("vi"),
+        role=Role.SEAL.label("vi")), id="role-mismatch-teacher-as-seal"),
 ])
 def test_bad_certificate_refused(hocba_sign: Runner, test_pki: PkiLayout, trust_services: object,
                                  record_pdfs: list[bytes], tmp_path: Path, label: str, role: str,
@@ -102,7 +116,9 @@ def test_same_role_twice_refused(hocba_sign: Runner, test_pki: PkiLayout, trust_
     assert hocba_sign(*args)[0] == 0
     before = p.read_bytes()
     rc, err = hocba_sign(*args)
-    assert rc == 1 and "already signed" in err
+    lang = cli_lang()
+    assert rc == 1 and t("signer.pades.already_signed", lang, role=Role.TEACHER.label(lang),
+                         field="Sig_teacher") in err, err
     assert p.read_bytes() == before
 
 
@@ -138,5 +154,5 @@ def test_missing_pkcs11_module_is_named(hocba_sign: Runner, record_pdfs: list[by
     rc, err = hocba_sign("--role", "teacher", "--pkcs11-module", str(lib), "--token-label", "t",
                          "--in-place", str(p))
     assert rc == 2
-    assert str(lib) in err and "PKCS#11 module not found" in err
+    assert t("signer.keys.module_not_found", cli_lang(), module=str(lib)) in err, err
     assert p.read_bytes() == record_pdfs[0]

@@ -122,16 +122,19 @@ def test_csc_credential_of_another_person_is_refused(
     batch = TwoStep(test_config, state_dir=tmp_path).prepare(
         sample_records[1:2], role="principal",
         certificates=[test_pki.cert("principal").read_bytes(), test_pki.cert("interm").read_bytes()])
-    with pytest.raises(HocbaError, match="not the batch's"):
+    with pytest.raises(HocbaError) as e:
         sign_batch_csc(batch, CscSource(csc.url, "hocba/seal"))
+    assert e.value.key == "signer.csc.certificate_differs"
 
 
 def test_unreachable_csc_service_is_one_clear_error(test_config: Config, tmp_path: Path) -> None:
     from ground.errors import HocbaError
     from signer.csc import CscSource, fetch_certificates
 
-    with pytest.raises(HocbaError, match="CSC credentials/info failed"):
+    with pytest.raises(HocbaError) as e:
         fetch_certificates(CscSource("http://127.0.0.1:9", CREDENTIAL))
+    assert e.value.key == "signer.csc.credential_failed"
+    assert "http://127.0.0.1:9" in e.value.render("en") and "CSC credentials/info" in str(e.value)
 
 
 def test_hocba_sign_with_csc_backend_single_authorisation(

@@ -104,13 +104,18 @@ def test_sign_refusals_follow_the_rule(test_pki: PkiLayout, base_pdf: bytes,
         return hocba("sign", *cfg, "--role", role, "--key", str(key), "--level", "B-B",
                      *map(str, files or (record,)), pin=pin)
 
+    from ground.i18n import lang_of, t
+    from ground.vocab import Role
+
+    lang = lang_of(os.environ.get("HOCBA_LANG"))  # the subprocess's language (vi by default)
     # refused before anything is signed, by the key or the certificate: 1
     wrong_pin = sign("teacher", test_pki.p12("teacher"), "000000")
     assert wrong_pin.returncode == 1, wrong_pin.stderr
-    assert "sai mã PIN" in wrong_pin.stderr and "wrong PIN" in wrong_pin.stderr
+    assert t("signer.keys.wrong_pin", lang, path=test_pki.p12("teacher")) in wrong_pin.stderr
     wrong_role = sign("principal", test_pki.p12("teacher"))
     assert wrong_role.returncode == 1, wrong_role.stderr
-    assert "role mismatch" in wrong_role.stderr
+    assert t("signer.precheck.role_mismatch", lang, actual=Role.TEACHER.label(lang),
+             role=Role.PRINCIPAL.label(lang)) in wrong_role.stderr, wrong_role.stderr
     assert len(wrong_pin.stderr.strip().splitlines()) == 1
     assert len(wrong_role.stderr.strip().splitlines()) == 1
     assert record.read_bytes() == base_pdf and not (out / record.name).exists()
