@@ -193,6 +193,10 @@ class JobsConfig:
     broker: Str | None = None
     # Uploaded files and their results are deleted after this many hours.
     result_ttl_hours: Float = 24.0
+    # Seconds after which the messages of a worker that vanished (host down, SIGKILL) are
+    # delivered again; None = max(300, 2 x (limits.request_timeout + 30)).
+    # $HOCBA_JOBS_VISIBILITY_TIMEOUT, when set, overrides it (verifier/jobs/engine.py).
+    visibility_timeout_seconds: Int | None = None
 
 
 @dataclass(frozen=True, config=_STRICT)
@@ -345,6 +349,10 @@ def _check(cfg: Config, file: Path, explicit_trust: bool) -> None:
             and not cfg.timestamp.url:
         raise ConfigError(f"{file}: report.level B-T cần timestamp.url — report.level B-T "
                           "needs timestamp.url (or report.level = 'B-B')")
+    vt = cfg.jobs.visibility_timeout_seconds
+    if vt is not None and vt < 1:
+        raise ConfigError(f"{file}: jobs.visibility_timeout_seconds phải từ 1 trở lên — must be "
+                          f"at least 1 (seconds), got {vt}")
     if cfg.services.certomancer is not None and not cfg.services.certomancer.is_file():
         raise ConfigError(f"{file}: services.certomancer: không tìm thấy tệp — file not found: "
                           f"{cfg.services.certomancer}")
