@@ -83,6 +83,27 @@ UI: dict[str, dict[str, str]] = {
         "yes": "có",
         "no": "không",
         "technical": "Chi tiết kỹ thuật",
+        # Bulk jobs on the page (issue 14): a ZIP or many files go to POST /api/v1/jobs.
+        "job_title": "Kiểm tra theo lô",
+        "job_hint": "Tệp ZIP hoặc nhiều tệp được kiểm tra theo lô trên máy chủ; kết quả hiện "
+                    "dần theo thứ tự gửi.",
+        "job_uploading": "Đang gửi tệp lên máy chủ…",
+        "job_queued": "Đang chờ máy chủ xử lý…",
+        "job_progress_label": "Tiến độ kiểm tra",
+        "job_progress": "Đã kiểm tra {done} / {total} tệp",
+        "job_done": "Hoàn tất: đã kiểm tra {done} / {total} tệp",
+        "job_counts": "Hợp lệ: {passed} · Không hợp lệ: {failed} · Không xác định: "
+                      "{indeterminate}",
+        "job_col_index": "#",
+        "job_col_verdict": "Kết quả",
+        "job_col_details": "Chi tiết",
+        "job_download_csv": "Tải bảng kết quả (CSV)",
+        "job_download_ndjson": "Tải báo cáo (JSON Lines)",
+        "job_failed": "Không gửi được lô tệp",
+        "job_expired": "Lô kiểm tra này không còn trên máy chủ (đã hết hạn hoặc đã bị xóa); "
+                       "hãy gửi lại các tệp.",
+        "job_lost": "Mất kết nối với máy chủ khi theo dõi lô kiểm tra; các kết quả đã hiện "
+                    "vẫn đúng.",
     },
     "en": {
         "title": "Student record book verification",
@@ -162,6 +183,26 @@ UI: dict[str, dict[str, str]] = {
         "yes": "yes",
         "no": "no",
         "technical": "Technical details",
+        # Bulk jobs on the page (issue 14): a ZIP or many files go to POST /api/v1/jobs.
+        "job_title": "Batch verification",
+        "job_hint": "A ZIP or many files are verified as a batch on the server; results "
+                    "appear in the order the files were sent.",
+        "job_uploading": "Sending the files to the server…",
+        "job_queued": "Waiting for the server…",
+        "job_progress_label": "Verification progress",
+        "job_progress": "Checked {done} / {total} files",
+        "job_done": "Done: checked {done} / {total} files",
+        "job_counts": "Valid: {passed} · Invalid: {failed} · Indeterminate: {indeterminate}",
+        "job_col_index": "#",
+        "job_col_verdict": "Result",
+        "job_col_details": "Details",
+        "job_download_csv": "Download the results (CSV)",
+        "job_download_ndjson": "Download the reports (JSON Lines)",
+        "job_failed": "The batch could not be sent",
+        "job_expired": "This batch is no longer on the server (it expired or was deleted); "
+                       "send the files again.",
+        "job_lost": "Lost contact with the server while following the batch; the results "
+                    "shown so far stand.",
     },
 }
 
