@@ -199,6 +199,10 @@ class JobsConfig:
     broker: Str | None = None
     # Uploaded files and their results are deleted after this many hours.
     result_ttl_hours: Float = 24.0
+    # Seconds after which the messages of a worker that vanished (host down, SIGKILL) are
+    # delivered again; None = max(300, 2 x (limits.request_timeout + 30)).
+    # $HOCBA_JOBS_VISIBILITY_TIMEOUT, when set, overrides it (verifier/jobs/engine.py).
+    visibility_timeout_seconds: Int | None = None
 
 
 @dataclass(frozen=True, config=_STRICT)
@@ -359,6 +363,9 @@ def _check(cfg: Config, file: Path, explicit_trust: bool) -> None:
     if cfg.report.level == "B-T" and (cfg.report.signing_key or cfg.report.pkcs11_module) \
             and not cfg.timestamp.url:
         raise ConfigError("config.err.b_t_needs_tsa", file=file)
+    vt = cfg.jobs.visibility_timeout_seconds
+    if vt is not None and vt < 1:
+        raise ConfigError("config.err.visibility_timeout", file=file, value=vt)
     if cfg.services.certomancer is not None and not cfg.services.certomancer.is_file():
         raise ConfigError("config.err.missing_file", file=file, key="services.certomancer",
                           path=cfg.services.certomancer)

@@ -112,3 +112,38 @@ def test_missing_config_file_exits_2_with_one_line(tmp_path: Path, lang: str,
     assert rc == 2
     assert t("config.err.file_not_found", lang, file=nope) in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+# -- [jobs] visibility timeout (issue 14) ----------------------------------------------
+
+def test_jobs_visibility_timeout_key_env_override_and_default(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """[jobs] visibility_timeout_seconds sets the Celery visibility timeout;
+    $HOCBA_JOBS_VISIBILITY_TIMEOUT overrides it; without both, max(300, 2 x hard limit)."""
+    from verifier.jobs import engine
+
+    monkeypatch.delenv("HOCBA_JOBS_VISIBILITY_TIMEOUT", raising=False)
+    cfg = load_config(_write(tmp_path, '[jobs]\nbroker = "redis://127.0.0.1:1/0"\n'
+                                       'visibility_timeout_seconds = 900\n'))
+    assert cfg.jobs.visibility_timeout_seconds == 900
+    assert engine.visibility_timeout(cfg) == 900
+    assert engine.make_celery(cfg).conf.broker_transport_options["visibility_timeout"] == 900
+    monkeypatch.setenv("HOCBA_JOBS_VISIBILITY_TIMEOUT", "4")
+    assert engine.visibility_timeout(cfg) == 4
+    monkeypatch.delenv("HOCBA_JOBS_VISIBILITY_TIMEOUT")
+    assert Config().jobs.visibility_timeout_seconds is None
+    assert engine.visibility_timeout(Config()) == max(300, int(2 * (120.0 + 30)))
+
+
+@pytest.mark.parametrize("value,needle", [
+    ("0", "jobs.visibility_timeout_seconds"),
+    ("-5", "jobs.visibility_timeout_seconds"),
+    ('"300"', "jobs.visibility_timeout_seconds"),
+    ("300.5", "jobs.visibility_timeout_seconds"),
+], ids=["zero", "negative", "string", "fraction"])
+def test_jobs_visibility_timeout_must_be_whole_positive_seconds(
+        tmp_path: Path, value: str, needle: str) -> None:
+    p = _write(tmp_path, f"[jobs]\nvisibility_timeout_seconds = {value}\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert needle in str(e.value) and str(p) in str(e.value)

@@ -197,6 +197,49 @@ def test_results_while_queued_are_an_empty_prefix(jobs_app: Flask, redis_clean: 
     assert r.get_data(as_text=True).splitlines() == [CSV_HEADER]
 
 
+def test_answers_match_the_openapi_description(jobs_app: Flask, redis_clean: RedisServer,
+                                                test_config: Config, records: Records) -> None:
+    """Each documented status of the jobs API, answered for real, fits its schema."""
+    from tests.web import schema_check
+
+    c = jobs_app.test_client()
+    spec = c.get("/openapi.json").json
+    errors = spec["components"]["schemas"]["Error"]
+
+    def fits(r: Any, path: str, method: str, status: int) -> None:
+        assert r.status_code == status, (path, method, r.status_code, r.data[:200])
+        assert str(status) in spec["paths"][path][method]["responses"], (path, method, status)
+        if status >= 400:
+            assert not schema_check.errors(r.json, errors, spec)
+        elif r.mimetype == "application/json":
+            schema_check.check(spec, path, method, status, r.json)
+
+    r = c.post(JOBS, data=multipart([("a.pdf", records.signed), ("b.zip", b"PK\x03\x04x")]),
+               content_type="multipart/form-data")
+    fits(r, JOBS, "post", 202)
+    job_id = r.json["job_id"]
+    fits(c.post(JOBS + "?lang=fr", data=records.signed, content_type="application/pdf"),
+         JOBS, "post", 400)
+    fits(c.post(JOBS, data=b"x", content_type="image/png"), JOBS, "post", 415)
+    one = f"{JOBS}/{{job_id}}"
+    fits(c.get(f"{JOBS}/{job_id}"), one, "get", 200)
+    fits(c.get(f"{JOBS}/{'0' * 32}"), one, "get", 404)
+    res = f"{JOBS}/{{job_id}}/results"
+    r = c.get(f"{JOBS}/{job_id}/results?start=0")
+    fits(r, res, "get", 200)
+    documented = spec["paths"][res]["get"]["responses"]["200"]
+    assert set(r.headers.keys()) >= set(documented["headers"]) - {"Content-Disposition"}
+    assert r.mimetype in documented["content"]
+    for line in r.get_data(as_text=True).splitlines():  # the decided ZIP's report
+        assert not schema_check.errors(json.loads(line), documented["content"][
+            "application/x-ndjson"]["x-item-schema"], spec)
+    fits(c.get(f"{JOBS}/{job_id}/results?format=pdf"), res, "get", 400)
+    fits(c.delete(f"{JOBS}/{job_id}"), one, "delete", 204)
+    fits(c.delete(f"{JOBS}/{job_id}"), one, "delete", 404)
+    off = make_app(test_config).test_client()
+    fits(off.post(JOBS, data=records.signed, content_type="application/pdf"), JOBS, "post", 503)
+
+
 def test_expired_job_is_404_and_gone_from_redis(jobs_config: Config, redis_clean: RedisServer,
                                                 records: Records, trust_services: Any) -> None:
     cfg = jobs_config.with_overrides(jobs=JobsConfig(broker=jobs_config.jobs.broker,

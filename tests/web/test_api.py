@@ -377,6 +377,55 @@ def test_openapi_describes_the_api(spec: dict[str, Any]) -> None:
     assert "20 MB" in op["responses"]["413"]["description"]
 
 
+def _documented(rule: str) -> str:
+    """A werkzeug rule as an OpenAPI path: ``/x/<job_id>`` -> ``/x/{job_id}``."""
+    import re
+
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def test_openapi_documents_every_api_route(app: Any, spec: dict[str, Any]) -> None:
+    """Every route of the app under /api/, with each of its methods, is in /openapi.json
+    (with its path parameters), and nothing is documented that the app does not serve."""
+    served: set[tuple[str, str]] = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/"):
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            served.add((_documented(rule.rule), method.lower()))
+            op = spec["paths"].get(_documented(rule.rule), {}).get(method.lower())
+            assert op is not None, f"{method} {rule.rule} is not in /openapi.json"
+            params = {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
+            assert params == set(rule.arguments), (rule.rule, method, params)
+            assert op["responses"], (rule.rule, method)
+            for status, resp in op["responses"].items():
+                if status.startswith(("4", "5")):
+                    assert resp["content"]["application/json"]["schema"] == {
+                        "$ref": "#/components/schemas/Error"}, (rule.rule, method, status)
+    documented = {(path, m) for path, ops in spec["paths"].items() if path.startswith("/api/")
+                  for m in ops}
+    assert documented == served
+    assert {"/api/v1/jobs", "/api/v1/jobs/{job_id}", "/api/v1/jobs/{job_id}/results"} <= \
+        {p for p, _ in served}
+
+
+def test_openapi_describes_the_jobs_api(spec: dict[str, Any]) -> None:
+    paths = spec["paths"]
+    post = paths["/api/v1/jobs"]["post"]
+    assert set(post["requestBody"]["content"]) >= {"multipart/form-data", "application/zip"}
+    assert set(post["responses"]) == {"202", "400", "413", "415", "503"}
+    assert "20 MB" in post["description"] and "1000 files" in post["description"]
+    assert set(paths["/api/v1/jobs/{job_id}"]["get"]["responses"]) == {"200", "404", "503"}
+    assert set(paths["/api/v1/jobs/{job_id}"]["delete"]["responses"]) == {"204", "404", "503"}
+    results = paths["/api/v1/jobs/{job_id}/results"]["get"]
+    assert {p["name"] for p in results["parameters"]} == {"job_id", "format", "start", "lang"}
+    ok = results["responses"]["200"]
+    assert set(ok["content"]) == {"application/x-ndjson", "text/csv"}
+    assert set(ok["headers"]) >= {"X-Hocba-Job-Status", "X-Hocba-Job-Done", "X-Hocba-Job-Total"}
+    assert set(spec["components"]["schemas"]["JobStatus"]["required"]) == {
+        "job_id", "status", "total", "done", "counts", "results_url"}
+
+
 def test_uploads_use_in_memory_streams(app: Any) -> None:
     from verifier.app import InMemoryRequest
 

@@ -12,8 +12,9 @@ idempotent writes of :mod:`verifier.jobs.store`:
 * ``visibility_timeout``: the messages of a worker that vanished altogether (host
   down, SIGKILL of the main process) are delivered again after this many seconds.
   It must exceed the longest a live worker keeps a message: the hard time limit of
-  one file (``[limits] request_timeout`` + 30 s); default max(300 s, 2 × that).
-  ``HOCBA_JOBS_VISIBILITY_TIMEOUT`` (seconds) overrides it.
+  one file (``[limits] request_timeout`` + 30 s); ``[jobs] visibility_timeout_seconds``,
+  default max(300 s, 2 × that). ``HOCBA_JOBS_VISIBILITY_TIMEOUT`` (seconds), when set,
+  overrides the configuration (one host's tests or an emergency, without editing files).
 """
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ def time_limits(cfg: Config) -> tuple[float, float]:
 
 
 def visibility_timeout(cfg: Config) -> int:
+    """Seconds: $HOCBA_JOBS_VISIBILITY_TIMEOUT, else ``[jobs] visibility_timeout_seconds``,
+    else max(300, 2 × the hard time limit of one file)."""
     env = os.environ.get("HOCBA_JOBS_VISIBILITY_TIMEOUT", "").strip()
     if env:
         try:
@@ -46,6 +49,8 @@ def visibility_timeout(cfg: Config) -> int:
         if value < 1:
             raise ConfigError("jobs.engine.err.visibility_too_small")
         return value
+    if cfg.jobs.visibility_timeout_seconds is not None:
+        return cfg.jobs.visibility_timeout_seconds
     return max(300, int(2 * time_limits(cfg)[1]))
 
 

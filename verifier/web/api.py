@@ -89,4 +89,6 @@ def healthz() -> Any:
 def openapi() -> Any:
     from verifier.web.openapi import spec
 
-    return jsonify(spec(current_app.config["MAX_CONTENT_LENGTH"]))
+    cfg = service()["config"]
+    return jsonify(spec(current_app.config["MAX_CONTENT_LENGTH"], cfg.limits.max_zip_entries,
+                        cfg.jobs.result_ttl_hours))

@@ -6,6 +6,11 @@ with JavaScript (``/static/app.js``) each dropped file is posted on its own to
 ``/?fragment=1`` and its server-rendered card is inserted, so one template
 renders every card. Downloads are ``data:`` URLs of the report: nothing is
 kept on the server.
+
+When bulk jobs are configured (``[jobs] broker``, CONTRACT 10), a drop of a ZIP or of
+more than :data:`JOB_THRESHOLD` files that fits in one request goes to
+``POST /api/v1/jobs`` instead: the page follows the job with a progress bar and adds
+one table row per report as ``/results?start=K`` gives them (issue 14).
 """
 from __future__ import annotations
 
@@ -29,6 +34,8 @@ from verifier.web.api import parse_lang, parse_validation_time, verify_request
 bp = Blueprint("pages", __name__)
 
 VN_TIME = timezone(timedelta(hours=7), "UTC+7")  # Vietnam has no daylight saving time
+# More files than this in one drop (or any ZIP) are sent as one bulk job when jobs are on.
+JOB_THRESHOLD = 20
 VERDICT_CLASS = {Indication.TOTAL_PASSED: "passed", Indication.TOTAL_FAILED: "failed",
                  Indication.INDETERMINATE: "indeterminate"}
 
@@ -57,16 +64,26 @@ def submit() -> Any:
     reports = verify_request(parse_validation_time(_value("validation_time")))
     cards = [card(r, lang) for r in reports]
     if request.args.get("fragment"):
-        return render_template("_cards.html", cards=cards, t=i18n.ui(lang), lang=lang)
+        return render_template("_cards.html", cards=cards, lang=lang)
     return render_index(cards=cards)
 
 
 def render_index(cards: list["Card"] | None = None, error: str | None = None,
                  status: int = 200) -> Any:
     lang = page_lang()
-    body = render_template("index.html", lang=lang, t=i18n.ui(lang), cards=cards or [],
-                           error=error, max_mb=i18n.megabytes(current_app.config["MAX_CONTENT_LENGTH"]), other_lang="en" if lang == "vi" else "vi")
+    max_bytes = current_app.config["MAX_CONTENT_LENGTH"]
+    body = render_template("index.html", lang=lang, cards=cards or [],
+                           error=error, max_mb=i18n.megabytes(max_bytes), max_bytes=max_bytes,
+                           other_lang="en" if lang == "vi" else "vi", jobs=_jobs_on(),
+                           job_threshold=JOB_THRESHOLD,
+                           labels={VERDICT_CLASS[i]: i18n.verdict(i, lang) for i in Indication})
     return body, status
+
+
+def _jobs_on() -> bool:
+    """Whether this service takes bulk jobs (a ``[jobs] broker`` in its configuration)."""
+    cfg = current_app.extensions["hocba"]["config"]
+    return bool(cfg.jobs.broker)
 
 
 # -- view model ---------------------------------------------------------------------
