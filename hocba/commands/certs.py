@@ -15,6 +15,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     lang = cli_lang()
     p = sub.add_parser("certs", help=t("cli.certs.help", lang),
                        description=t("cli.certs.desc", lang))
+    add_lang_option(p)
     csub = p.add_subparsers(dest="certs_command", metavar="ACTION", required=True)
 
     d = csub.add_parser("demo", help=t("cli.certs.demo.help", lang),

@@ -18,6 +18,7 @@ def register(sub: Any) -> None:
     lang = cli_lang()
     parser = sub.add_parser("records", help=t("cli.records.help", lang),
                             description=t("cli.records.desc", lang))
+    add_lang_option(parser)
     rsub = parser.add_subparsers(dest="records_command", metavar="SUBCOMMAND")
     sample = rsub.add_parser("sample", help=t("cli.records.sample.help", lang),
                              description=t("cli.records.sample.desc", lang))

@@ -34,6 +34,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     lang = cli_lang()
     p = sub.add_parser("trust", help=t("cli.trust.help", lang),
                        description=t("cli.trust.desc", lang))
+    add_lang_option(p)
     tsub = p.add_subparsers(dest="trust_command", metavar="ACTION", required=True)
 
     ls = tsub.add_parser("list", help=t("cli.trust.list.help", lang),

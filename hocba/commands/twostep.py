@@ -32,6 +32,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     lang = cli_lang()
     p = sub.add_parser("twostep", help=t("cli.twostep.help", lang),
                        description=t("cli.twostep.desc", lang))
+    add_lang_option(p)
     tsub = p.add_subparsers(dest="twostep_command", metavar="STEP")
 
     pp = tsub.add_parser("prepare", help=t("cli.twostep.prepare.help", lang),
