@@ -43,9 +43,9 @@ class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose own words (group titles, -h, the error line) are in the
     run's language."""
 
-    def __init__(self, *args: Any, formatter_class: Any = Formatter, add_help: bool = True,
+    def __init__(self, formatter_class: Any = Formatter, add_help: bool = True,
                  **kwargs: Any) -> None:
-        super().__init__(*args, formatter_class=formatter_class, add_help=False, **kwargs)
+        super().__init__(formatter_class=formatter_class, add_help=False, **kwargs)
         lang = cli_lang()
         self._positionals.title = t("cli.argparse.positionals", lang)
         self._optionals.title = t("cli.argparse.options", lang)
@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from ground.i18n import set_cli_lang
 
-    lang = set_cli_lang(argv)  # --lang en / $HOCBA_LANG: the language of every text of this run
+    # --lang en / $HOCBA_LANG: the language of every text of this run
+    lang = set_cli_lang(list(argv) if argv is not None else None)
     parser = build_parser()
     args = parser.parse_args(argv)
     from verifier.runtime import configure_process

@@ -14,6 +14,7 @@ import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -261,7 +262,7 @@ def _sign_step(cfg: Any, key: Path, role: Any, level: Any, claim: bool,
     return seconds, len(results)
 
 
-def _serve(config: Path, port: int, signed_dir: Path, T: dict[str, str]) -> None:
+def _serve(config: Path, port: int, signed_dir: Path, T: Mapping[str, str]) -> None:
     from werkzeug.serving import run_simple
 
     from verifier.app import create_app
