@@ -46,7 +46,7 @@ def test_requested_port_in_use_is_one_clear_line(tmp_path: Path, busy_port: int,
     rc = main(["demo", "--out", str(tmp_path / "d"), "--count", "1", "--port", str(busy_port)])
     err = capsys.readouterr().err
     assert rc == 2
-    assert f"port {busy_port} is in use" in err and "Traceback" not in err
+    assert f"cổng {busy_port} đang được dùng" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from certs.pki import DEMO_PIN, PkiLayout
+from ground.i18n import t
 from tests.tooling import require_path, require_tool
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,7 +97,8 @@ def test_softhsm_token_walkthrough_signs(tmp_path: Path, test_pki: PkiLayout,
     r = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "(Hiệu trưởng, B-T)" in r.stderr and "signed 1 of 1" in r.stderr
+    assert t("cli.sign.msg.summary", "vi", ok=1, total=1, role="Hiệu trưởng", level="B-T",
+             failed=0) in r.stderr, r.stderr
     v = subprocess.run(["hocba", "verify", "--config", "pki/hocba.toml", "class/hs.pdf"],
                        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert v.returncode == 0, v.stdout + v.stderr

@@ -14,11 +14,13 @@ import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ground.i18n import labels
+from ground.i18n import cli_lang, labels, t
 from ground.errors import HocbaError, UsageError
+from hocba.cli import add_lang_option
 from hocba.ports import free_port, port_free
 
 STEPS = (("teacher", "B-T"), ("principal", "B-T"), ("seal", "B-LTA"))
@@ -48,43 +50,20 @@ VN_GROUPS: tuple[tuple[str, str, tuple[Step, ...], str], ...] = (
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "demo", help="chạy thử toàn bộ — end-to-end demo: demo PKI, a sample class signed "
-                     "and verified",
-        description="Chạy thử toàn bộ: tạo PKI mẫu, một lớp học bạ mẫu, ký bởi giáo viên chủ "
-        "nhiệm (B-T), hiệu trưởng (B-T) và con dấu đơn vị (B-LTA), rồi xác thực ngoại tuyến. "
-        "End-to-end demo on built-in defaults: the demo PKI, a sample class signed by the "
-        "homeroom teacher, the principal and the school seal, verified offline; it ends by "
-        "itself unless --serve is given. Exit 0 every record as expected, 1 a record was "
-        "not, 2 usage error (bad option, port in use).")
+    lang = cli_lang()
+    p = sub.add_parser("demo", help=t("cli.demo.help", lang),
+                       description=t("cli.demo.desc", lang))
     p.add_argument("--out", type=Path, default=Path("demo-out"), metavar="DIR",
-                   help="thư mục làm việc (mặc định ./demo-out) — working directory "
-                        "(default ./demo-out)")
+                   help=t("cli.demo.opt.out", lang))
     p.add_argument("--count", type=int, default=40, metavar="N",
-                   help="số học sinh trong lớp, 1–10000 (mặc định 40; mỗi học sinh một tệp PDF "
-                        "và một tệp XML) — pupils in the class, 1–10000 (default 40; one PDF "
-                        "and one XML each)")
+                   help=t("cli.demo.opt.count", lang))
     p.add_argument("--profile", choices=("default", "vn"), default="default",
-                   help="default: chứng thư số có chức danh; vn: giống PKI thật của Việt Nam "
-                        "(không chức danh; vai trò từ roles.csv, hoặc tự khai và được con dấu "
-                        "xác nhận, hoặc không có bằng chứng: KHÔNG XÁC ĐỊNH) — default: "
-                        "certificates with a job title; vn: a PKI shaped like the real "
-                        "Vietnamese one (no title; roles from roles.csv, or declared and "
-                        "vouched for by the school's seal, or neither: then INDETERMINATE)")
-    p.add_argument("--port", type=int, default=None,
-                   help="cổng của dịch vụ tin cậy mẫu trên 127.0.0.1 (mặc định: cổng của PKI "
-                        "nếu trống, nếu không thì một cổng trống) — port of the demo trust "
-                        "services on 127.0.0.1 (default: the demo PKI's port if free, else "
-                        "any free port)")
-    p.add_argument("--lang", choices=("vi", "en"), default="vi",
-                   help="ngôn ngữ của thông báo và báo cáo HTML: vi (mặc định) hoặc en — "
-                        "language of the messages and HTML reports: vi (default) or en")
-    p.add_argument("--serve", action="store_true",
-                   help="sau đó mở trang xác thực tại http://127.0.0.1:PORT — afterwards, "
-                        "serve the verifier page on http://127.0.0.1:PORT")
+                   help=t("cli.demo.opt.profile", lang))
+    p.add_argument("--port", type=int, default=None, help=t("cli.demo.opt.port", lang))
+    add_lang_option(p, "cli.demo.opt.lang")
+    p.add_argument("--serve", action="store_true", help=t("cli.demo.opt.serve", lang))
     p.add_argument("--serve-port", type=int, default=None, metavar="PORT",
-                   help="cổng cho --serve (mặc định 8080 nếu trống, nếu không thì một cổng "
-                        "trống) — port for --serve (default 8080 if free, else any free port)")
+                   help=t("cli.demo.opt.serve_port", lang))
     p.set_defaults(func=run)
 
 
@@ -97,8 +76,7 @@ def _services_port(pki_dir: Path, requested: int | None, default: int) -> int:
 
     if requested is not None:
         if not port_free(requested):
-            raise UsageError(f"cổng {requested} đang được dùng — port {requested} is in use "
-                             "(chọn cổng khác với --port / choose another with --port)")
+            raise UsageError("cli.err.port_in_use", port=requested)
         if (pki_dir / "hocba.toml").exists() and \
                 load_config(pki_dir / "hocba.toml").services.port != requested:
             shutil.rmtree(pki_dir)
@@ -130,8 +108,7 @@ def run(args: argparse.Namespace) -> int:
     from ground.policy import Policy
 
     if not 1 <= args.count <= 10000:
-        raise UsageError(f"--count phải từ 1 đến 10000 — --count must be between 1 and "
-                         f"10000, not {args.count}")
+        raise UsageError("cli.err.count_range", count=args.count)
     T = labels("demo", args.lang)
     out: Path = args.out.resolve()
     vn = args.profile == "vn"
@@ -171,8 +148,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         services.start()
     except OSError as e:
-        raise HocbaError(T["services_failed"].format(port=cfg.services.port, error=e.strerror)
-                         ) from None
+        raise HocbaError("demo.services_failed", port=cfg.services.port,
+                         error=e.strerror or str(e)) from None
     sign_seconds = 0.0
     signatures = 0
     try:
@@ -255,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
         if serve_port is None:
             serve_port = 8080 if port_free(8080) else free_port()
         elif not port_free(serve_port):
-            raise UsageError(f"cổng {serve_port} đang được dùng — port {serve_port} is in use")
+            raise UsageError("cli.demo.err.serve_port_in_use", port=serve_port)
         _serve(layout.config, serve_port, signed_dir, T)
     return 0 if not bad else 1
 
@@ -281,11 +258,11 @@ def _sign_step(cfg: Any, key: Path, role: Any, level: Any, claim: bool,
     if failed:
         for r in failed[:5]:
             _say(T["sign_error"].format(name=r.name, error=r.error))
-        raise HocbaError(T["sign_failed"].format(n=len(failed), role=role.label(lang)))
+        raise HocbaError("demo.sign_failed", n=len(failed), role=role.label(lang))
     return seconds, len(results)
 
 
-def _serve(config: Path, port: int, signed_dir: Path, T: dict[str, str]) -> None:
+def _serve(config: Path, port: int, signed_dir: Path, T: Mapping[str, str]) -> None:
     from werkzeug.serving import run_simple
 
     from verifier.app import create_app

@@ -11,28 +11,18 @@ import sys
 from pathlib import Path
 
 from ground.errors import UsageError
+from ground.i18n import cli_lang, t
+from hocba.cli import add_lang_option
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser(
-        "serve", help="chạy dịch vụ xác thực (API + trang web) — run the verifier web service "
-                      "for development and demos",
-        description="Chạy dịch vụ xác thực: POST /api/v1/verify, trang web tại /, /healthz và "
-                    "/openapi.json (dùng khi phát triển và chạy thử; khi triển khai thật dùng "
-                    "gunicorn). Run the verifier web service: POST /api/v1/verify, the web page "
-                    "at /, /healthz and /openapi.json. For production use gunicorn: "
-                    "gunicorn 'verifier.app:create_app()' (see docs/deploy.md). Exit 0 stopped "
-                    "cleanly (Ctrl+C, SIGTERM), 2 usage error (no trust anchors, bad config, "
-                    "port in use).")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="địa chỉ lắng nghe (mặc định 127.0.0.1) — address to listen on "
-                        "(default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8080,
-                   help="cổng lắng nghe (mặc định 8080; 0 = cổng trống bất kỳ) — port to "
-                        "listen on (default 8080; 0 = any free port)")
-    p.add_argument("--config", type=Path, default=None,
-                   help="hocba.toml có chứng thư gốc tin cậy (mặc định: $HOCBA_CONFIG) — "
-                        "hocba.toml with the trust anchors (default: $HOCBA_CONFIG)")
+    lang = cli_lang()
+    p = sub.add_parser("serve", help=t("cli.serve.help", lang),
+                       description=t("cli.serve.desc", lang))
+    p.add_argument("--host", default="127.0.0.1", help=t("cli.serve.opt.host", lang))
+    p.add_argument("--port", type=int, default=8080, help=t("cli.serve.opt.port", lang))
+    p.add_argument("--config", type=Path, default=None, help=t("cli.serve.opt.config", lang))
+    add_lang_option(p)
     p.set_defaults(func=_serve)
 
 
@@ -46,14 +36,10 @@ def _serve(args: argparse.Namespace) -> int:
     from verifier.app import create_app
 
     if not 0 <= args.port <= 65535:
-        raise UsageError(f"--port phải từ 0 đến 65535 — --port must be between 0 and 65535, "
-                         f"got {args.port}")
+        raise UsageError("cli.err.port_range", low=0, port=args.port)
     cfg = load_config(args.config)
     if not cfg.trust.anchors:
-        raise UsageError("chưa có chứng thư gốc tin cậy: dùng --config (hoặc HOCBA_CONFIG) có "
-                         "[trust] anchors — no trust anchors: pass --config (or set "
-                         "HOCBA_CONFIG) with [trust] anchors, e.g. the hocba.toml made by "
-                         "`hocba certs demo`")
+        raise UsageError("cli.err.no_anchors")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log: URLs carry names
     app = create_app({"HOCBA_CONFIG_OBJ": cfg})
@@ -71,15 +57,14 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _stop)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    print(f"Trang xác thực tại http://{args.host}:{server.server_port}/ (Ctrl+C để dừng) — "
-          f"verifier on http://{args.host}:{server.server_port}/ (Ctrl+C to stop)",
-          file=sys.stderr, flush=True)
+    print(t("cli.serve.msg.serving", cli_lang(),
+            url=f"http://{args.host}:{server.server_port}/"), file=sys.stderr, flush=True)
     try:
         stop.wait()
     finally:
         server.shutdown()
         server.server_close()
-    print("Đã dừng — stopped.", file=sys.stderr)
+    print(t("cli.msg.stopped", cli_lang()), file=sys.stderr)
     return 0
 
 
@@ -93,5 +78,5 @@ def _check_listen(host: str, port: int) -> None:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(addr)
     except OSError as e:
-        raise UsageError(f"không lắng nghe được tại {host}:{port} — cannot listen on "
-                         f"{host}:{port}: {e.strerror or e}") from None
+        raise UsageError("cli.err.cannot_listen", host=host, port=port,
+                         detail=e.strerror or str(e)) from None

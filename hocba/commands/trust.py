@@ -25,104 +25,51 @@ from asn1crypto import x509
 
 from ground.config import Config, load_config
 from ground.errors import HocbaError, UsageError
+from ground.i18n import cli_lang, t
+from hocba.cli import add_lang_option
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
-_COMMON_HELP = {
-    "config": "hocba.toml (mặc định: $HOCBA_CONFIG) — the configuration (default: $HOCBA_CONFIG)",
-    "bundle": ("thêm một bộ chứng thư đi kèm (lặp lại được), ví dụ vn — add a shipped trust "
-               "bundle (repeatable), e.g. vn: the Vietnamese national roots (NEAC, VGCA) and "
-               "licensed CAs of config/trust/vn"),
-    "lang": "ngôn ngữ: vi (mặc định) hoặc en — output language: vi (default) or en",
-}
-
-
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser(
-        "trust",
-        help="chứng thư gốc tin cậy: liệt kê, thêm, kiểm tra — trust anchors: list, add, "
-             "check the anchors in effect",
-        description=(
-            "Quản lý chứng thư số gốc tin cậy (trust anchors) dùng khi xác thực. "
-            "Manage the trust anchors used for verification: the config's [trust] anchors, "
-            "its [trust] bundles and shipped bundles given with --trust-bundle "
-            "(config/trust/README.md lists every shipped certificate with its SHA-256 and source)."),
-    )
+    lang = cli_lang()
+    p = sub.add_parser("trust", help=t("cli.trust.help", lang),
+                       description=t("cli.trust.desc", lang))
+    add_lang_option(p)
     tsub = p.add_subparsers(dest="trust_command", metavar="ACTION", required=True)
 
-    ls = tsub.add_parser(
-        "list",
-        help="liệt kê chứng thư gốc đang dùng — list the anchors in effect",
-        description=(
-            "Liệt kê các chứng thư gốc tin cậy đang có hiệu lực (tên, thời hạn, SHA-256, nguồn), "
-            "sau đó là các chứng thư trung gian dùng để dựng chuỗi. "
-            "Lists the trust anchors in effect (subject, validity, SHA-256, where each comes "
-            "from), then the untrusted intermediates offered to path building. "
-            "Exit codes: 0 at least one anchor; 1 no anchor at all (verification would refuse "
-            "to run); 2 usage or configuration error."),
-    )
+    ls = tsub.add_parser("list", help=t("cli.trust.list.help", lang),
+                         description=t("cli.trust.list.desc", lang))
     _common(ls)
     ls.add_argument("--format", choices=("text", "json"), default="text",
-                    help="text (mặc định) hoặc json — output as text (the default) or as "
-                         "JSON")
+                    help=t("cli.trust.opt.format", lang))
     ls.set_defaults(func=run_list)
 
-    add = tsub.add_parser(
-        "add",
-        help="thêm chứng thư gốc vào cấu hình — import a trust anchor into the config",
-        description=(
-            "Nhập chứng thư CA có vân tay SHA-256 đã cho từ tệp PEM, DER hoặc PKCS#7 (.p7b) "
-            "(tải từ rootca.gov.vn / ca.gov.vn) vào [trust] anchors của cấu hình. "
-            "Imports the CA certificate with the given SHA-256 fingerprint from a PEM, DER or "
-            "PKCS#7 (.p7b) file (as downloaded from rootca.gov.vn / ca.gov.vn): it is written "
-            "as PEM to trust/<name>-<first 8 hex>.pem beside the config and appended to the "
-            "config's [trust] anchors; the rest of the config, comments included, is kept. "
-            "Compare the fingerprint with one published by the CA, never with the file itself. "
-            "Exit codes: 0 imported or already present; 1 refused (no certificate in the file "
-            "has that fingerprint, or it is not a CA certificate), nothing changed; 2 usage "
-            "error (no config, unreadable file, not a certificate, bad fingerprint)."),
-    )
-    add.add_argument("file", type=Path, metavar="FILE",
-                     help="tệp chứng thư PEM, DER hoặc PKCS#7 (.p7b) — a PEM, DER or PKCS#7 "
-                          "(.p7b) file")
+    add = tsub.add_parser("add", help=t("cli.trust.add.help", lang),
+                          description=t("cli.trust.add.desc", lang))
+    add.add_argument("file", type=Path, metavar="FILE", help=t("cli.trust.add.opt.file", lang))
     add.add_argument("--sha256", required=True, metavar="HEX",
-                     help="vân tay SHA-256 của chứng thư cần nhập (có hoặc không có dấu ':' / "
-                          "khoảng trắng, chữ hoa hay thường) — the SHA-256 fingerprint of the "
-                          "certificate to import (colons/spaces and case do not matter)")
+                     help=t("cli.trust.add.opt.sha256", lang))
     add.add_argument("--config", type=Path, default=None,
-                     help="hocba.toml cần sửa (mặc định: $HOCBA_CONFIG; bắt buộc) — the config to "
-                          "change (default: $HOCBA_CONFIG; one of them is required)")
-    add.add_argument("--lang", choices=("vi", "en"), default="vi", help=_COMMON_HELP["lang"])
+                     help=t("cli.trust.add.opt.config", lang))
+    add_lang_option(add)
     add.set_defaults(func=run_add)
 
-    chk = tsub.add_parser(
-        "check",
-        help="kiểm tra hạn của chứng thư gốc — check anchors for expiry",
-        description=(
-            "Liệt kê chứng thư gốc đã hết hạn hoặc sắp hết hạn; chứng thư trung gian hết hạn chỉ "
-            "được nêu để biết (vẫn giữ để xác thực chữ ký cũ có dấu thời gian). "
-            "Lists anchors that have expired and anchors that expire within --within-days; "
-            "expired intermediates are reported as information only (they are kept to verify "
-            "old signatures with proof of existence). "
-            "Exit codes: 0 no anchor in effect has expired (anchors expiring soon are warnings); "
-            "1 an anchor in effect has expired, or there is no anchor at all; 2 usage or "
-            "configuration error."),
-    )
+    chk = tsub.add_parser("check", help=t("cli.trust.check.help", lang),
+                          description=t("cli.trust.check.desc", lang))
     _common(chk)
     chk.add_argument("--within-days", type=int, default=365, metavar="N",
-                     help="cảnh báo chứng thư gốc hết hạn trong N ngày tới (mặc định 365) — warn "
-                          "about anchors expiring within N days (default 365)")
+                     help=t("cli.trust.check.opt.within_days", lang))
     chk.add_argument("--format", choices=("text", "json"), default="text",
-                     help="text (mặc định) hoặc json — output as text (the default) or as "
-                          "JSON")
+                     help=t("cli.trust.opt.format", lang))
     chk.set_defaults(func=run_check)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", type=Path, default=None, help=_COMMON_HELP["config"])
+    lang = cli_lang()
+    p.add_argument("--config", type=Path, default=None, help=t("cli.opt.config", lang))
     p.add_argument("--trust-bundle", action="append", default=[], metavar="NAME",
-                   help=_COMMON_HELP["bundle"])
-    p.add_argument("--lang", choices=("vi", "en"), default="vi", help=_COMMON_HELP["lang"])
+                   help=t("cli.trust.opt.bundle", lang))
+    add_lang_option(p)
 
 
 # -- the certificates in effect -----------------------------------------------------------
@@ -213,7 +160,7 @@ def _collect(cfg: Config, extra_bundles: list[str]) -> tuple[list[Entry], list[E
         try:
             files = bundle_files(name)
         except UnknownBundle as e:
-            raise UsageError(str(e)) from None
+            raise UsageError("cli.trust.err.bundle", name=name, detail=str(e)) from None
         for p in files.anchors:
             put(anchors, p, f"bundle {name}: {_display(p, files.directory)}")
         for p in files.intermediates:
@@ -225,32 +172,21 @@ def _collect(cfg: Config, extra_bundles: list[str]) -> tuple[list[Entry], list[E
     return list(anchors.values()), list(helpers.values())
 
 
-def _tr(lang: str, vi: str, en: str) -> str:
-    return unicodedata.normalize("NFC", vi if lang == "vi" else en)
-
-
 def _fmt_entry(e: Entry, lang: str, now: datetime) -> str:
     from ground.findings import fmt_time
 
-    state = ""
-    if e.not_after < now:
-        state = _tr(lang, "  [ĐÃ HẾT HẠN]", "  [EXPIRED]")
+    state = t("cli.trust.l_expired", lang) if e.not_after < now else ""
     return "\n".join((
         f"  {subject_string(e.cert)}{state}",
-        _tr(lang, "    Hiệu lực: từ ", "    Valid: from ") + fmt_time(e.not_before)
-        + _tr(lang, " đến ", " to ") + fmt_time(e.not_after),
+        "    " + t("cli.trust.l_validity", lang, start=fmt_time(e.not_before),
+                   end=fmt_time(e.not_after)),
         f"    SHA-256: {e.sha256}",
-        _tr(lang, "    Nguồn: ", "    Source: ") + "; ".join(e.sources),
+        "    " + t("cli.trust.l_sources", lang, sources="; ".join(e.sources)),
     ))
 
 
 def _no_anchors(lang: str) -> str:
-    return _tr(
-        lang,
-        "Không có chứng thư gốc tin cậy nào: hãy khai báo [trust] anchors hoặc "
-        "[trust] bundles = [\"vn\"] trong cấu hình, hoặc dùng --trust-bundle vn.",
-        "No trust anchors: set [trust] anchors or [trust] bundles = [\"vn\"] in the "
-        "configuration, or pass --trust-bundle vn.")
+    return t("cli.trust.msg.no_anchors", lang)
 
 
 # -- list ---------------------------------------------------------------------------------
@@ -272,16 +208,11 @@ def run_list(args: argparse.Namespace) -> int:
     if not anchors:
         print(_no_anchors(lang))
         return EXIT_FAILED
-    lines = [_tr(lang, f"Chứng thư gốc tin cậy ({len(anchors)}):",
-                 f"Trust anchors ({len(anchors)}):")]
+    lines = [t("cli.trust.list.anchors", lang, n=len(anchors))]
     lines += [_fmt_entry(e, lang, now) for e in anchors]
     if helpers:
         lines.append("")
-        lines.append(_tr(lang,
-                         f"Chứng thư trung gian dùng để dựng chuỗi, không phải gốc tin cậy "
-                         f"({len(helpers)}):",
-                         f"Intermediates offered to path building, not trusted as anchors "
-                         f"({len(helpers)}):"))
+        lines.append(t("cli.trust.list.intermediates", lang, n=len(helpers)))
         lines += [_fmt_entry(e, lang, now) for e in helpers]
     sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK
@@ -292,7 +223,7 @@ def run_check(args: argparse.Namespace) -> int:
     from ground.findings import fmt_time
 
     if args.within_days < 0:
-        raise UsageError(f"--within-days phải ≥ 0 — must be 0 or more, got {args.within_days}")
+        raise UsageError("cli.trust.check.err.within_days", value=args.within_days)
     cfg = load_config(args.config)
     anchors, helpers = _collect(cfg, args.trust_bundle)
     lang = args.lang
@@ -322,39 +253,27 @@ def run_check(args: argparse.Namespace) -> int:
 
     def row(e: Entry) -> str:
         past = e.not_after < now
-        return (f"  {subject_string(e.cert)} — "
-                + (_tr(lang, "đã hết hạn ", "expired ") if past else
-                   _tr(lang, "hết hạn ", "expires ")) + fmt_time(e.not_after)
-                + f"\n    SHA-256: {e.sha256}\n    "
-                + _tr(lang, "Nguồn: ", "Source: ") + "; ".join(e.sources))
+        when = t("cli.trust.check.expired_on" if past else "cli.trust.check.expires_on", lang,
+                 time=fmt_time(e.not_after))
+        return (f"  {subject_string(e.cert)} — {when}\n    SHA-256: {e.sha256}\n    "
+                + t("cli.trust.l_sources", lang, sources="; ".join(e.sources)))
 
     if expired:
-        lines.append(_tr(lang, f"LỖI: {len(expired)} chứng thư gốc đã hết hạn "
-                               "(hãy thay bằng chứng thư gốc mới):",
-                         f"ERROR: {len(expired)} trust anchor(s) have expired "
-                         "(replace them with current roots):"))
+        lines.append(t("cli.trust.check.expired", lang, n=len(expired)))
         lines += [row(e) for e in expired]
     if expiring:
-        lines.append(_tr(lang, f"CẢNH BÁO: {len(expiring)} chứng thư gốc hết hạn trong "
-                               f"{args.within_days} ngày tới:",
-                         f"WARNING: {len(expiring)} trust anchor(s) expire within "
-                         f"{args.within_days} days:"))
+        lines.append(t("cli.trust.check.expiring", lang, n=len(expiring),
+                       days=args.within_days))
         lines += [row(e) for e in expiring]
     if old_helpers:
-        lines.append(_tr(lang, f"Thông tin: {len(old_helpers)} chứng thư trung gian đã hết hạn, "
-                               "vẫn được giữ để xác thực chữ ký cũ có dấu thời gian:",
-                         f"Info: {len(old_helpers)} intermediate(s) have expired; they are kept "
-                         "to verify old signatures with a timestamp:"))
+        lines.append(t("cli.trust.check.old_intermediates", lang, n=len(old_helpers)))
         lines += [row(e) for e in old_helpers]
     valid = len(anchors) - len(expired)
     if code == EXIT_OK:
-        lines.append(_tr(lang, f"Chứng thư gốc: {valid}/{len(anchors)} còn hạn"
-                               + (", có cảnh báo." if expiring else "; không có vấn đề."),
-                         f"Trust anchors: {valid}/{len(anchors)} valid"
-                         + (", with warnings." if expiring else "; no problems.")))
+        lines.append(t("cli.trust.check.ok_warnings" if expiring else "cli.trust.check.ok", lang,
+                       valid=valid, n=len(anchors)))
     else:
-        lines.append(_tr(lang, f"Chứng thư gốc: {valid}/{len(anchors)} còn hạn.",
-                         f"Trust anchors: {valid}/{len(anchors)} valid."))
+        lines.append(t("cli.trust.check.failed", lang, valid=valid, n=len(anchors)))
     sys.stdout.write("\n".join(lines) + "\n")
     return code
 
@@ -370,8 +289,7 @@ def normalise_fingerprint(value: str) -> str:
         v = v.split(":", 1)[1]
     v = re.sub(r"[\s:\-]", "", v)
     if not _HEX.fullmatch(v):
-        raise UsageError(
-            f"--sha256: cần 64 chữ số hex — expected 64 hexadecimal digits, got {value!r}")
+        raise UsageError("cli.trust.add.err.sha256", value=repr(value))
     return v
 
 
@@ -381,7 +299,7 @@ def sanitised_name(cert: x509.Certificate) -> str:
     name = str(subject.get("common_name") or subject.get("organization_name") or "ca")
     if isinstance(subject.get("common_name"), list):  # several CNs
         name = str(subject["common_name"][0])
-    name = name.replace("đ", "d").replace("Đ", "D")
+    name = name.translate({0x111: "d", 0x110: "D"})  # đ, Đ: no decomposition to d, D
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     stem = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:48].strip("-")
     return stem or "ca"
@@ -398,8 +316,7 @@ def _config_path(args: argparse.Namespace) -> Path:
     env = os.environ.get("HOCBA_CONFIG")
     if env:
         return Path(env)
-    raise UsageError("trust add: cần một cấu hình (--config hoặc HOCBA_CONFIG) — needs a "
-                     "configuration to change: give --config FILE or set HOCBA_CONFIG")
+    raise UsageError("cli.trust.add.err.no_config")
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -414,33 +331,26 @@ def run_add(args: argparse.Namespace) -> int:
     try:
         data = file.read_bytes()
     except OSError as e:
-        raise UsageError(f"{file}: không đọc được — cannot read: {e.strerror or e}") from None
+        raise UsageError("cli.trust.add.err.cannot_read", path=file,
+                         detail=e.strerror or str(e)) from None
     try:
         certs = parse_certificates(data)
     except NotACertificate:
         certs = []
     if not certs:
-        raise UsageError(f"{file}: không phải tệp chứng thư số — not a PEM, DER or PKCS#7 "
-                         "certificate file")
+        raise UsageError("cli.trust.add.err.not_certificates", path=file)
     match = next((c for c in certs if c.sha256.hex() == wanted), None)
     if match is None:
         held = ", ".join(f"{c.sha256.hex()} ({subject_string(c)})" for c in certs)
-        raise HocbaError(f"{file}: không có chứng thư nào có SHA-256 {wanted}; không thay đổi gì "
-                         f"— no certificate in the file has SHA-256 {wanted}, nothing changed; "
-                         f"the file holds: {held}")
+        raise HocbaError("cli.trust.add.err.no_match", path=file, sha256=wanted, held=held)
     if not _is_ca(match):
-        raise HocbaError(f"{file}: {subject_string(match)} không phải chứng thư CA "
-                         "(basicConstraints cA) nên không thể là gốc tin cậy; không thay đổi gì — "
-                         "not a CA certificate (no basicConstraints cA=TRUE): an end-entity "
-                         "certificate is not a trust anchor; nothing changed")
+        raise HocbaError("cli.trust.add.err.not_ca", path=file, subject=subject_string(match))
     anchors, _ = _collect(cfg, [])
     for present in anchors:
         if present.cert.sha256 == match.sha256:
             where = "; ".join(present.sources)
-            print(_tr(lang, f"Đã có sẵn trong chứng thư gốc tin cậy ({where}): "
-                            f"{subject_string(match)}; không thay đổi gì.",
-                      f"Already a trust anchor ({where}): "
-                      f"{subject_string(match)}; nothing changed."))
+            print(t("cli.trust.add.msg.present", lang, where=where,
+                    subject=subject_string(match)))
             return EXIT_OK
     rel, pem_path, pem_new = _pem_target(cfg_file.parent, match)
     new_text = _config_with_anchor(cfg_file, rel)
@@ -459,12 +369,8 @@ def run_add(args: argparse.Namespace) -> int:
                 except OSError:
                     pass
         raise
-    print(_tr(lang, f"Đã thêm chứng thư gốc tin cậy {subject_string(match)}\n"
-                    f"  SHA-256: {wanted}\n  Tệp: {pem_path}\n  Cấu hình: {cfg_file} "
-                    f"([trust] anchors += \"{rel}\")",
-              f"Added trust anchor {subject_string(match)}\n"
-              f"  SHA-256: {wanted}\n  File: {pem_path}\n  Config: {cfg_file} "
-              f"([trust] anchors += \"{rel}\")"))
+    print(t("cli.trust.add.msg.added", lang, subject=subject_string(match), sha256=wanted,
+            file=pem_path, config=cfg_file, rel=rel))
     return EXIT_OK
 
 
@@ -490,7 +396,7 @@ def _pem_target(base: Path, cert: x509.Certificate) -> tuple[str, Path, bool]:
                 return f"trust/{name}", path, False  # the same certificate is already there
         except (OSError, ValueError):
             pass
-    raise HocbaError(f"{base / 'trust'}: quá nhiều tệp trùng tên — too many files named {stem}*")
+    raise HocbaError("cli.trust.add.err.too_many", dir=base / "trust", stem=stem)
 
 
 def _config_with_anchor(cfg_file: Path, rel: str) -> str:
@@ -502,8 +408,7 @@ def _config_with_anchor(cfg_file: Path, rel: str) -> str:
         text = cfg_file.read_bytes().decode("utf-8")
         doc = tomlkit.parse(text)
     except (OSError, UnicodeDecodeError, TOMLKitError) as e:
-        raise UsageError(f"{cfg_file}: không sửa được cấu hình — cannot edit the "
-                         f"configuration: {e}") from None
+        raise UsageError("cli.trust.add.err.cannot_edit", config=cfg_file, detail=str(e)) from None
     trust = doc.get("trust")
     if trust is None:
         table = tomlkit.table()
@@ -555,8 +460,7 @@ def _replace_config(cfg_file: Path, text: str) -> None:
         try:
             load_config(tmp)
         except ConfigError as e:
-            raise HocbaError(f"{cfg_file}: cấu hình mới không hợp lệ, không thay đổi gì — the "
-                             f"updated configuration would not load, nothing changed: {e}") from None
+            raise HocbaError("cli.trust.add.err.would_not_load", config=cfg_file, cause=e) from None
         os.replace(tmp, cfg_file)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -9,51 +9,35 @@ from pathlib import Path
 
 from ground.config import REVOCATION_MODES, load_config
 from ground.errors import UsageError
+from ground.i18n import cli_lang, t
 from hocba import exitcodes
+from hocba.cli import add_lang_option
 from hocba.exitcodes import EXIT_FAILED, EXIT_INDETERMINATE, EXIT_OK, EXIT_USAGE
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser(
-        "verify",
-        help="xác thực học bạ số (PDF/XML) — verify signed record books",
-        description=(
-            "Xác thực chữ ký số trên học bạ (PAdES cho PDF, XAdES cho XML). "
-            "Verify the signatures of record books (PAdES PDF, XAdES XML). "
-            + exitcodes.RULE),
-    )
-    p.add_argument("files", nargs="+", metavar="FILE", help="tệp PDF hoặc XML (nhận dạng theo nội dung) — PDF or XML "
-                        "files (format detected from content)")
-    p.add_argument("--config", type=Path, default=None,
-                   help="tệp cấu hình (mặc định: $HOCBA_CONFIG) — hocba.toml (default: "
-                        "$HOCBA_CONFIG, else built-in defaults)")
+    lang = cli_lang()
+    p = sub.add_parser("verify", help=t("cli.verify.help", lang),
+                       description=t("cli.verify.desc", lang) + " " + exitcodes.rule(lang))
+    p.add_argument("files", nargs="+", metavar="FILE", help=t("cli.verify.opt.files", lang))
+    p.add_argument("--config", type=Path, default=None, help=t("cli.verify.opt.config", lang))
     p.add_argument("--trust-anchor", action="append", default=[], metavar="PEM",
-                   help="chứng thư gốc tin cậy (lặp lại được) — a trusted root certificate "
-                        "(repeatable), added to the config's trust.anchors")
+                   help=t("cli.verify.opt.trust_anchor", lang))
     p.add_argument("--trust-bundle", action="append", default=[], metavar="NAME",
-                   help="bộ chứng thư tin cậy đi kèm — a shipped trust bundle (repeatable), e.g. vn: the Vietnamese national "
-                        "roots (NEAC, VGCA) and licensed CAs of config/trust/vn; see `hocba trust list`")
+                   help=t("cli.verify.opt.trust_bundle", lang))
     p.add_argument("--revocation", choices=REVOCATION_MODES, default=None,
-                   help="kiểm tra thu hồi — revocation checking: require (default: unknown status is "
-                        "never PASSED), soft-fail, or off")
+                   help=t("cli.verify.opt.revocation", lang))
     p.add_argument("--require-roles", default=None, metavar="ROLE[,ROLE...]",
-                   help="vai trò bắt buộc — roles that must have signed validly (default: "
-                        "teacher,principal); an empty string requires none")
+                   help=t("cli.verify.opt.require_roles", lang))
     p.add_argument("--format", choices=("text", "json"), default="text",
-                   help="định dạng — text: a short human report (the default, also when output is not a "
-                        "terminal); json: one JSON object per file, one per line (JSON Lines)")
-    p.add_argument("--lang", choices=("vi", "en"), default="vi",
-                   help="ngôn ngữ báo cáo — report language: vi (Vietnamese, default) or en")
+                   help=t("cli.verify.opt.format", lang))
+    add_lang_option(p, "cli.verify.opt.lang")
     p.add_argument("--report-html", type=Path, default=None, metavar="FILE",
-                   help="ghi báo cáo HTML — also write a self-contained HTML report of all "
-                        "files to FILE")
+                   help=t("cli.verify.opt.report_html", lang))
     p.add_argument("--report-etsi", type=Path, default=None, metavar="DIR",
-                   help="báo cáo xác thực theo ETSI TS 119 102-2 — also write, per file, "
-                        "DIR/<file name>.validation-report.xml (ETSI TS 119 102-2, schema-valid); "
-                        "signed with XAdES when [report] signing_key is configured")
+                   help=t("cli.verify.opt.report_etsi", lang))
     p.add_argument("--validation-time", default=None, metavar="ISO8601",
-                   help="thời điểm đánh giá — judge the files as of this past moment (e.g. 2025-06-30T12:00:00+07:00); "
-                        "default: now. Only embedded or cached revocation data is used then.")
+                   help=t("cli.verify.opt.validation_time", lang))
     p.set_defaults(func=run)
 
 
@@ -61,8 +45,7 @@ def _parse_time(value: str) -> datetime:
     try:
         t = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"--validation-time: không phải ngày giờ ISO 8601 — not an ISO 8601 "
-                         f"date/time: {value!r}") from None
+        raise UsageError("cli.verify.err.validation_time", value=repr(value)) from None
     return t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)
 
 
@@ -77,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         roles = [r for r in (x.strip() for x in args.require_roles.split(",")) if r]
     for a in args.trust_anchor:
         if not Path(a).is_file():
-            raise UsageError(f"--trust-anchor: không tìm thấy tệp — file not found: {a}")
+            raise UsageError("cli.verify.err.trust_anchor", path=a)
     policy = Policy.from_config(cfg, extra_anchors=args.trust_anchor,
                                 revocation_mode=args.revocation, required_roles=roles,
                                 extra_bundles=args.trust_bundle)
@@ -88,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             args.report_etsi.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise UsageError(f"--report-etsi: không tạo được thư mục — cannot create "
-                             f"{args.report_etsi}: {e.strerror}") from None
+            raise UsageError("cli.verify.err.report_etsi_dir", dir=args.report_etsi,
+                             detail=e.strerror or str(e)) from None
     report_signer = _report_signer(cfg) if args.report_etsi is not None else None
 
     reports = []
@@ -104,8 +87,8 @@ def run(args: argparse.Namespace) -> int:
             with open(name, "rb") as fh:
                 data = fh.read(max_bytes)
         except OSError as e:
-            print(f"hocba: {name}: không đọc được tệp — cannot read: {e.strerror or e}",
-                  file=sys.stderr)
+            print(t("cli.verify.err.cannot_read", cli_lang(), name=name,
+                    detail=e.strerror or str(e)), file=sys.stderr)
             usage_error = True
             continue
         report = verifier.verify(data, name=name, validation_time=vtime)
@@ -136,8 +119,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             args.report_html.write_text(render_html(reports, args.lang), encoding="utf-8")
         except OSError as e:
-            raise UsageError(f"--report-html: không ghi được — cannot write {args.report_html}: "
-                             f"{e.strerror}") from None
+            raise UsageError("cli.verify.err.report_html", path=args.report_html,
+                             detail=e.strerror or str(e)) from None
     if usage_error:
         return EXIT_USAGE
     return exit_code
@@ -182,5 +165,5 @@ def _write_etsi(report: object, out_dir: Path, lang: str, signer: object) -> Non
             os.unlink(tmp)
         except OSError:
             pass
-        raise UsageError(f"--report-etsi: không ghi được — cannot write {target}: "
-                         f"{e.strerror}") from None
+        raise UsageError("cli.verify.err.report_etsi_write", path=target,
+                         detail=e.strerror or str(e)) from None

@@ -11,28 +11,20 @@ import logging
 from pathlib import Path
 
 from ground.errors import UsageError
+from ground.i18n import cli_lang, t
+from hocba.cli import add_lang_option
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser(
-        "worker",
-        help="xác thực tệp của các lô lớn (Celery, Redis) — run a bulk verification worker",
-        description="Chạy một tiến trình xác thực cho các lô lớn (POST /api/v1/jobs). "
-                    "Run a worker for bulk verification jobs (POST /api/v1/jobs): it takes "
-                    "files from the Redis broker of [jobs] broker, verifies them with the "
-                    "configuration's trust anchors and policy, and writes each report back "
-                    "to Redis. Start as many as needed, on any number of hosts.")
-    p.add_argument("--config", type=Path, default=None,
-                   help="tệp cấu hình có [jobs] broker và chứng thư gốc (mặc định: "
-                        "$HOCBA_CONFIG) — hocba.toml with [jobs] broker and the trust anchors "
-                        "(default: $HOCBA_CONFIG)")
+    lang = cli_lang()
+    p = sub.add_parser("worker", help=t("cli.worker.help", lang),
+                       description=t("cli.worker.desc", lang))
+    p.add_argument("--config", type=Path, default=None, help=t("cli.worker.opt.config", lang))
     p.add_argument("--concurrency", type=int, default=None, metavar="N",
-                   help="số tiến trình xác thực (mặc định: số CPU) — verifying processes "
-                        "(default: the number of CPUs)")
-    p.add_argument("--loglevel", default="INFO",
-                   choices=("DEBUG", "INFO", "WARNING", "ERROR"),
-                   help="mức ghi nhật ký (mặc định INFO: mỗi tệp một dòng, mã băm và kết "
-                        "quả) — log level (default INFO: one line per file, hash and verdict)")
+                   help=t("cli.worker.opt.concurrency", lang))
+    p.add_argument("--loglevel", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                   help=t("cli.worker.opt.loglevel", lang))
+    add_lang_option(p)
     p.set_defaults(func=_worker)
 
 
@@ -41,13 +33,12 @@ def _worker(args: argparse.Namespace) -> int:
     from verifier.jobs import engine
 
     if args.concurrency is not None and not 1 <= args.concurrency <= 256:
-        raise UsageError(f"--concurrency must be between 1 and 256, got {args.concurrency}")
+        raise UsageError("cli.worker.err.concurrency", value=args.concurrency)
     cfg = load_config(args.config)
     engine.broker_url(cfg)  # [jobs] broker is required: one clear line otherwise
     engine.ttl_seconds(cfg)
     if not cfg.trust.anchors and not cfg.trust.bundles:
-        raise UsageError("no trust anchors: pass --config (or set HOCBA_CONFIG) with "
-                         "[trust] anchors, e.g. the hocba.toml made by `hocba certs demo`")
+        raise UsageError("cli.err.no_anchors")
     logging.getLogger("pyhanko").setLevel(logging.ERROR)
     from verifier.jobs.worker import run_worker
 

@@ -35,7 +35,7 @@ def test_demo_command_creates_contract_layout_and_is_idempotent(tmp_path: Path,
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     capsys.readouterr()
     assert main(["certs", "demo", "--out", str(out), "--port", "8765"]) == 0
-    assert "nothing changed" in capsys.readouterr().err
+    assert "không thay đổi gì" in capsys.readouterr().err
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert before == after
 

@@ -279,7 +279,7 @@ def test_certs_demo_profile_vn_creates_layout_and_is_idempotent(
         assert (out / rel).is_file(), rel
     for label in ("teacher", "principal", "substitute", "seal"):
         assert f"keys/{label}.p12" in err.replace("\\", "/")
-    assert "roles.csv" in err and "profile vn" in err
+    assert "roles.csv" in err and "(hồ sơ vn)" in err
     assert not (out / "keys" / "seal_other.p12").exists()  # test kind only
     assert not (out / "keys" / "subject_teacher.p12").exists()
     toml = (out / "hocba.toml").read_text(encoding="utf-8")
@@ -289,7 +289,7 @@ def test_certs_demo_profile_vn_creates_layout_and_is_idempotent(
     assert "(DEMO)" in _one(root.subject, NameOID.COMMON_NAME)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert main(["certs", "demo", "--profile", "vn", "--out", str(out), "--port", "8766"]) == 0
-    assert "nothing changed" in capsys.readouterr().err
+    assert "không thay đổi gì" in capsys.readouterr().err
     assert before == {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
 

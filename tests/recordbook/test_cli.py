@@ -44,9 +44,13 @@ def test_summary_line_and_determinism(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["records", "sample", "--out", str(a), "--count", "3", "--seed", "11"]) == 0
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
-    assert re.match(r"hocba: đã ghi 3 học bạ \(tiểu học, lớp 3A, năm học 2025-2026\) .* — "
-                    r"wrote 3 record books \(primary, class 3A, school year 2025-2026, "
-                    r"seed 11\)", err)
+    assert re.match(r"hocba: đã ghi 3 học bạ \(tiểu học, lớp 3A, năm học 2025-2026, seed 11\) "
+                    r"dạng XML và PDF vào .* trong [0-9.]+ s$", err.strip()), err
+    assert main(["records", "sample", "--lang", "en", "--out", str(a), "--count", "3",
+                 "--seed", "11"]) == 0
+    err = capsys.readouterr().err
+    assert re.match(r"hocba: wrote 3 record books \(primary, class 3A, school year 2025-2026, "
+                    r"seed 11\) as XML and PDF to ", err), err
     assert main(["records", "sample", "--out", str(b), "--count", "3", "--seed", "11"]) == 0
     for xml in a.glob("*.xml"):
         assert xml.read_bytes() == (b / xml.name).read_bytes()
@@ -61,9 +65,9 @@ def test_secondary_level_and_school_year(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--count", "0"], "--count must be between 1 and 10000"),
-    (["--school-year", "2025-2027"], "--school-year must look like 2025-2026"),
-    (["--school-year", "năm nay"], "--school-year must look like 2025-2026"),
+    (["--count", "0"], "--count phải từ 1 đến 10000"),
+    (["--school-year", "2025-2027"], "--school-year phải có dạng 2025-2026"),
+    (["--school-year", "năm nay"], "--school-year phải có dạng 2025-2026"),
 ], ids=["count_zero", "school_year_not_consecutive", "school_year_not_a_year"])
 def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                              args: list[str], message: str) -> None:
@@ -77,7 +81,7 @@ def test_output_path_that_is_a_file_exits_2(tmp_path: Path,
     blocker = tmp_path / "file"
     blocker.write_text("x")
     assert main(["records", "sample", "--out", str(blocker / "sub"), "--count", "1"]) == 2
-    assert "cannot create output directory" in capsys.readouterr().err
+    assert "không tạo được thư mục" in capsys.readouterr().err
 
 
 def test_bad_option_value_is_a_usage_error(tmp_path: Path) -> None:

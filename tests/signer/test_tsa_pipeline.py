@@ -229,7 +229,7 @@ def test_tsa_down_every_file_fails_clearly_and_stays_untouched(
         assert p.read_bytes() == data, f"{name} changed"
         line = next(ln for ln in err.splitlines() if ln.startswith(f"hocba: {p}:"))
         assert _says(line, "signer.tsa.unavailable"), line
-    assert "signed 0 of 6" in err
+    assert "Đã ký 0/6 tệp" in err
     if how == "503":  # retried, then the rest of the batch fails fast (one attempt each)
         assert proxy.requests < 3 * (len(paths) + 1), proxy.requests
     assert elapsed < 30

@@ -139,12 +139,15 @@ def test_the_rule_is_written_in_readme_and_help() -> None:
     for needle in ("unreadable path", "not a PDF or XML", "wrong PIN", "FORMAT_FAILURE",
                    "INDETERMINATE"):
         assert needle in section, needle
-    top = hocba("--help").stdout
-    assert exitcodes.TABLE.splitlines()[1] in top
-    sign = hocba("sign", "--help").stdout
-    assert "wrong PIN" in " ".join(sign.split())
+    for lang, wrong_pin in (("vi", "sai mã PIN"), ("en", "wrong PIN")):
+        top = hocba("--lang", lang, "--help").stdout
+        assert exitcodes.table(lang) in top
+        sign = hocba("sign", "--lang", lang, "--help").stdout
+        assert wrong_pin in " ".join(sign.split())
 
 
 def test_verify_help_states_the_rule() -> None:
-    text = " ".join(hocba("verify", "--help").stdout.split())
+    text = " ".join(hocba("verify", "--help").stdout.split())  # Vietnamese by default
+    assert "không phải PDF/XML" in text and "bị hỏng" in text
+    text = " ".join(hocba("verify", "--lang", "en", "--help").stdout.split())
     assert "not a PDF/XML" in text and "damaged or unsigned" in text

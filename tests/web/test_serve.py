@@ -14,6 +14,7 @@ from typing import Any
 import requests
 
 from certs.pki import PkiLayout
+from ground.i18n import t
 from tests.conftest import free_port
 from tests.web.conftest import Records
 
@@ -102,7 +103,7 @@ def test_serve_without_trust_anchors_is_a_usage_error(tmp_path: Path) -> None:
     p = subprocess.run([sys.executable, "-m", "hocba", "serve", "--port", "0"],
                        env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 2
-    assert "trust anchors" in p.stderr and "Traceback" not in p.stderr
+    assert p.stderr.strip() == "hocba: " + t("cli.err.no_anchors", "vi"), p.stderr
 
 
 def test_serve_on_a_taken_port_is_one_line_exit_2(test_pki: PkiLayout) -> None:
@@ -117,5 +118,5 @@ def test_serve_on_a_taken_port_is_one_line_exit_2(test_pki: PkiLayout) -> None:
                            capture_output=True, text=True, timeout=60)
     assert p.returncode == 2
     assert p.stderr.strip().splitlines() == [
-        f"hocba: không lắng nghe được tại 127.0.0.1:{port} — cannot listen on "
-        f"127.0.0.1:{port}: Address already in use"]
+        "hocba: " + t("cli.err.cannot_listen", "vi", host="127.0.0.1", port=port,
+                      detail="Address already in use")]

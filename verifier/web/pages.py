@@ -248,4 +248,4 @@ def html_report(r: Report, lang: str) -> str:
     css_file: IO[bytes] = current_app.open_resource("web/static/app.css")
     css = css_file.read().decode("utf-8")
     return render_template("report.html", c=card(r, lang, downloads=False), lang=lang,
-                           t=i18n.ui(lang), css=Markup(css))
+                           css=Markup(css))
