@@ -114,7 +114,7 @@ def _setup_translations(app: Flask) -> None:
           default_translation_directories=str(i18n.LOCALE_DIR), configure_jinja=False)
 
     def text(key: str, **fields: Any) -> str:
-        found = gettext(key)
+        found = str(gettext(key))
         if found == key:  # not in the catalog: the strict test mode raises here
             return i18n.t(key, page_lang(), **fields)
         try:
@@ -123,7 +123,7 @@ def _setup_translations(app: Flask) -> None:
             return i18n.t(key, page_lang(), **fields)  # raises in strict mode
 
     def text_or(key: str, default: str) -> str:
-        found = gettext(key)
+        found = str(gettext(key))
         return default if found == key else found
 
     app.jinja_env.globals.update(_=text, _or=text_or)

@@ -28,6 +28,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from werkzeug.exceptions import HTTPException
 
+from ground.i18n import t
 from ground.config import Config
 from verifier.web import api, uploads
 
@@ -44,44 +45,39 @@ class JobsError(HTTPException):
     """An answer of the jobs API: ``{"error", "detail"}`` in the request's language."""
 
     error = "jobs_error"
-    texts: dict[str, str] = {}
+    key = "error.jobs_error"  # the catalog text of ``detail``
 
-    def __init__(self, **params: object) -> None:
+    def __init__(self, key: str | None = None, **params: object) -> None:
+        self.key = key or self.key
         self.params = params
-        super().__init__(description=self.texts["en"].format(**params))
+        super().__init__(description=t(self.key, "en", **params))
 
     def detail(self, lang: str) -> str:
-        return self.texts["en" if lang == "en" else "vi"].format(**self.params)
+        return t(self.key, lang, **self.params)
 
 
 class JobsDisabled(JobsError):
     code = 503
     error = "jobs_disabled"
-    texts = {"vi": "Dịch vụ này chưa bật xác thực theo lô: cấu hình không có [jobs] broker.",
-             "en": "Bulk jobs are not enabled on this service: the configuration has no "
-                   "[jobs] broker."}
+    key = "error.jobs_disabled"
 
 
 class JobsUnavailable(JobsError):
     code = 503
     error = "jobs_unavailable"
-    texts = {"vi": "Hàng đợi xác thực theo lô tạm thời không truy cập được; hãy thử lại sau.",
-             "en": "The bulk job queue cannot be reached right now; try again later."}
+    key = "error.jobs_unavailable"
 
 
 class JobNotFound(JobsError):
     code = 404
     error = "job_not_found"
-    texts = {"vi": "Không có lô nào với mã này: mã sai, lô đã bị xóa hoặc đã hết hạn "
-                   "(kết quả được giữ {hours} giờ).",
-             "en": "No job with this id: a wrong id, or the job was deleted or expired "
-                   "(results are kept {hours} hours)."}
+    key = "error.job_not_found"
 
 
 class BadJobParameter(JobsError):
     code = 400
     error = "bad_request"
-    texts = {"vi": "Tham số không hợp lệ: {what}.", "en": "Invalid parameter: {what}."}
+    key = "error.job_bad_format"
 
 
 def _lang() -> str:
@@ -198,10 +194,10 @@ def status(job_id: str) -> Any:
 def results(job_id: str) -> Any:
     fmt = request.args.get("format") or "ndjson"
     if fmt not in ("ndjson", "csv"):
-        raise BadJobParameter(what=f"format must be 'ndjson' or 'csv', got {fmt[:40]!r}")
+        raise BadJobParameter("error.job_bad_format", value=repr(fmt[:40]))
     raw_start = request.args.get("start") or "0"
     if not raw_start.isdigit() or len(raw_start) > 9:
-        raise BadJobParameter(what=f"start must be a whole number, got {raw_start[:40]!r}")
+        raise BadJobParameter("error.job_bad_start", value=repr(raw_start[:40]))
     st = _status(job_id)
     lines = _first_checked(_runtime()["store"].results(job_id, st.total, int(raw_start)))
     if fmt == "csv":

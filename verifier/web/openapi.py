@@ -275,7 +275,7 @@ def spec(max_body: int, max_entries: int = 1000, ttl_hours: float = 24.0) -> dic
             "title": "hocba verifier",
             "version": __version__,
             "description": (
-                "Xác thực học bạ số (PAdES/XAdES). Verifies signed student record books: "
+                "Verifies signed Vietnamese student record books (hoc ba so, PAdES/XAdES): "
                 "reports follow ETSI EN 319 102-1 indications. Uploads are processed in "
                 "memory and never stored."),
         },
