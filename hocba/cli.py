@@ -7,6 +7,7 @@ mapped to one line on stderr here, once; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from typing import Sequence
@@ -25,7 +26,19 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The sub-command ``argv`` names (the global options take no values), if a known one."""
+    for arg in argv:
+        if arg == "--":
+            return None
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``argv`` naming a command, only that command's parser
+    is built (start-up: the other commands' modules are not imported)."""
     from hocba import exitcodes
 
     parser = _Parser(
@@ -40,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="hiện traceback khi có lỗi — show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
+    named = _command_named(argv) if argv is not None else None
+    for name in (named,) if named else COMMANDS:
         try:
             module = importlib.import_module(f"hocba.commands.{name}")
         except ModuleNotFoundError as e:
@@ -52,7 +66,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    # Start-up allocates many long-lived objects (modules, classes) and next to no garbage
+    # cycles: the cyclic GC stays off during it (about a tenth of the imports' time).
+    global _startup_gc_off
+    if not gc.isenabled():
+        return _main(argv)
+    gc.disable()
+    _startup_gc_off = True
+    try:
+        return _main(argv)
+    finally:
+        end_startup()
+
+
+_startup_gc_off = False
+
+
+def end_startup() -> None:
+    """The command's imports and set-up are done: the cyclic GC runs as usual again (a
+    command whose parser sets ``ends_startup`` calls this itself, before its per-file
+    work; for every other command it runs before the command does)."""
+    global _startup_gc_off
+    if _startup_gc_off:
+        _startup_gc_off = False
+        gc.enable()
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     from verifier.runtime import configure_process
 
@@ -60,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    if not getattr(args, "ends_startup", False):
+        end_startup()
     try:
         return int(args.func(args) or 0)
     except HocbaError as e:

@@ -17,6 +17,7 @@ forking adds cores without turning the requests sequential again.
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import os
 import sys
@@ -420,11 +421,18 @@ def run_files(config: Config, role: Role, level: Level, key: KeySource, pin: str
                 batch._signer(PDF)._reserve()
             except HocbaError:
                 pass  # the TSA does not answer: each file will say so (and stay untouched)
+            # What pyHanko imports on its first write (XMP metadata support and lxml, the
+            # stream filters): once here, not once per worker.
+            import pyhanko.pdf_utils.filters  # noqa: F401
+            import pyhanko.pdf_utils.metadata.xmp_xml  # noqa: F401
         ts = batch.timestamper
         if ts is not None:
             ts.close(wait=True)  # no TSA threads across the fork
         _worker_batch, _worker_parts = batch, n_jobs
         mp = multiprocessing.get_context("fork")
+        # Everything made so far lives as long as the batch: out of the cyclic GC's sight,
+        # so the workers' collections neither scan nor copy (copy-on-write) those pages.
+        gc.freeze()
         try:
             with mp.Pool(n_jobs, initializer=_worker_after_fork) as pool:
                 out = str(out_dir) if out_dir else None
@@ -435,6 +443,7 @@ def run_files(config: Config, role: Role, level: Level, key: KeySource, pin: str
                         if on_result:
                             on_result(r)
         finally:
+            gc.unfreeze()
             _worker_batch, _worker_parts = None, 1
         return results
     finally:
