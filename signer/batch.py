@@ -362,13 +362,7 @@ def sign_paths(batch: Batch, paths: Sequence[Path], out_dir: Path | None,
                on_result: Callable[[FileResult], None] | None = None) -> list[FileResult]:
     """Sign ``paths`` in this process: one after another at B-B, pipelined with a TSA."""
     if batch.timestamper is None:
-        results = []
-        for p in paths:
-            r = sign_path(batch, p, out_dir)
-            results.append(r)
-            if on_result:
-                on_result(r)
-        return results
+        return _sign_paths_writing_behind(batch, paths, out_dir, on_result)
 
     async def run() -> list[FileResult]:
         return await pipeline(
@@ -376,6 +370,51 @@ def sign_paths(batch: Batch, paths: Sequence[Path], out_dir: Path | None,
             batch.window, on_result)
 
     return asyncio.run(run())
+
+
+def _sign_paths_writing_behind(batch: Batch, paths: Sequence[Path], out_dir: Path | None,
+                               on_result: Callable[[FileResult], None] | None
+                               ) -> list[FileResult]:
+    """One file after another, each written (atomically, fsync included) by a writer thread
+    while the next one is signed: the fsync's wait for the disk overlaps signing. At most
+    one write is pending; a file named like the one being written waits for it (the same
+    file twice in place, or a result given as a later input, reads the result as before)."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    results: list[FileResult] = []
+    pending: tuple[str, Future[FileResult]] | None = None
+
+    def finish() -> None:
+        nonlocal pending
+        if pending is not None:
+            r = pending[1].result()
+            pending = None
+            results.append(r)
+            if on_result:
+                on_result(r)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="hocba-write") as writer:
+        for p in paths:
+            if pending is not None and pending[0] == p.name:
+                finish()
+            res = _read_and_sign(batch, p)
+            finish()
+            pending = (_target(p, out_dir).name,
+                       writer.submit(_write_result, p, out_dir, res))
+        finish()
+    return results
+
+
+def _read_and_sign(batch: Batch, path: Path) -> FileResult:
+    """:func:`process_path`'s reading and signing, without its writing (done behind)."""
+    signed: list[FileResult] = []
+
+    def sign(name: str, data: bytes) -> FileResult:
+        signed.append(batch.sign_item(name, data))
+        return FileResult(name, False)  # not ok: process_path writes nothing
+
+    res = process_path(path, None, sign)
+    return signed[0] if signed else res  # else the file could not be read
 
 
 def _slices(paths: Sequence[Path], n_jobs: int, window: int) -> list[list[Path]]:
