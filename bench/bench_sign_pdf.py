@@ -24,6 +24,11 @@ Measured 2026-12-01, shared 2-core machine (load average 1-3 from other sessions
 - after (lazy aiohttp, cached font subset): hocba 1.88 / 2.22 s, pyHanko 16.58 / 16.24 s:
   8.8x wall, 7.3x CPU (a later run at load 3.4, best of 5: 6.7x wall, 7.7x CPU).
 
+Session 4 (issue 14: GC off while importing, the key decrypted in a thread during the
+pre-check's imports, one parser, pyHanko's first-write imports before forking, writes
+behind signing), bytecode compiled, load 5-15: hocba 1.30-2.18 s wall, 1.65-1.96 s CPU;
+ratios 6.9-11.8x wall over 4 runs (the code before, same bench: 8.6-8.8x).
+
 The rest of hocba's whole-process time: imports (pyHanko signing 0.3 s, ground.config
 with pydantic 0.25 s, the verifier's process set-up 0.16 s, the pre-check's certvalidator
 and requests 0.15 s), the certificate pre-check against the services (0.1 s), and
