@@ -24,6 +24,11 @@ Measured 2026-12-01, shared 2-core machine (load average 1-3 from other sessions
 - after (lazy aiohttp, cached font subset): hocba 1.88 / 2.22 s, pyHanko 16.58 / 16.24 s:
   8.8x wall, 7.3x CPU (a later run at load 3.4, best of 5: 6.7x wall, 7.7x CPU).
 
+Session 4 (issue 14: GC off while importing, the key decrypted in a thread during the
+pre-check's imports, one parser, pyHanko's first-write imports before forking, writes
+behind signing), bytecode compiled, load 5-15: hocba 1.30-2.18 s wall, 1.65-1.96 s CPU;
+ratios 6.9-11.8x wall over 4 runs (the code before, same bench: 8.6-8.8x).
+
 The rest of hocba's whole-process time: imports (pyHanko signing 0.3 s, ground.config
 with pydantic 0.25 s, the verifier's process set-up 0.16 s, the pre-check's certvalidator
 and requests 0.15 s), the certificate pre-check against the services (0.1 s), and
@@ -87,7 +92,8 @@ def run_pyhanko_whole(p12: str, files: list[str], out: str) -> None:
                 signers.PdfSigner(meta, signer).sign_pdf(w, output=o)
 
 
-def whole_process(layout: object, files: list[Path], work: Path, repeat: int) -> int:
+def whole_process(layout: object, files: list[Path], work: Path, repeat: int,
+                  compile_bytecode: bool = True) -> int:
     """Whole processes, wall clock, best of ``repeat``: hocba sign vs pyHanko direct."""
     import shutil
 
@@ -118,6 +124,15 @@ def whole_process(layout: object, files: list[Path], work: Path, repeat: int) ->
         assert len(list(out.iterdir())) == len(files)
         return dt, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
+    # Bytecode for hocba's own modules, as an installed package has it (pip compiles it
+    # on install; pyHanko's is in site-packages already): these sessions run with
+    # PYTHONDONTWRITEBYTECODE=1, so otherwise every run compiles ~50 modules from source
+    # (0.1-0.3 s) - a cost of the checkout, not of hocba. --no-bytecode measures that too.
+    if compile_bytecode:
+        import compileall
+
+        for pkg in ("ground", "hocba", "signer", "verifier", "certs", "recordbook"):
+            compileall.compile_dir(str(REPO / pkg), quiet=1)
     hocba = [("-m"), "hocba", "sign", "--config", config, "--role", "teacher", "--level", "B-B",
              "--out", "{out}", *map(str, files)]
     pyhanko = [__file__, "--child", "pyhanko-whole", f"{p12}|{{out}}", str(listfile)]
@@ -130,7 +145,8 @@ def whole_process(layout: object, files: list[Path], work: Path, repeat: int) ->
     finally:
         svc.stop()
     print(f"PAdES B-B, {len(files)} records, whole processes (imports, key, pre-check, workers "
-          f"included), best of {repeat}, {os.cpu_count()} cores")
+          f"included), best of {repeat}, {os.cpu_count()} cores, hocba bytecode "
+          f"{'compiled' if compile_bytecode else 'not compiled'}, load {os.getloadavg()[0]:.1f}")
     print(f"{'':34} {'wall s':>8} {'CPU s':>8}   all runs (wall/CPU)")
     best = {}
     for name, label in (("hocba", "hocba sign (whole process)"),
@@ -201,6 +217,8 @@ def main() -> int:
     ap.add_argument("--count", type=int, default=100)
     ap.add_argument("--whole-process", action="store_true")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--no-bytecode", action="store_true",
+                    help="--whole-process without compiling hocba's bytecode first")
     ap.add_argument("--child", nargs=3, metavar=("KIND", "ARG", "FILES"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -228,7 +246,8 @@ def main() -> int:
     layout, _ = create_pki(work / "pki", kind="demo", port=free_port())
     files = _records(args.count, work / "records")
     if args.whole_process:
-        return whole_process(layout, files, work, args.repeat)
+        return whole_process(layout, files, work, args.repeat,
+                             compile_bytecode=not args.no_bytecode)
     listfile = work / "files.txt"
     listfile.write_text("\n".join(map(str, files)))
 

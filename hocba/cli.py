@@ -13,6 +13,7 @@ detail, English, is a field of it), without touching argparse's module globals.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from typing import Any, Sequence
@@ -69,7 +70,24 @@ def add_lang_option(p: argparse.ArgumentParser, key: str = "cli.opt.lang") -> No
     p.add_argument("--lang", choices=("vi", "en"), default=cli_lang(), help=t(key, cli_lang()))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The sub-command ``argv`` names, if a known one (of the global options only --lang
+    takes a value)."""
+    skip = False
+    for arg in argv:
+        if arg == "--":
+            return None
+        if arg == "--lang" or skip:
+            skip = not skip  # --lang takes a value
+            continue
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``argv`` naming a command, only that command's parser
+    is built (start-up: the other commands' modules are not imported)."""
     from hocba import exitcodes
 
     lang = cli_lang()
@@ -84,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help=t("cli.main.opt.debug", lang))
     add_lang_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for name in COMMANDS:
+    named = _command_named(argv) if argv is not None else None
+    for name in (named,) if named else COMMANDS:
         try:
             module = importlib.import_module(f"hocba.commands.{name}")
         except ModuleNotFoundError as e:
@@ -96,11 +115,40 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Start-up allocates many long-lived objects (modules, classes) and next to no garbage
+    # cycles: the cyclic GC stays off during it (about a tenth of the imports' time).
+    global _startup_gc_off
+    if not gc.isenabled():
+        return _main(argv)
+    gc.disable()
+    _startup_gc_off = True
+    try:
+        return _main(argv)
+    finally:
+        end_startup()
+
+
+_startup_gc_off = False
+
+
+def end_startup() -> None:
+    """The command's imports and set-up are done: the cyclic GC runs as usual again (a
+    command whose parser sets ``ends_startup`` calls this itself, before its per-file
+    work; for every other command it runs before the command does)."""
+    global _startup_gc_off
+    if _startup_gc_off:
+        _startup_gc_off = False
+        gc.enable()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from ground.i18n import set_cli_lang
 
+    if argv is None:
+        argv = sys.argv[1:]
     # --lang en / $HOCBA_LANG: the language of every text of this run
-    lang = set_cli_lang(list(argv) if argv is not None else None)
-    parser = build_parser()
+    lang = set_cli_lang(list(argv))
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     from verifier.runtime import configure_process
 
@@ -108,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    if not getattr(args, "ends_startup", False):
+        end_startup()
     try:
         return int(args.func(args) or 0)
     except HocbaError as e:

@@ -17,6 +17,7 @@ forking adds cores without turning the requests sequential again.
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import os
 import sys
@@ -377,13 +378,7 @@ def sign_paths(batch: Batch, paths: Sequence[Path], out_dir: Path | None,
                on_result: Callable[[FileResult], None] | None = None) -> list[FileResult]:
     """Sign ``paths`` in this process: one after another at B-B, pipelined with a TSA."""
     if batch.timestamper is None:
-        results = []
-        for p in paths:
-            r = sign_path(batch, p, out_dir)
-            results.append(r)
-            if on_result:
-                on_result(r)
-        return results
+        return _sign_paths_writing_behind(batch, paths, out_dir, on_result)
 
     async def run() -> list[FileResult]:
         return await pipeline(
@@ -391,6 +386,51 @@ def sign_paths(batch: Batch, paths: Sequence[Path], out_dir: Path | None,
             batch.window, on_result)
 
     return asyncio.run(run())
+
+
+def _sign_paths_writing_behind(batch: Batch, paths: Sequence[Path], out_dir: Path | None,
+                               on_result: Callable[[FileResult], None] | None
+                               ) -> list[FileResult]:
+    """One file after another, each written (atomically, fsync included) by a writer thread
+    while the next one is signed: the fsync's wait for the disk overlaps signing. At most
+    one write is pending; a file named like the one being written waits for it (the same
+    file twice in place, or a result given as a later input, reads the result as before)."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    results: list[FileResult] = []
+    pending: tuple[str, Future[FileResult]] | None = None
+
+    def finish() -> None:
+        nonlocal pending
+        if pending is not None:
+            r = pending[1].result()
+            pending = None
+            results.append(r)
+            if on_result:
+                on_result(r)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="hocba-write") as writer:
+        for p in paths:
+            if pending is not None and pending[0] == p.name:
+                finish()
+            res = _read_and_sign(batch, p)
+            finish()
+            pending = (_target(p, out_dir).name,
+                       writer.submit(_write_result, p, out_dir, res))
+        finish()
+    return results
+
+
+def _read_and_sign(batch: Batch, path: Path) -> FileResult:
+    """:func:`process_path`'s reading and signing, without its writing (done behind)."""
+    signed: list[FileResult] = []
+
+    def sign(name: str, data: bytes) -> FileResult:
+        signed.append(batch.sign_item(name, data))
+        return FileResult(name, False)  # not ok: process_path writes nothing
+
+    res = process_path(path, None, sign)
+    return signed[0] if signed else res  # else the file could not be read
 
 
 def _slices(paths: Sequence[Path], n_jobs: int, window: int) -> list[list[Path]]:
@@ -436,11 +476,18 @@ def run_files(config: Config, role: Role, level: Level, key: KeySource, pin: str
                 batch._signer(PDF)._reserve()
             except HocbaError:
                 pass  # the TSA does not answer: each file will say so (and stay untouched)
+            # What pyHanko imports on its first write (XMP metadata support and lxml, the
+            # stream filters): once here, not once per worker.
+            import pyhanko.pdf_utils.filters  # noqa: F401
+            import pyhanko.pdf_utils.metadata.xmp_xml  # noqa: F401
         ts = batch.timestamper
         if ts is not None:
             ts.close(wait=True)  # no TSA threads across the fork
         _worker_batch, _worker_parts = batch, n_jobs
         mp = multiprocessing.get_context("fork")
+        # Everything made so far lives as long as the batch: out of the cyclic GC's sight,
+        # so the workers' collections neither scan nor copy (copy-on-write) those pages.
+        gc.freeze()
         try:
             with mp.Pool(n_jobs, initializer=_worker_after_fork) as pool:
                 out = str(out_dir) if out_dir else None
@@ -451,6 +498,7 @@ def run_files(config: Config, role: Role, level: Level, key: KeySource, pin: str
                         if on_result:
                             on_result(r)
         finally:
+            gc.unfreeze()
             _worker_batch, _worker_parts = None, 1
         return results
     finally:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -134,6 +135,48 @@ def _is_pkcs12(data: bytes) -> bool:
         return False
 
 
+class _Pkcs12Preload:
+    """A PKCS#12 file decrypted in a thread (its key derivation releases the GIL) while the
+    process goes on importing: :func:`load_pkcs12_signer` takes the result, or the error,
+    if it is for the same file content and PIN, and checks it as its own."""
+
+    def __init__(self, path: Path, pin: str) -> None:
+        self.path, self.pin = path, pin
+        self.data: bytes | None = None
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="hocba-p12", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.data = self.path.read_bytes()
+            self.result = pkcs12.load_key_and_certificates(self.data, self.pin.encode())
+        except BaseException as e:  # handed to load_pkcs12_signer
+            self.error = e
+
+
+_preloads: list[_Pkcs12Preload] = []
+
+
+def preload_pkcs12(path: Path, pin: str) -> None:
+    """Start decrypting ``path`` now; the next :func:`load_pkcs12_signer` of it uses it."""
+    _preloads.append(_Pkcs12Preload(path, pin))
+
+
+def _decrypt_pkcs12(path: Path, data: bytes, pin: str) -> Any:
+    while _preloads:
+        pre = _preloads.pop()
+        pre.thread.join()
+        if pre.path == path and pre.pin == pin and pre.data == data:
+            if pre.error is not None:
+                if isinstance(pre.error, ValueError):
+                    raise pre.error
+                break  # anything else: decrypt again here, and fail here
+            return pre.result
+    return pkcs12.load_key_and_certificates(data, pin.encode())
+
+
 def load_pkcs12_signer(path: Path, pin: str, config: Config) -> CachedKeySigner:
     try:
         data = path.read_bytes()
@@ -141,7 +184,7 @@ def load_pkcs12_signer(path: Path, pin: str, config: Config) -> CachedKeySigner:
         raise UsageError("signer.keys.cannot_read", path=path,
                          detail=e.strerror or str(e)) from None
     try:
-        key, cert, extra = pkcs12.load_key_and_certificates(data, pin.encode())
+        key, cert, extra = _decrypt_pkcs12(path, data, pin)
     except ValueError:
         if not _is_pkcs12(data):  # the file given is wrong: a usage/input error (exit 2)
             raise UsageError("signer.keys.not_pkcs12", path=path) from None

@@ -39,19 +39,21 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     add_lang_option(p)
     p.add_argument("files", nargs="+", type=Path, metavar="FILE",
                    help=t("cli.sign.opt.files", lang))
-    p.set_defaults(func=_sign)
+    p.set_defaults(func=_sign, ends_startup=True)
 
 
 def _sign(args: argparse.Namespace) -> int:
     from signer.lazy_imports import defer_pyhanko_aiohttp
 
     defer_pyhanko_aiohttp()  # start-up: pyHanko's aiohttp clients load only if used
+    from hocba.cli import end_startup
     from signer.batch import FileResult, Progress, run_files
-    from signer.keys import KeySource, read_pin
+    from signer.keys import KeySource, preload_pkcs12, read_pin
 
     if args.csc_url:
         from hocba.commands.twostep import sign_with_csc
 
+        end_startup()
         return sign_with_csc(args)
     cfg = load_config(args.config)
     role = Role.parse(args.role)
@@ -70,6 +72,11 @@ def _sign(args: argparse.Namespace) -> int:
         if not f.is_file():
             raise UsageError("cli.err.file_not_found", path=f)
     pin = read_pin(key)
+    if key.p12 is not None:
+        preload_pkcs12(key.p12, pin)  # decrypted while the pre-check's modules import
+    import signer.precheck  # noqa: F401  (the batch's pre-check, imported with the GC off)
+
+    end_startup()
     progress = Progress(len(args.files))
 
     def report(r: FileResult) -> None:
