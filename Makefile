@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.hocba-installed
+# The suite starts hundreds of `hocba` processes: let Python keep their bytecode
+# (__pycache__, git-ignored) instead of recompiling every module in each process.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: demo test test-fast bench catalog clean
 

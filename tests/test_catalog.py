@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 from collections.abc import Iterator
@@ -89,10 +90,18 @@ def test_each_text_is_in_its_language() -> None:
 # -- the code's use of the catalog ----------------------------------------------------
 
 def _sources() -> Iterator[tuple[str, ast.Module]]:
+    return iter(_parsed())
+
+
+@functools.cache
+def _parsed() -> tuple[tuple[str, ast.Module], ...]:
+    """Every module of the rooms, parsed once per test session."""
+    out = []
     for room in ROOMS:
         for path in sorted((ROOT / room).rglob("*.py")):
             rel = path.relative_to(ROOT).as_posix()
-            yield rel, ast.parse(path.read_text("utf-8"), rel)
+            out.append((rel, ast.parse(path.read_text("utf-8"), rel)))
+    return tuple(out)
 
 
 def _call_name(node: ast.Call) -> str:
@@ -127,11 +136,16 @@ def _error_classes() -> set[str]:
     return names
 
 
+@functools.cache
+def _error_classes_cached() -> frozenset[str]:
+    return frozenset(_error_classes())
+
+
 def used_keys() -> dict[str, set[str]]:
     """key -> files that use it literally."""
     from ground.i18n import is_key
 
-    errors = _error_classes()
+    errors = _error_classes_cached()
     out: dict[str, set[str]] = {}
 
     def use(key: str, where: str) -> None:
@@ -208,7 +222,7 @@ def inline_texts() -> dict[str, list[str]]:
     """file -> user-facing sentences written in the code instead of the catalog."""
     from ground.i18n import is_key
 
-    errors = _error_classes()
+    errors = _error_classes_cached()
     out: dict[str, list[str]] = {}
     for rel, tree in _sources():
         docs = _docstrings(tree)

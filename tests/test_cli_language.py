@@ -215,6 +215,7 @@ def test_verify_and_sign_help_state_the_exit_codes_in_the_runs_language(lang: st
         assert not vietnamese(verify) and not vietnamese(sign)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["certs"], ["certs", "demo"], ["certs", "serve"],
                                      ["serve"], ["demo"], ["records", "sample"], ["trust"],
                                      ["trust", "add"], ["twostep", "finish"], ["worker"]])
@@ -258,6 +259,7 @@ def test_argparse_module_is_not_patched(cli_lang_restored: None) -> None:
     assert argparse._("usage: ") == "usage: "
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_messages_of_a_run_are_in_its_language(lang: str, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str],
@@ -278,6 +280,7 @@ def test_messages_of_a_run_are_in_its_language(lang: str, tmp_path: Path,
         assert not vietnamese(err) and "record book" in err, err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang, words", [("vi", "(Giáo viên chủ nhiệm, B-B)"),
                                          ("en", "(homeroom teacher, B-B)")])
 def test_sign_summary_names_the_role_in_words(tmp_path: Path, test_pki: object,
@@ -308,6 +311,7 @@ def test_sign_summary_names_the_role_in_words(tmp_path: Path, test_pki: object,
     ("[trust]\nanchors = [\"missing.pem\"]\n", "không tìm thấy tệp", "file not found"),
     ("not toml = = =\n", "không phải TOML hợp lệ", "not valid TOML"),
 ], ids=["section", "mode", "type", "anchor", "toml"])
+@pytest.mark.slow
 def test_config_errors_are_one_line_exit_2_in_the_cli_language(tmp_path: Path, toml: str,
                                                                vi: str, en: str) -> None:
     cfg = tmp_path / "hocba.toml"
@@ -323,6 +327,7 @@ def test_config_errors_are_one_line_exit_2_in_the_cli_language(tmp_path: Path, t
         assert vietnamese(lines[0].replace(str(cfg), "")) == (lang == "vi"), lines[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang, needle", [("vi", "không tìm thấy tệp cấu hình"),
                                           ("en", "configuration file not found")])
 def test_missing_config_file_in_the_cli_language(tmp_path: Path, lang: str, needle: str) -> None:

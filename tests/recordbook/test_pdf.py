@@ -65,6 +65,7 @@ def missing_strings(pdf: Path, xml: bytes, school_year: str | None = None) -> li
     return [s for s in printed_strings(xml, school_year) if nfc_collapsed(s) not in text]
 
 
+@pytest.mark.slow
 def test_every_sample_pdf_has_the_pupils_name_and_the_xml_strings(sample_dir: Path) -> None:
     pdfs = sorted(sample_dir.glob("*.pdf"))
     assert len(pdfs) == 40

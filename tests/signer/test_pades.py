@@ -104,6 +104,7 @@ def offline_chain(offline_pki: PkiLayout, offline_services: object,
     return out
 
 
+@pytest.mark.slow
 def test_ades_lta_validation_offline(offline_chain: list[bytes], offline_pki: PkiLayout,
                                      offline_services_down: None) -> None:
     from pyhanko.pdf_utils.reader import PdfFileReader

@@ -19,6 +19,10 @@ from ground.config import Config
 from ground.vocab import Indication, Level, Role
 from tests.tsa_proxy import TsaProxy, proxied_config
 
+# End-to-end through a latency/fault-injecting proxy in front of a real TSA: the full
+# suite (`make test`) runs it; the fast suite leaves it out.
+pytestmark = pytest.mark.slow
+
 
 def _says(text: str | None, key: str) -> bool:
     """``text`` holds the catalog message ``key`` in the command line's language (every

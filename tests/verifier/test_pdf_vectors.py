@@ -53,6 +53,7 @@ def offline_lta_record(base_pdf: bytes, offline_config: Config, offline_pki: Pki
     return sign_one(offline_config, offline_pki, pdf, "seal", level="B-LTA")
 
 
+@pytest.mark.slow
 def test_lta_record_verifies_with_services_down(offline_lta_record: bytes,
                                                 offline_config: Config,
                                                 offline_services_down: None) -> None:
@@ -64,6 +65,7 @@ def test_lta_record_verifies_with_services_down(offline_lta_record: bytes,
     assert {s.level for s in r.signatures if not s.is_document_timestamp} == {"B-LTA"}
 
 
+@pytest.mark.slow
 def test_lta_record_at_past_validation_time(lta_record: bytes, verifier: Verifier) -> None:
     from datetime import datetime, timedelta, timezone
 
