@@ -31,7 +31,7 @@ from flask.testing import FlaskClient
 from certs.pki import PkiLayout
 from ground.config import Config
 from ground.vocab import Level, Role
-from tests.web.conftest import make_app as make_verifier_app, sign_chain, zip_of
+from tests.verifier.web.conftest import make_app as make_verifier_app, sign_chain, zip_of
 
 pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
 

@@ -11,7 +11,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from ground.config import Config
-from tests.web.conftest import Records, make_app
+from tests.verifier.web.conftest import Records, make_app
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 

@@ -14,7 +14,7 @@ from certs.pki import PkiLayout, load_pkcs12
 from ground.config import Config
 from tests.tokens import make_nssdb, make_softhsm_token
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TOKEN = "test-token-5f1c"
 
 @pytest.fixture(scope="session")

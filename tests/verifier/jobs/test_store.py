@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ground.config import Config
-from tests.jobs.conftest import RedisServer
+from tests.verifier.jobs.conftest import RedisServer
 from verifier.jobs.store import Decided, JobStore, PendingFile
 
 

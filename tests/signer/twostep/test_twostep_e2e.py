@@ -17,7 +17,7 @@ from tests.signer._xades_fixtures import xmlsec_verify
 from tests.tooling import require_tool
 from tests.tokens import SOFTHSM_MODULE as MODULE, pdfsig_blocks
 from ground.i18n import t
-from tests.twostep.conftest import AUTH, TOKEN, hocba
+from tests.signer.twostep.conftest import AUTH, TOKEN, hocba
 
 pytestmark = [pytest.mark.xdist_group("twostep-e2e"), pytest.mark.slow]
 

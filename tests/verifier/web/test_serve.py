@@ -16,7 +16,7 @@ import requests
 from certs.pki import PkiLayout
 from ground.i18n import t
 from tests.conftest import free_port
-from tests.web.conftest import Records
+from tests.verifier.web.conftest import Records
 
 pytestmark = pytest.mark.slow  # end to end: not in the fast suite (pytest -m "not slow")
 

@@ -12,8 +12,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from ground.config import Config
-from tests.web import schema_check
-from tests.web.conftest import Records, XmlRecords, make_app, zip_of
+from tests.verifier.web import schema_check
+from tests.verifier.web.conftest import Records, XmlRecords, make_app, zip_of
 
 API = "/api/v1/verify"
 

@@ -15,9 +15,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.jobs.conftest import RedisServer
-from tests.jobs.test_jobs_api import JOBS, VERIFY, ndjson, submit, wait_done
-from tests.web.conftest import Records, XmlRecords
+from tests.verifier.jobs.conftest import RedisServer
+from tests.verifier.jobs.test_jobs_api import JOBS, VERIFY, ndjson, submit, wait_done
+from tests.verifier.web.conftest import Records, XmlRecords
 
 pytestmark = pytest.mark.slow  # end to end with real worker processes
 

@@ -16,7 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from ground.config import Config
-from tests.web.conftest import make_app
+from tests.verifier.web.conftest import make_app
 
 API = "/api/v1/verify"
 HTML = {"Accept": "text/html"}
@@ -126,7 +126,7 @@ def test_browser_error_cards_in_the_page_language(small_url: str, tmp_path: Path
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from tests.web.test_browser import _driver
+    from tests.verifier.web.test_browser import _driver
 
     big = tmp_path / "hoc-ba-qua-lon.pdf"
     big.write_bytes(b"%PDF-1.7\n" + b"x" * 80_000)

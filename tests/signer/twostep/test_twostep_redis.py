@@ -23,7 +23,7 @@ import pytest
 
 from certs.pki import PkiLayout
 from ground.config import Config
-from tests.twostep.conftest import AUTH, TOKEN, sign_digest
+from tests.signer.twostep.conftest import AUTH, TOKEN, sign_digest
 
 pytestmark = [pytest.mark.xdist_group("twostep-redis"), pytest.mark.slow]
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 import pytest
 
 from certs.pki import PkiLayout
-from tests.twostep.conftest import TOKEN, sign_digest
+from tests.signer.twostep.conftest import TOKEN, sign_digest
 
 pytestmark = [pytest.mark.xdist_group("twostep-cli"), pytest.mark.slow]
 

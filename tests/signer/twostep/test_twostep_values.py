@@ -17,7 +17,7 @@ import pytest
 from certs.pki import PkiLayout, load_pkcs12
 from ground.config import Config
 from ground.i18n import t
-from tests.twostep.conftest import AUTH, Clock, sign_digest
+from tests.signer.twostep.conftest import AUTH, Clock, sign_digest
 
 pytestmark = [pytest.mark.xdist_group("twostep-values"), pytest.mark.slow]
 

@@ -9,7 +9,7 @@ import pytest
 from ground.config import Config
 from ground.errors import ConfigError
 from ground.i18n import t
-from tests.twostep.conftest import AUTH, TOKEN
+from tests.signer.twostep.conftest import AUTH, TOKEN
 
 pytestmark = [pytest.mark.xdist_group("twostep-service"), pytest.mark.slow]
 

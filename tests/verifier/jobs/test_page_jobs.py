@@ -3,7 +3,7 @@
 With ``[jobs]`` the page sends a ZIP, or more than ``pages.JOB_THRESHOLD`` files, to
 ``POST /api/v1/jobs``, shows a ``<progress>`` bar with "k / n", and adds one table row
 per report, in submission order, from ``/results?start=K``. A real redis-server and a
-real ``hocba worker`` (tests/jobs/conftest.py); the browser as in tests/web/test_browser.py.
+real ``hocba worker`` (tests/verifier/jobs/conftest.py); the browser as in tests/verifier/web/test_browser.py.
 Screenshots go to test-artifacts/.
 """
 from __future__ import annotations
@@ -17,9 +17,9 @@ import pytest
 from flask import Flask
 
 from ground.config import Config
-from tests.jobs.conftest import RedisServer, make_jobs_app
-from tests.web.conftest import Records, XmlRecords, make_app, zip_of
-from tests.web.test_browser import ARTIFACTS, _driver, _full_screenshot
+from tests.verifier.jobs.conftest import RedisServer, make_jobs_app
+from tests.verifier.web.conftest import Records, XmlRecords, make_app, zip_of
+from tests.verifier.web.test_browser import ARTIFACTS, _driver, _full_screenshot
 from verifier.web.pages import JOB_THRESHOLD
 
 GARBAGE = b"%PDF-1.7\n this is not a record book at all"

@@ -25,9 +25,9 @@ from certs.pki import PkiLayout
 from ground.config import Config, JobsConfig
 from tests.conftest import free_port
 from tests.tooling import REQUIRE_TOOLS, require_tool
-from tests.web.conftest import records, xml_records  # noqa: F401  (fixtures, shared)
+from tests.verifier.web.conftest import records, xml_records  # noqa: F401  (fixtures, shared)
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _require_redis() -> str:

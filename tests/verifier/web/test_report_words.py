@@ -23,7 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from certs.pki import PkiLayout
-from tests.web.conftest import Records
+from tests.verifier.web.conftest import Records
 
 HTML = {"Accept": "text/html"}
 TS_NOTE = {"vi": "chứng minh thời điểm của bản gốc", "en": "proves only when the original"}
@@ -138,7 +138,7 @@ def test_browser_tampered_card_timestamp_note(live_url: str, records: Records,
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from tests.web.test_browser import _driver
+    from tests.verifier.web.test_browser import _driver
 
     bad = tmp_path / "hoc-ba-bi-sua.pdf"
     bad.write_bytes(records.tampered)

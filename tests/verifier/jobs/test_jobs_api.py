@@ -15,8 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ground.config import Config, JobsConfig
-from tests.jobs.conftest import RedisServer, make_jobs_app
-from tests.web.conftest import Records, XmlRecords, make_app, zip_of
+from tests.verifier.jobs.conftest import RedisServer, make_jobs_app
+from tests.verifier.web.conftest import Records, XmlRecords, make_app, zip_of
 
 JOBS = "/api/v1/jobs"
 VERIFY = "/api/v1/verify"
@@ -200,7 +200,7 @@ def test_results_while_queued_are_an_empty_prefix(jobs_app: Flask, redis_clean: 
 def test_answers_match_the_openapi_description(jobs_app: Flask, redis_clean: RedisServer,
                                                 test_config: Config, records: Records) -> None:
     """Each documented status of the jobs API, answered for real, fits its schema."""
-    from tests.web import schema_check
+    from tests.verifier.web import schema_check
 
     c = jobs_app.test_client()
     spec = c.get("/openapi.json").json

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from tests.tooling import require_path, require_tool
-from tests.web.conftest import Records
+from tests.verifier.web.conftest import Records
 
 pytestmark = [pytest.mark.tool, pytest.mark.slow]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from certs.pki import PkiLayout
 from ground.config import Config
 from ground.vocab import Level, Role
-from tests.twostep._csc import CscDummy
+from tests.signer.twostep._csc import CscDummy
 
 pytestmark = [pytest.mark.xdist_group("twostep-csc"), pytest.mark.slow]
 

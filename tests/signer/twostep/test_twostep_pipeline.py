@@ -11,7 +11,7 @@ import pytest
 
 from ground.config import Config
 from tests.tsa_proxy import TsaProxy
-from tests.twostep.conftest import says, sign_digest
+from tests.signer.twostep.conftest import says, sign_digest
 
 pytestmark = [pytest.mark.slow]
 
