@@ -168,6 +168,20 @@ def _memo_key(cert: x509.Certificate, usage: str, other_certs: Sequence[x509.Cer
             digests(ocsps), digests(crls))
 
 
+def _verdict_key(job: "_Job") -> tuple[Any, ...]:
+    """Every input of an offline validation (:class:`_Job`) by value: the certificates and
+    revocation data by the SHA-256 of their DER, in the order given, and every time.
+    The engine's own inputs (anchors, intermediates, policy) are fixed per engine."""
+    def digests(items: Iterable[Any]) -> tuple[bytes, ...]:
+        return tuple(hashlib.sha256(i.dump()).digest() for i in items)
+
+    assert not job.online
+    return (job.cert.sha256, job.usage, digests(job.other_certs), digests(job.others),
+            digests(job.embedded_o), digests(job.embedded_c), job.mode, job.online,
+            job.validation_time, job.poe_time, job.claimed_time, job.explicit_time,
+            job.used_at)
+
+
 def _checking_policy(mode: str, *, ee: bool = True) -> RevocationCheckingPolicy:
     """The revocation checking rules for the policy's mode; ``ee=False``: the signer's
     own status is already established (EN 319 102-1 5.6.2.1), check only the CAs."""
@@ -251,6 +265,8 @@ class TrustEngine:
         # Current-time "valid" results keyed by every input that affects them (_memo_key).
         self._memo: dict[tuple[Any, ...], tuple[CertResult, datetime]] = {}
         self._memo_lock = threading.Lock()
+        # Verdicts at an explicit validation time (no fetching), keyed by the whole job.
+        self._verdicts: dict[tuple[Any, ...], CertResult] = {}
         self._algo_policy = DisallowWeakAlgorithmsPolicy(  # type: ignore[no-untyped-call]
             weak_hash_algos=frozenset({"md2", "md5", "sha1"}),
             rsa_key_size_threshold=policy.min_rsa_bits,
@@ -353,6 +369,23 @@ class TrustEngine:
             hit = self._memo_get(memo_key)
             if hit is not None:
                 return replace(hit, validated_at=validation_time)
+        else:
+            # A past (or future) validation time: nothing is fetched, so the verdict is a
+            # function of the job alone; remembered by every input of the job.
+            verdict_key = _verdict_key(job)
+            with self._memo_lock:
+                done = self._verdicts.get(verdict_key)
+            if done is not None:
+                return done
+            result = self._judge(job, None)
+            with self._memo_lock:
+                if len(self._verdicts) >= _MEMO_MAX:
+                    self._verdicts.clear()
+                self._verdicts[verdict_key] = result
+            return result
+        return self._judge(job, memo_key)
+
+    def _judge(self, job: "_Job", memo_key: tuple[Any, ...] | None) -> CertResult:
         # EN 319 102-1 5.2.6 X.509 certificate validation at the validation time.
         current = self._step_current_time(job)
         if current.err is None and current.path is not None:

@@ -148,6 +148,7 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
         return FormatResult("pdf", (), (), record=_record_meta(reader, None))
 
     from verifier.pdf_policy import evaluate_modifications
+    from verifier.pdf_revisions import SharedRevisions
 
     sigs: list[_Sig] = []
     for emb in embedded:
@@ -177,6 +178,8 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
         if res.valid and res.time is not None:
             next_poe = res.time
 
+    # The revisions are analysed once for all signatures (verifier.pdf_revisions).
+    revisions = SharedRevisions(reader)
     reports: list[SignatureReport] = []
     checks: list[Check] = []
     first_failure: tuple[str, Finding] | None = None
@@ -189,7 +192,8 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
         rep = _evaluate_signature(s, ctx, dss_certs, dss_ocsps, dss_crls, poe_for_tst,
                                   doc_ts_results.get(id(s)), bool(later_doc_ts), bool(dss_ocsps or dss_crls))
         # What changed after this signature (strict record-book policy).
-        mod, mod_finding = evaluate_modifications(s.emb, reader, record=is_record)
+        mod, mod_finding = evaluate_modifications(s.emb, reader, record=is_record,
+                                                  revisions=revisions)
         if mod in ("none", "signatures_only") and _unsigned_tail(s.emb, data, last_end):
             # Bytes after the last revision that are not an update (an object with no
             # xref, say): no signature covers them and a recovering reader may use them.

@@ -392,7 +392,8 @@ FOREIGN_DIFF_POLICY = StandardDiffPolicy(
 )
 
 
-def evaluate_modifications(emb: Any, reader: Any, *, record: bool = True
+def evaluate_modifications(emb: Any, reader: Any, *, record: bool = True,
+                           revisions: Any = None
                            ) -> tuple[Modifications | None, Finding | None]:
     """``("none" | "signatures_only" | "form_filling" | "other" | None, finding)``
     for what follows ``emb``.
@@ -401,6 +402,9 @@ def evaluate_modifications(emb: Any, reader: Any, *, record: bool = True
     PDFs may also show ``form_filling`` (changes the signer permitted). ``None``: the
     difference analysis itself failed (an object it cannot read, a name it refuses):
     what changed is unknown, which is INDETERMINATE, never "modified".
+
+    ``revisions``: the file's :class:`~verifier.pdf_revisions.SharedRevisions`, so that
+    the signatures of one file share the analysis of its revisions.
     """
     cov = emb.coverage
     if cov is None:
@@ -414,6 +418,9 @@ def evaluate_modifications(emb: Any, reader: Any, *, record: bool = True
     if cov < SignatureCoverageLevel.ENTIRE_REVISION:
         return Modifications.OTHER, Finding.of("modified_after", id=emb.field_name,
                                    detail="ByteRange " + cov.name)
+    from verifier.pdf_revisions import SharedRevisions
+
+    (revisions or SharedRevisions(reader)).prime(emb.signed_revision)
     result = _review(RECORD_BOOK_DIFF_POLICY, emb, reader)
     if isinstance(result, Finding):
         return _unreadable_update(emb, reader) or (None, result)

@@ -7,6 +7,10 @@ program that embeds the verifier decides for itself:
 * :func:`verifier.pdf_fast.install`: a faster drop-in for pyHanko's hex-string reader
   (same results and errors; signature /Contents are read again by every historical
   revision the difference analysis opens);
+* :func:`verifier.pdf_revisions.install`: pyHanko's orphan search remembered per
+  revision of a file (it depends on that revision alone);
+* :func:`ground.asn1_memo.install`: distinguished-name preparation and comparison
+  remembered by DER (same answers; asn1crypto redoes the RFC 4518 preparation each time);
 * pyHanko's loggers stop propagating: it logs hostile-input diagnostics with
   tracebacks at WARNING, which the report already carries as findings.
 """
@@ -17,9 +21,12 @@ import logging
 
 def configure_process() -> None:
     """Idempotent."""
-    from verifier import pdf_fast
+    from ground import asn1_memo
+    from verifier import pdf_fast, pdf_revisions
 
+    asn1_memo.install()
     pdf_fast.install()
+    pdf_revisions.install()
     log = logging.getLogger("pyhanko")
     if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
         log.addHandler(logging.NullHandler())

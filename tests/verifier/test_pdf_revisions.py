@@ -1,0 +1,167 @@
+"""The revisions of a PDF analysed once (issue 14): the shared tables are pyHanko's own,
+a change after signing is still found when the analysis is shared, and the
+process-wide memos (names, offline verdicts) never turn one answer into another."""
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from asn1crypto import x509
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from certs.pki import PkiLayout
+from ground.vocab import Indication, Level
+from verifier.core import Verifier
+from verifier.pdf_revisions import SharedRevisions
+
+
+def _tables_agree(data: bytes) -> int:
+    """Every revision's reverse-xref table from SharedRevisions equals pyHanko's own;
+    returns how many revisions were compared."""
+    try:
+        ours = PdfFileReader(io.BytesIO(data), strict=False)
+        theirs = PdfFileReader(io.BytesIO(data), strict=False)
+        revisions = theirs.xrefs.total_revisions
+    except Exception:  # noqa: BLE001 - not readable at all: no revisions to analyse
+        return 0
+    shared = SharedRevisions(ours)
+    compared = 0
+    for rev in range(revisions):
+        h_theirs = theirs.get_historical_resolver(rev)
+        try:
+            h_theirs._load_reverse_xref_cache()
+            expected = h_theirs._indirect_object_access_cache
+        except Exception:  # noqa: BLE001 - then ours must leave it to pyHanko
+            expected = None
+        shared.prime(rev)
+        got = ours.get_historical_resolver(rev)._indirect_object_access_cache
+        if expected is None:
+            assert got is None, f"revision {rev}: pyHanko fails, the shared table must not exist"
+            continue
+        if got is None:  # left to pyHanko: allowed, pyHanko then computes the same
+            continue
+        assert got == expected, f"revision {rev}"
+        compared += 1
+    return compared
+
+
+def _corpus_pdfs() -> list[Path]:
+    from tests.tooling import CORPUS
+
+    root = Path(CORPUS)
+    return sorted(root.rglob("*.pdf")) if root.exists() else []
+
+
+@pytest.mark.parametrize("path", _corpus_pdfs(), ids=lambda p: p.name)
+def test_shared_tables_are_pyhankos_for_the_corpus(path: Path) -> None:
+    _tables_agree(path.read_bytes())
+
+
+def test_shared_tables_are_pyhankos_for_our_records(lta_record: bytes, two_signed: bytes) -> None:
+    assert _tables_agree(lta_record) >= 6
+    assert _tables_agree(two_signed) >= 3
+
+
+def _overwrite_font(data: bytes) -> bytes:
+    """An update after the last signature that rewrites a font of the signed page (the
+    font object itself, reached from the page and from every appearance using it):
+    exactly what the shared analysis remembers from the first signed revision."""
+    w = IncrementalPdfFileWriter(io.BytesIO(data))
+    page = w.root["/Pages"]["/Kids"][0].get_object()
+    fonts = page["/Resources"]["/Font"]
+    ref = next(fonts.raw_get(k).reference for k in fonts
+               if isinstance(fonts.raw_get(k), generic.IndirectObject))
+    font = ref.get_object()
+    font[generic.NameObject("/BaseFont")] = generic.NameObject("/ABCDEF+Forged")
+    w.mark_update(ref)
+    out = io.BytesIO()
+    w.write(out)
+    return out.getvalue()
+
+
+def test_a_changed_font_after_the_signatures_is_found_for_every_signature(
+        verifier: Verifier, lta_record: bytes) -> None:
+    t = datetime.now(timezone.utc)
+    before = verifier.verify(lta_record, name="lta.pdf", validation_time=t)
+    assert before.indication is Indication.TOTAL_PASSED
+    tampered = _overwrite_font(lta_record)
+    assert _tables_agree(tampered) >= 6
+    report = verifier.verify(tampered, name="lta-tampered.pdf")
+    assert report.indication is Indication.TOTAL_FAILED
+    assert [s.modifications_after for s in report.signatures] == ["other"] * len(report.signatures)
+    # and the original, judged again in the same process, is unchanged
+    again = verifier.verify(lta_record, name="lta.pdf", validation_time=t)
+    assert again.to_dict() == before.to_dict()
+
+
+def test_the_same_file_twice_gives_the_same_report(verifier: Verifier, lta_record: bytes) -> None:
+    t = datetime.now(timezone.utc)
+    first = verifier.verify(lta_record, name="a.pdf", validation_time=t)
+    second = verifier.verify(lta_record, name="a.pdf", validation_time=t)
+    fresh = Verifier(verifier.policy).verify(lta_record, name="a.pdf", validation_time=t)
+    assert first.to_dict() == second.to_dict() == fresh.to_dict()
+
+
+# -- names ------------------------------------------------------------------------------
+
+def _name(cn: str, kind: str = "utf8_string") -> x509.Name:
+    return x509.Name.build({"common_name": cn, "organization_name": "Truong A"},
+                           use_printable=kind == "printable_string")
+
+
+def test_name_comparison_remembered_by_der_gives_asn1cryptos_answers() -> None:
+    a, b = _name("Nguyen Van An"), _name("nguyen  van an")
+    c = _name("Nguyen Van An", "printable_string")
+    assert a.dump() != b.dump() and a.dump() != c.dump()
+    for _ in range(2):  # the second round answers from the table
+        assert a == b and b == a  # RFC 4518: case and inner spaces do not matter
+        assert a == c  # another string type, the same name
+        assert a != _name("Nguyen Van Binh")
+        assert a.hashable == b.hashable
+        assert _name("Nguyen Van Binh").hashable != a.hashable
+
+
+# -- verdicts at an explicit validation time --------------------------------------------
+
+@pytest.fixture(scope="module")
+def teacher_lt(base_pdf: bytes, sign_pdf: Callable[..., bytes], trust_services: object) -> bytes:
+    return sign_pdf(base_pdf, "teacher", "teacher", Level.B_LT)
+
+
+def test_offline_verdicts_are_keyed_by_every_input(
+        verifier: Verifier, test_pki: PkiLayout, teacher_lt: bytes) -> None:
+    from pyhanko.keys import load_cert_from_pemder
+
+    from verifier.pdf import _dss_material
+
+    engine = Verifier(verifier.policy).trust
+    cert = load_cert_from_pemder(str(test_pki.cert("teacher")))
+    certs, ocsps, crls = _dss_material(PdfFileReader(io.BytesIO(teacher_lt), strict=False))
+    assert ocsps or crls
+    now = datetime.now(timezone.utc) + timedelta(minutes=1)
+
+    def judge(at: datetime, o: list, c: list) -> tuple:  # type: ignore[type-arg]
+        r = engine.validate_certificate(cert, other_certs=certs, embedded_ocsps=o,
+                                        embedded_crls=c, validation_time=at,
+                                        explicit_time=True)
+        return r.indication, r.subindication, r.revocation
+
+    with_data = judge(now, ocsps, crls)
+    without = judge(now, [], [])
+    assert with_data[0] is Indication.TOTAL_PASSED
+    assert without[0] is not Indication.TOTAL_PASSED  # not the remembered pass
+    assert judge(now, ocsps, crls) == with_data  # and the pass is still a pass
+    later = judge(now + timedelta(days=365 * 5), ocsps, crls)  # the certificate has expired
+    assert later[0] is not Indication.TOTAL_PASSED
+    # each answer equals a brand-new engine's
+    fresh = Verifier(verifier.policy).trust
+    for at, o, c, seen in ((now, [], [], without), (now + timedelta(days=365 * 5), ocsps, crls,
+                                                     later)):
+        r = fresh.validate_certificate(cert, other_certs=certs, embedded_ocsps=o,
+                                       embedded_crls=c, validation_time=at, explicit_time=True)
+        assert (r.indication, r.subindication, r.revocation) == seen
