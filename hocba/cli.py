@@ -150,6 +150,12 @@ def _main(argv: Sequence[str] | None) -> int:
     lang = set_cli_lang(list(argv))
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    if getattr(args, "defer_aiohttp", False):
+        # before anything imports pyHanko's signing package (configure_process does):
+        # its aiohttp clients load only if this command uses them (signer/lazy_imports.py)
+        from signer.lazy_imports import defer_pyhanko_aiohttp
+
+        defer_pyhanko_aiohttp()
     from verifier.runtime import configure_process
 
     configure_process()  # the verifier's process-wide opt-ins (verifier/runtime.py)

@@ -39,13 +39,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     add_lang_option(p)
     p.add_argument("files", nargs="+", type=Path, metavar="FILE",
                    help=t("cli.sign.opt.files", lang))
-    p.set_defaults(func=_sign, ends_startup=True)
+    p.set_defaults(func=_sign, ends_startup=True, defer_aiohttp=True)
 
 
 def _sign(args: argparse.Namespace) -> int:
     from signer.lazy_imports import defer_pyhanko_aiohttp
 
-    defer_pyhanko_aiohttp()  # start-up: pyHanko's aiohttp clients load only if used
+    defer_pyhanko_aiohttp()  # when called without the CLI's main (a no-op after it)
     from hocba.cli import end_startup
     from signer.batch import FileResult, Progress, run_files
     from signer.keys import KeySource, preload_pkcs12, read_pin

@@ -37,6 +37,35 @@ def test_pyhanko_aiohttp_clients_load_only_when_used() -> None:
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
 
 
+WHOLE = """
+import sys
+from hocba.cli import main
+code = main(sys.argv[1:])
+assert code == 0, code
+assert "aiohttp" not in sys.modules, "aiohttp imported by hocba sign at B-B"
+print("ok")
+"""
+
+
+def test_hocba_sign_b_b_never_imports_aiohttp(tmp_path: Path, test_pki: object,
+                                              trust_services: object, pin: str) -> None:
+    """The whole command, not just the signer's modules: the CLI's process-wide set-up
+    (verifier/runtime.py imports pyHanko's signing package) must come after the deferral."""
+    from certs.pki import PkiLayout
+    from recordbook.pdf import render_pdf
+    from recordbook.sample import sample_record
+
+    assert isinstance(test_pki, PkiLayout)
+    f = tmp_path / "hs.pdf"
+    f.write_bytes(render_pdf(sample_record(0)))
+    out = subprocess.run(
+        [sys.executable, "-c", WHOLE, "sign", "--config", str(test_pki.config), "--role",
+         "teacher", "--key", str(test_pki.p12("teacher")), "--level", "B-B", "--in-place",
+         str(f)], capture_output=True, text=True, cwd=str(REPO), timeout=120,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOCBA_PIN": pin})
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
 def test_font_subset_cache_gives_the_same_font(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from signer import appearance
