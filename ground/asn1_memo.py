@@ -73,6 +73,6 @@ def install() -> None:
         return value
 
     eq._hocba_memo = True  # type: ignore[attr-defined]
-    x509.NameTypeAndValue.prepped_value = property(prepped_value)  # type: ignore[assignment]
-    x509.Name.hashable = property(hashable)  # type: ignore[assignment]
-    x509.Name.__eq__ = eq  # type: ignore[assignment, method-assign]
+    x509.NameTypeAndValue.prepped_value = property(prepped_value)
+    x509.Name.hashable = property(hashable)
+    x509.Name.__eq__ = eq

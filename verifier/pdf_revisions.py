@@ -38,7 +38,7 @@ to four times.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
@@ -206,7 +206,7 @@ def _special_nodes(res: HistoricalResolver) -> tuple[dict[generic.Reference, tup
             child_ref = None
             if isinstance(child, generic.IndirectObject):
                 child_ref = child.reference
-                child = child.get_object()
+                child = cast(Any, child).get_object()
             if not isinstance(child, generic.DictionaryObject):
                 continue
             try:
@@ -278,8 +278,8 @@ def install() -> None:
 
 
 def _install_reader_speedups() -> None:
-    get_object = PdfFileReader.get_object
-    subsume = HistoricalResolver._subsume_object
+    get_object: Any = PdfFileReader.get_object  # pyHanko leaves it unannotated
+    subsume: Any = HistoricalResolver._subsume_object
 
     def historical_get_object(self: PdfFileReader, ref: Any, revision: Any = None,
                               never_decrypt: bool = False, transparent_decrypt: bool = True,
