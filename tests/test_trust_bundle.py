@@ -260,6 +260,7 @@ def _gunicorn() -> str:
     return str(exe)
 
 
+@pytest.mark.slow
 def test_gunicorn_loads_the_configuration_and_the_app(tmp_path: Path) -> None:
     cfg = tmp_path / "hocba.toml"
     cfg.write_text('[trust]\nbundles = ["vn"]\n[limits]\nrequest_timeout = 45.0\n', encoding="utf-8")
@@ -289,6 +290,7 @@ def test_gunicorn_loads_the_configuration_and_the_app(tmp_path: Path) -> None:
     assert proc.returncode != 0  # a missing configuration stops the server at start
 
 
+@pytest.mark.slow
 def test_gunicorn_serves_healthz_on_loopback(tmp_path: Path) -> None:
     from hocba.ports import free_port
 

@@ -80,6 +80,7 @@ def test_every_sample_pdf_has_the_pupils_name_and_the_xml_strings(sample_dir: Pa
     assert problems == {}
 
 
+@pytest.mark.slow
 def test_secondary_pdfs_have_the_xml_strings(secondary_dir: Path) -> None:
     problems = {}
     for pdf in sorted(secondary_dir.glob("*.pdf")):
@@ -88,6 +89,7 @@ def test_secondary_pdfs_have_the_xml_strings(secondary_dir: Path) -> None:
     assert problems == {}
 
 
+@pytest.mark.slow
 def test_dates_and_scores_are_printed_the_vietnamese_way(sample_dir: Path) -> None:
     pdf = min(sample_dir.glob("*.pdf"))
     root = validate(pdf.with_suffix(".xml").read_bytes()).getroot()
@@ -225,6 +227,7 @@ def test_meta_is_none_for_other_pdfs() -> None:
     assert read_pdf_record_meta(reader) is None
 
 
+@pytest.mark.slow
 def test_pdf_generation_is_fast(primary_class: list[RecordBook]) -> None:
     render_pdf(primary_class[0])  # warm up (fonts)
     started = time.perf_counter()

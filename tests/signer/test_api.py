@@ -27,6 +27,7 @@ def _validate(data: bytes, test_pki: PkiLayout) -> list[str]:
     return out
 
 
+@pytest.mark.slow
 def test_sign_bytes_ecdsa_teacher_then_pss_principal(test_pki: PkiLayout, test_config: Config,
                                                      trust_services: object,
                                                      record_pdfs: list[bytes]) -> None:

@@ -57,6 +57,7 @@ def _corpus_pdfs() -> list[Path]:
     return sorted(root.rglob("*.pdf")) if root.exists() else []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", _corpus_pdfs(), ids=lambda p: p.name)
 def test_shared_tables_are_pyhankos_for_the_corpus(path: Path) -> None:
     _tables_agree(path.read_bytes())

@@ -11,7 +11,8 @@ from ground.vocab import Indication, Level, Role
 from tests.verifier._xml_fixtures import record_xml
 from verifier.core import Verifier
 
-pytestmark = pytest.mark.xdist_group("xml-verify")
+# signed online through the TSA and OCSP services, then verified: the full suite
+pytestmark = [pytest.mark.xdist_group("xml-verify"), pytest.mark.slow]
 
 
 def _sign(offline_pki: PkiLayout, cfg: Config, data: bytes, label: str, role: Role,
