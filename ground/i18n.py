@@ -42,6 +42,17 @@ def lang_of(value: str | None) -> str:
 _CLI_LANG: str | None = None
 
 
+def restore_cli_lang(previous: str | None) -> None:
+    """Put back what :func:`set_cli_lang` replaced (``hocba.cli.main`` does it on return,
+    so an in-process call leaves no language behind for the caller)."""
+    global _CLI_LANG
+    _CLI_LANG = previous
+
+
+def current_cli_lang_setting() -> str | None:
+    return _CLI_LANG
+
+
 def set_cli_lang(argv: "list[str] | tuple[str, ...] | None" = None) -> str:
     """Fix the command line's language for this run (``hocba.cli.main`` does it first,
     from its own argv, so in-process calls with different ``--lang`` each get theirs)."""

@@ -117,6 +117,16 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     # Start-up allocates many long-lived objects (modules, classes) and next to no garbage
     # cycles: the cyclic GC stays off during it (about a tenth of the imports' time).
+    from ground import i18n
+
+    previous = i18n.current_cli_lang_setting()
+    try:
+        return _main_gc(argv)
+    finally:
+        i18n.restore_cli_lang(previous)  # the run's --lang does not outlive it
+
+
+def _main_gc(argv: Sequence[str] | None) -> int:
     global _startup_gc_off
     if not gc.isenabled():
         return _main(argv)

@@ -22,6 +22,17 @@ def pytest_configure(config: pytest.Config) -> None:
     configure_process()
 
 
+@pytest.fixture(autouse=True)
+def _no_cli_language_left_behind() -> Iterator[None]:
+    """Each test starts with the command line's language unset (Vietnamese unless the test
+    sets HOCBA_LANG), whatever an earlier in-process ``hocba`` call in this worker used."""
+    from ground import i18n
+
+    i18n.restore_cli_lang(None)
+    yield
+    i18n.restore_cli_lang(None)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

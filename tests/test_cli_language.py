@@ -337,3 +337,16 @@ def test_missing_config_file_in_the_cli_language(tmp_path: Path, lang: str, need
                        timeout=60, env={**os.environ, "HOCBA_LANG": lang})
     assert r.returncode == 2
     assert needle in r.stderr
+
+
+def test_an_in_process_run_leaves_no_language_behind(capsys: pytest.CaptureFixture[str]) -> None:
+    """``main(["--lang", "en", ...])`` in a long-lived process (tests, an embedding
+    program) must not switch later messages of that process to English."""
+    from ground.i18n import cli_lang
+    from hocba.cli import main
+
+    assert cli_lang() == "vi"
+    with pytest.raises(SystemExit):
+        main(["--lang", "en", "verify", "--help"])
+    assert "usage:" in capsys.readouterr().out
+    assert cli_lang() == "vi"
