@@ -3,8 +3,8 @@
 An error carries a catalog key and its fields, never a sentence: the text is rendered
 at the edge (the CLI's language, an HTTP request's language) from :mod:`ground.i18n`.
 A field may be another :class:`HocbaError` (a cause inside a message), a role or roles
-(shown as their labels), a finding (rendered through ``msg.*``), or text written by a
-library (shown as written).
+(shown as their labels), a finding (rendered through ``msg.*``), a certificate name
+(in words), or text written by a library (shown as written).
 """
 from __future__ import annotations
 
@@ -37,18 +37,18 @@ class HocbaError(Exception):
 
 def localised(value: Any, lang: str) -> Any:
     """A message field in ``lang``: a role as its label, roles as their labels, a finding
-    or a cause (another error) rendered without its full stop; anything else as it is."""
+    or a cause (another error) rendered without its full stop, a certificate name
+    (:class:`ground.names.CertName`) in words; anything else as it is."""
     from ground.findings import Finding
+    from ground.names import CertName
     from ground.vocab import Role
 
-    if isinstance(value, HocbaError):
+    if isinstance(value, (HocbaError, Finding)):
         return value.render(lang).rstrip(".")
-    if isinstance(value, Role):
-        return value.label(lang)
+    if isinstance(value, (Role, CertName)):
+        return value.render(lang) if isinstance(value, CertName) else value.label(lang)
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, Role) for v in value):
         return ", ".join(v.label(lang) for v in value)
-    if isinstance(value, Finding):
-        return value.render(lang).rstrip(".")
     return value
 
 

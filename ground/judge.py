@@ -34,7 +34,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Sequence
 
 from asn1crypto import cms, crl, ocsp, tsp, x509
-from cryptography import x509 as cx509
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as cv_errors
 from pyhanko_certvalidator.fetchers.api import Fetchers
@@ -45,6 +44,7 @@ from pyhanko_certvalidator.policy_decl import (
 from ground.fetch_cache import CachingFetcherBackend, RevocationCache
 from ground.fetch_cache import crl_expiry as _crl_expiry
 from ground.fetch_cache import ocsp_meta as _ocsp_meta
+from ground.names import issuer_string, subject_string
 from ground.roles import role_from_certificate
 from ground.vocab import Indication, SubIndication
 from ground.policy import Policy
@@ -195,19 +195,6 @@ def _checking_policy(mode: str, *, ee: bool = True) -> RevocationCheckingPolicy:
 
 # -- helpers --------------------------------------------------------------------------
 
-def _subject_string(cert: x509.Certificate) -> str:
-    try:
-        return cx509.load_der_x509_certificate(cert.dump()).subject.rfc4514_string()
-    except Exception:
-        return str(cert.subject.human_friendly)
-
-
-def _issuer_string(cert: x509.Certificate) -> str:
-    try:
-        return cx509.load_der_x509_certificate(cert.dump()).issuer.rfc4514_string()
-    except Exception:
-        return str(cert.issuer.human_friendly)
-
 
 def _first_attr(name: x509.Name, attr: str) -> str | None:
     for rdn in name.chosen:
@@ -279,8 +266,8 @@ class TrustEngine:
             common_name=_first_attr(cert.subject, "common_name"),
             organization=_first_attr(cert.subject, "organization_name"),
             title=_first_attr(cert.subject, "title"),
-            subject=_subject_string(cert),
-            issuer=_issuer_string(cert),
+            subject=subject_string(cert),
+            issuer=issuer_string(cert),
             serial=format(cert.serial_number, "x"),
             not_before=v["not_before"].native,
             not_after=v["not_after"].native,
@@ -456,7 +443,7 @@ class TrustEngine:
         """The chain is valid now: revocation source, then the post-chain constraints
         (key usage, key size); a pass is remembered until its inputs go stale."""
         path, vc, fetched = current.path, current.vc, current.fetched
-        findings: list[Finding] = [Finding.of("cert_ok", root=_subject_string(path.first))]
+        findings: list[Finding] = [Finding.of("cert_ok", root=subject_string(path.first))]
         rev = self._revocation_info(job.cert, list(job.embedded_o), list(job.embedded_c),
                                     fetched, current.online, vc)
         if job.mode == "off":
@@ -512,7 +499,7 @@ class TrustEngine:
                 return post
             return CertResult(
                 I.TOTAL_PASSED, None, chain=_chain(chain_now.path), revocation=rev,
-                findings=(Finding.of("cert_ok", root=_subject_string(chain_now.path.first)),
+                findings=(Finding.of("cert_ok", root=subject_string(chain_now.path.first)),
                           Finding.of("cert_revinfo_at_use_ok", time=_fmt_time(use_time))),
                 path=chain_now.path, validated_at=job.validation_time,
                 revinfo=_relevant_revinfo(chain_now.path, job.embedded_o, job.embedded_c,
@@ -644,7 +631,7 @@ class TrustEngine:
         if post is not None:
             return post
         return CertResult(I.TOTAL_PASSED, None, chain=_chain(p_path), revocation=rev,
-                          findings=(Finding.of("cert_ok", root=_subject_string(p_path.first)),
+                          findings=(Finding.of("cert_ok", root=subject_string(p_path.first)),
                                     Finding.of("cert_revoked_after_poe_ok",
                                                poe=_fmt_time(poe_time), time=_fmt_time(rdt),
                                                reason=reason)),
@@ -702,8 +689,8 @@ class TrustEngine:
         # The path certvalidator built, when it got that far (e.g. a weak algorithm in
         # it): the report shows the chain to the anchor, not just the signer.
         built = getattr(err, "original_path", None)
-        chain = (_chain(built) or (_subject_string(cert),)) if built is not None \
-            else (_subject_string(cert),)
+        chain = (_chain(built) or (subject_string(cert),)) if built is not None \
+            else (subject_string(cert),)
         detail = Foreign(str(getattr(err, "failure_msg", None) or err)[:200])
         if isinstance(err, cv_errors.PathBuildingError):
             return CertResult(I.INDETERMINATE, S.NO_CERTIFICATE_CHAIN_FOUND, chain=chain, path=built,
@@ -809,7 +796,7 @@ class TrustEngine:
             tsa_cert = cert_info.signer_cert
         except Exception as e:
             return TimestampResult(None, False, None, (Finding.of("tst_malformed", detail=Foreign(str(e)[:120])),))
-        tsa_name = _subject_string(tsa_cert)
+        tsa_name = subject_string(tsa_cert)
         findings: list[Finding] = []
         expected = expected_imprint(algo) if callable(expected_imprint) else expected_imprint
         imprint_ok = expected == imprint
@@ -896,7 +883,7 @@ def _weak_in_path(path: Any) -> tuple[Finding, ...]:
         except (ValueError, KeyError):
             continue
         if algo in _WEAK_HASHES:
-            out.append(Finding.of("weak_algorithm_cert", subject=_subject_string(c),
+            out.append(Finding.of("weak_algorithm_cert", subject=subject_string(c),
                                   algo=algo.upper().replace("SHA", "SHA-")))
     return tuple(out)
 
@@ -904,7 +891,7 @@ def _weak_in_path(path: Any) -> tuple[Finding, ...]:
 def _chain(path: Any) -> tuple[str, ...]:
     try:
         certs = list(path)
-        return tuple(_subject_string(c) for c in reversed(certs))
+        return tuple(subject_string(c) for c in reversed(certs))
     except Exception:
         return ()
 

@@ -27,6 +27,7 @@ from ground.policy import Policy
 from ground.vocab import SubIndication
 from ground.certificates import load_all
 from ground.errors import HocbaError, UsageError
+from ground.names import CertName
 from ground.roles import role_from_certificate
 from ground.vocab import Role
 
@@ -91,9 +92,8 @@ def _refusal(res: CertResult, who: str) -> PrecheckError:
                          detail=res.findings[0])
 
 
-def _describe(cert: x509.Certificate) -> str:
-    name: str = cert.subject.human_friendly  # asn1crypto is untyped
-    return name
+def _describe(cert: x509.Certificate) -> CertName:
+    return CertName.subject_of(cert)
 
 
 def precheck_certificate(cert: x509.Certificate, chain: list[x509.Certificate], role: Role,

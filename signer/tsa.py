@@ -40,6 +40,7 @@ from pyhanko.sign.timestamps.api import TimeStamper
 
 from ground.config import Config
 from ground.errors import HocbaError, UsageError
+from ground.names import CertName
 
 __all__ = ["BatchTimeStamper", "TimestampError", "TsaUnavailable", "check_token",
            "timestamper_for", "LoopLock"]
@@ -347,7 +348,7 @@ class BatchTimeStamper(TimeStamper):
             await validator.async_validate_usage(  # type: ignore[no-untyped-call]
                 set(), {"time_stamping"})
         except (PathBuildingError, PathValidationError, InvalidCertificateError) as e:
-            return {"subject": cert.subject.human_friendly, "detail": str(e)}
+            return {"subject": CertName.subject_of(cert), "detail": str(e)}
         return None
 
 

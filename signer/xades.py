@@ -39,6 +39,7 @@ from lxml import etree
 from signer.pades import OrderError, missing_earlier_roles
 from ground.errors import HocbaError, UsageError
 from ground.i18n import cli_lang, lang_of, t
+from ground.names import CertName
 from ground.vocab import RECORD_NS, Level, Role
 from ground.xmlsafe import parse_xml
 from signer.context import SigningContext
@@ -582,7 +583,7 @@ class XadesSigner:
         try:
             path = await validator.async_validate_path()
         except (PathBuildingError, PathValidationError) as e:
-            raise HocbaError("signer.xades.lt_data", subject=cert.subject.human_friendly,
+            raise HocbaError("signer.xades.lt_data", subject=CertName.subject_of(cert),
                              detail=str(e)) from None
         certs = [c.dump() for c in path.iter_certs(include_root=True)]
         ocsps: list[bytes] = []

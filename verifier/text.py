@@ -9,6 +9,7 @@ from __future__ import annotations
 
 
 from ground.i18n import labels, lang_of, t
+from ground.names import common_name as common_name, display_name as display_name
 from ground.vocab import Indication, Modifications, Role
 from ground.findings import Finding, fmt_time as fmt_time
 from verifier.report import Report, SignatureReport
@@ -24,40 +25,6 @@ def check_label(name: str, lang: str) -> str:
 
 # Attribute types of certificate names (RFC 4514 strings in the report), in words: a
 # title shows as "Chức vụ: …", never "2.5.4.12=…".
-
-
-def display_name(rfc4514: str, lang: str) -> str:
-    """A certificate name for people: ``Tên: …; Chức vụ: …; Tổ chức: …`` (most specific
-    first, as RFC 4514 writes it), attribute types in words; unknown types keep their
-    dotted OID. A string that is not RFC 4514 is shown as it is."""
-    from cryptography import x509
-
-    attrs = labels("name_attr", lang)
-    try:
-        name = x509.Name.from_rfc4514_string(rfc4514)
-    except (ValueError, TypeError):
-        return rfc4514
-    parts = []
-    for rdn in reversed(list(name.rdns)):
-        for attr in rdn:
-            value = attr.value if isinstance(attr.value, str) else attr.value.hex()
-            label = attrs.get(attr.oid.dotted_string, attr.oid.dotted_string)
-            parts.append(f"{label}: {value}")
-    return "; ".join(parts) or rfc4514
-
-
-def common_name(rfc4514: str) -> str:
-    """The CN of a name (a TSA, a CA) for a short mention; the whole name in words
-    when it has none."""
-    from cryptography import x509
-    from cryptography.x509.oid import NameOID
-
-    try:
-        cns = x509.Name.from_rfc4514_string(rfc4514).get_attributes_for_oid(
-            NameOID.COMMON_NAME)
-    except (ValueError, TypeError):
-        return rfc4514
-    return str(cns[0].value) if cns else display_name(rfc4514, "vi")
 
 
 def content_changed(s: SignatureReport) -> bool:

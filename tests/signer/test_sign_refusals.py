@@ -85,6 +85,10 @@ def test_bad_certificate_refused(hocba_sign: Runner, test_pki: PkiLayout, trust_
     assert rc == 1, err
     assert expect in err, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    # the signer named in words of the message's language, never asn1crypto's English
+    assert "Common Name" not in err and "Title:" not in err, err
+    if label.startswith(("teacher_", "rogue")):  # refused by the judge: names the signer
+        assert "Tên: " in err, err
     assert p.read_bytes() == record_pdfs[1]
     assert list(out.iterdir()) == []
 
