@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from ground.findings import Finding
 
 from recordbook.model import (
     COMPLETED_LOWER_SECONDARY,
@@ -49,7 +50,7 @@ class RuleViolation:
 
     year_id: str | None
     element: str  # local name of the element or attribute concerned
-    message: str
+    problem: Finding  # rendered in the report's or message's language (msg.record_rule_*)
 
 
 def primary_overall(
@@ -116,40 +117,35 @@ def secondary_promotion(grade: int, learning: str, conduct: str, days_absent: in
 def check_year(year: SchoolYear) -> list[RuleViolation]:
     out: list[RuleViolation] = []
 
-    def bad(element: str, message: str) -> None:
-        out.append(RuleViolation(year.id, element, message))
+    def bad(element: str, rule: str, **args: object) -> None:
+        out.append(RuleViolation(year.id, element, Finding.of("record_rule_" + rule, **args)))
 
     res = year.results
     passed: bool
     if isinstance(res, PrimaryResults):
         if year.grade not in PRIMARY_GRADES:
-            bad("grade", f"a primary year (TieuHoc) must be grade 1–5, not {year.grade}")
+            bad("grade", "primary_grade", grade=year.grade)
         for s in res.subjects:
             if s.score is not None and s.code not in TESTED_PRIMARY_SUBJECTS:
-                bad("Diem", f"subject {s.code} has no periodic test, so it takes no score")
+                bad("Diem", "no_test_score", subject=s.code)
             if s.score is None and s.code in TESTED_PRIMARY_SUBJECTS:
-                bad("Diem", f"subject {s.code} needs its periodic test score")
+                bad("Diem", "needs_score", subject=s.code)
         expected = primary_overall(
             res.subjects, res.qualities + res.general_competencies + res.specific_competencies
         )
         if res.overall != expected:
-            bad("KetQuaGiaoDuc",
-                f"overall result '{res.overall}' does not follow from the levels and scores "
-                f"(expected '{expected}')")
+            bad("KetQuaGiaoDuc", "overall", got=res.overall, expected=expected)
         passed = res.overall != RESULT_NOT_DONE
     else:
         if year.grade not in SECONDARY_GRADES:
-            bad("grade", f"a secondary year (TrungHoc) must be grade 6–12, not {year.grade}")
+            bad("grade", "secondary_grade", grade=year.grade)
         for sc in res.scored:
             avg = year_average(sc.semester1, sc.semester2)
             if sc.year != avg:
-                bad("DiemCaNam",
-                    f"year average of {sc.code} is {sc.year}, but (HK1 + 2×HK2)/3 = {avg}")
+                bad("DiemCaNam", "average", subject=sc.code, got=sc.year, expected=avg)
         learning = secondary_learning(res.scored, res.assessed)
         if res.learning != learning:
-            bad("KetQuaHocTap",
-                f"learning result '{res.learning}' does not follow from the subjects "
-                f"(expected '{learning}')")
+            bad("KetQuaHocTap", "learning", got=res.learning, expected=learning)
         passed = res.learning != FAIL and res.conduct != FAIL
         if year.days_absent is not None and year.days_absent > MAX_DAYS_ABSENT:
             passed = False
@@ -158,12 +154,12 @@ def check_year(year: SchoolYear) -> list[RuleViolation]:
     if year.promotion in (PROMOTED, COMPLETED_PRIMARY, COMPLETED_LOWER_SECONDARY,
                           COMPLETED_UPPER_SECONDARY):
         if not passed:
-            bad("LenLop", f"'{year.promotion}' is not possible with these results")
+            bad("LenLop", "promotion_impossible", promotion=year.promotion)
         elif year.promotion != (completion or PROMOTED):
-            bad("LenLop", f"'{year.promotion}' does not fit grade {year.grade} "
-                          f"(expected '{completion or PROMOTED}')")
+            bad("LenLop", "promotion_grade", promotion=year.promotion, grade=year.grade,
+                expected=completion or PROMOTED)
     elif passed and year.promotion in (SUMMER_TRAINING, SUMMER_RETEST, REPEAT):
-        bad("LenLop", f"'{year.promotion}' contradicts results that pass the year")
+        bad("LenLop", "contradicts", promotion=year.promotion)
     return out
 
 
@@ -174,16 +170,15 @@ def check_record(record: RecordBook) -> list[RuleViolation]:
     for y in record.years:
         start, end = (int(p) for p in y.school_year.split("-"))
         if end != start + 1:
-            out.append(RuleViolation(
-                y.id, "schoolYear",
-                f"school year '{y.school_year}' must span two consecutive years"))
+            out.append(RuleViolation(y.id, "schoolYear",
+                                     Finding.of("record_rule_year_span", year=y.school_year)))
         if previous is not None:
             if y.school_year <= previous.school_year:
                 out.append(RuleViolation(y.id, "schoolYear",
-                                         "school years must appear oldest first, once each"))
+                                         Finding.of("record_rule_year_order")))
             elif y.grade < previous.grade:
-                out.append(RuleViolation(y.id, "grade",
-                                         f"grade {y.grade} comes after grade {previous.grade}"))
+                out.append(RuleViolation(y.id, "grade", Finding.of(
+                    "record_rule_grade_order", grade=y.grade, previous=previous.grade)))
         out.extend(check_year(y))
         previous = y
     return out

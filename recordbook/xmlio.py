@@ -20,6 +20,7 @@ from typing import TypeAlias
 from lxml import etree
 
 from ground.errors import UsageError
+from ground.findings import Finding
 from ground.vocab import RECORD_NS, nfc
 from ground.xmlsafe import parse_xml
 from recordbook.model import (
@@ -50,12 +51,14 @@ XmlInput: TypeAlias = bytes | etree._ElementTree | etree._Element
 class RecordSchemaError(UsageError):
     """The XML is not a valid record book; the message names the line and the element."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: "list[Finding]") -> None:
         self.problems = tuple(problems)
-        message = problems[0]
-        if len(problems) > 1:
-            message += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
-        super().__init__(message)
+        more = len(problems) - 1
+        if more:
+            super().__init__("recordbook.err.schema_more", detail=problems[0], more=more,
+                             s="s" if more > 1 else "")
+        else:
+            super().__init__("recordbook.err.schema", detail=problems[0])
 
 
 def _q(local: str) -> str:
@@ -84,27 +87,28 @@ def schema_bytes() -> bytes:
 # --- Validation ----------------------------------------------------------------------------
 
 _SCORE_ELEMENTS = {"Diem", "DiemHK1", "DiemHK2", "DiemCaNam"}
-_DESCRIPTIONS: dict[str, str] = {
-    "MucDat": "level",
-    "Ma": "code",
-    "KetQuaGiaoDuc": "overall result",
-    "KetQuaHocTap": "learning result",
-    "KetQuaRenLuyen": "conduct result",
-    "LenLop": "promotion decision",
-    "GioiTinh": "sex",
-    "quanHe": "relation",
-    "SoDinhDanh": "personal ID number (12 digits)",
-    "MaTruong": "MOET school code (4–16 digits or capital letters)",
-    "schoolYear": "school year (YYYY-YYYY)",
-    "grade": "grade (1–12)",
-    "version": "version",
-    "NgaySinh": "date (YYYY-MM-DD)",
-    "NgayNhapHoc": "date (YYYY-MM-DD)",
-    "NgayXacNhan": "date (YYYY-MM-DD)",
-    "SoNgayNghi": "number of days",
-    "Id": "Id (an XML name, unique in the document)",
-    "Lop": "class name",
-}
+# elements and attributes whose values have a description (catalog msg.record_desc_<name>)
+_DESCRIPTIONS: frozenset[str] = frozenset({
+    "GioiTinh",
+    "Id",
+    "KetQuaGiaoDuc",
+    "KetQuaHocTap",
+    "KetQuaRenLuyen",
+    "LenLop",
+    "Lop",
+    "Ma",
+    "MaTruong",
+    "MucDat",
+    "NgayNhapHoc",
+    "NgaySinh",
+    "NgayXacNhan",
+    "SoDinhDanh",
+    "SoNgayNghi",
+    "grade",
+    "quanHe",
+    "schoolYear",
+    "version",
+})
 _MSG = re.compile(r"^Element '(?P<el>[^']+)'(?:, attribute '(?P<attr>[^']+)')?: (?P<rest>.*?)\.?$",
                   re.DOTALL)
 _FACET = re.compile(r"^\[facet '(?P<facet>\w+)'\] The value '(?P<value>.*?)' ")
@@ -117,44 +121,45 @@ def _local_name(clark: str) -> str:
     return clark.rsplit("}", 1)[-1]
 
 
-def _explain(entry: etree._LogEntry) -> str:
-    """Turn one libxml2 schema error into one clear line."""
+def _explain(entry: etree._LogEntry) -> Finding:
+    """Turn one libxml2 schema error into one clear line (libxml2's own words where we
+    have none: a detail as libxml2 wrote it)."""
     m = _MSG.match(entry.message)
     if not m:
-        return f"line {entry.line}: {entry.message}"
+        return Finding.of("record_line", line=entry.line, detail=entry.message)
     el, attr, rest = m["el"], m["attr"], m["rest"]
-    where = f"line {entry.line}, element {el}" + (f", attribute '{attr}'" if attr else "")
     subject = _local_name(attr or el)
-    desc = _DESCRIPTIONS.get(subject, "value")
-    text = rest
+    desc = Finding.of("record_desc_" + (subject if subject in _DESCRIPTIONS else "value"))
+    text: Finding | str = rest
     if f := _FACET.match(rest):
         value = f["value"]
         if subject in _SCORE_ELEMENTS:
-            text = f"'{value}' is not a valid score (0–10, at most one decimal)"
+            text = Finding.of("record_bad_score", value=value)
         elif f["facet"] == "enumeration" and (s := _ENUM_SET.search(rest)):
             choices = ", ".join(c.strip().strip("'") for c in s["set"].split(","))
-            text = f"'{value}' is not a valid {desc} (expected one of: {choices})"
+            text = Finding.of("record_bad_choice", value=value, desc=desc, choices=choices)
         elif subject in _DESCRIPTIONS:
-            text = f"'{value}' is not a valid {desc}"
+            text = Finding.of("record_bad_value", value=value, desc=desc)
         elif f["facet"] in ("pattern", "minLength"):
-            text = (f"'{value}' is not acceptable text (one line, no leading, trailing or "
-                    "doubled spaces, not empty)")
+            text = Finding.of("record_bad_text", value=value)
         elif f["facet"] == "maxLength":
-            text = "the text is too long"
+            text = Finding.of("record_too_long")
     elif a := _ATOMIC.match(rest):
         value = a["value"]
-        text = (f"'{value}' is not a valid score (0–10, at most one decimal)"
-                if subject in _SCORE_ELEMENTS else f"'{value}' is not a valid {desc}")
+        text = (Finding.of("record_bad_score", value=value) if subject in _SCORE_ELEMENTS
+                else Finding.of("record_bad_value", value=value, desc=desc))
     elif "is required but missing" in rest:
         text = rest.replace("The attribute", "attribute")
         if attr is None and _local_name(el) == "NamHoc" and "'Id'" in rest:
-            text += " (every school-year block needs an Id that signatures reference)"
+            text = Finding.of("record_year_needs_id", detail=text)
     elif u := _UNIQUE.search(rest):
-        text = f"{u['value']} appears more than once (must be unique)"
-    return f"{where}: {text}"
+        text = Finding.of("record_not_unique", value=u["value"])
+    if attr:
+        return Finding.of("record_at_attr", line=entry.line, element=el, attr=attr, detail=text)
+    return Finding.of("record_at", line=entry.line, element=el, detail=text)
 
 
-def _check_ids(root: etree._Element) -> list[str]:
+def _check_ids(root: etree._Element) -> list[Finding]:
     """Every ``Id`` in the document, signatures included, must be unique (no ID wrapping)."""
     seen: dict[str, int] = {}
     problems = []
@@ -165,14 +170,14 @@ def _check_ids(root: etree._Element) -> list[str]:
         if value is None:
             continue
         if value in seen:
-            problems.append(f"line {el.sourceline}, element {el.tag}: duplicate Id '{value}' "
-                            f"(already used on line {seen[value]}; Id values must be unique)")
+            problems.append(Finding.of("record_duplicate_id", line=el.sourceline,
+                                       element=el.tag, value=value, first=seen[value]))
         else:
             seen[value] = el.sourceline or 0
     return problems
 
 
-def _check_nfc(root: etree._Element) -> list[str]:
+def _check_nfc(root: etree._Element) -> list[Finding]:
     # Fast path: collect every text and attribute value in one XPath call (C) and
     # check each; only when something is not NFC walk the tree to name the element.
     values = [t for t in root.xpath("//text() | //@*") if isinstance(t, str)]
@@ -184,7 +189,7 @@ def _check_nfc(root: etree._Element) -> list[str]:
             continue
         texts = [el.text or "", *el.attrib.values()]
         if any(not unicodedata.is_normalized("NFC", t) for t in texts):
-            problems.append(f"line {el.sourceline}, element {el.tag}: text is not in Unicode NFC")
+            problems.append(Finding.of("record_not_nfc", line=el.sourceline, element=el.tag))
     return problems
 
 
@@ -203,8 +208,8 @@ def validate_tree(tree: etree._ElementTree | etree._Element, *, rules: bool = Tr
     """Validate an already parsed record book (parsed with :func:`hocba.xmlsafe.parse_xml`)."""
     root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
     if root.tag != ROOT_TAG:
-        raise RecordSchemaError([(f"line {root.sourceline}, element {root.tag}: not a record book "
-                                 f"(expected the root element {ROOT_TAG})")])
+        raise RecordSchemaError([Finding.of("record_not_root", line=root.sourceline,
+                                            element=root.tag, expected=ROOT_TAG)])
     problems = _check_ids(root)
     if problems:
         raise RecordSchemaError(problems)
@@ -218,7 +223,7 @@ def validate_tree(tree: etree._ElementTree | etree._Element, *, rules: bool = Tr
                 continue
             seen.add(key)
             problems.append(_explain(entry))
-        raise RecordSchemaError(problems or ["the document does not match the record-book schema"])
+        raise RecordSchemaError(problems or [Finding.of("record_schema_mismatch")])
     problems = _check_nfc(root)
     if problems:
         raise RecordSchemaError(problems)
@@ -230,8 +235,8 @@ def validate_tree(tree: etree._ElementTree | etree._Element, *, rules: bool = Tr
             for v in violations:
                 el = lines.get(v.year_id) if v.year_id else root
                 line = el.sourceline if el is not None else root.sourceline
-                problems.append(f"line {line}, element {YEAR_TAG} (Id '{v.year_id}'), "
-                                f"{v.element}: {v.message}")
+                problems.append(Finding.of("record_rule", line=line, element=YEAR_TAG,
+                                           year=v.year_id, field=v.element, detail=v.problem))
             raise RecordSchemaError(problems)
 
 
@@ -244,8 +249,8 @@ def is_record_book(root: etree._Element) -> bool:
 def identity_element(root: etree._Element) -> etree._Element:
     el = root.find(IDENTITY_TAG)
     if el is None:
-        raise RecordSchemaError([(f"line {root.sourceline}, element {root.tag}: "
-                                 "no identity block (HocSinh)")])
+        raise RecordSchemaError([Finding.of("record_no_identity", line=root.sourceline,
+                                            element=root.tag)])
     return el
 
 
@@ -263,13 +268,13 @@ def record_summary(
     is the latest of the given years, or None when no year is given.
     """
     if identity.tag != IDENTITY_TAG:
-        raise RecordSchemaError([(f"line {identity.sourceline}, element {identity.tag}: "
-                                 f"not an identity block (expected {IDENTITY_TAG})")])
+        raise RecordSchemaError([Finding.of("record_not_identity", line=identity.sourceline,
+                                            element=identity.tag, expected=IDENTITY_TAG)])
     latest: str | None = None
     for y in years:
         if y.tag != YEAR_TAG:
-            raise RecordSchemaError([(f"line {y.sourceline}, element {y.tag}: "
-                                     f"not a school-year block (expected {YEAR_TAG})")])
+            raise RecordSchemaError([Finding.of("record_not_year", line=y.sourceline,
+                                                element=y.tag, expected=YEAR_TAG)])
         sy = y.get("schoolYear")
         if sy and (latest is None or sy > latest):
             latest = sy
@@ -299,7 +304,8 @@ def from_xml(src: XmlInput) -> RecordBook:
 def _text(el: etree._Element, local: str) -> str:
     value: str | None = el.findtext(_q(local))
     if value is None:
-        raise RecordSchemaError([f"line {el.sourceline}, element {el.tag}: missing {local}"])
+        raise RecordSchemaError([Finding.of("record_missing", line=el.sourceline,
+                                            element=el.tag, name=local)])
     return value
 
 
@@ -397,8 +403,8 @@ def _year(el: etree._Element) -> SchoolYear:
     elif secondary is not None:
         results = _secondary(secondary)
     else:
-        raise RecordSchemaError([(f"line {el.sourceline}, element {el.tag}: "
-                                 "neither TieuHoc nor TrungHoc")])
+        raise RecordSchemaError([Finding.of("record_no_results", line=el.sourceline,
+                                            element=el.tag)])
     truong = el.find(_q("Truong"))
     assert truong is not None  # guaranteed by the schema
     absent = _opt(el, "SoNgayNghi")

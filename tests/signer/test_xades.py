@@ -315,8 +315,10 @@ def test_year_block_without_id_is_refused(make_ctx: MakeCtx) -> None:
 
 def test_duplicate_id_wrapping_attempt_is_refused(make_ctx: MakeCtx) -> None:
     bad = record_xml().replace(f'Id="{Y2}"'.encode(), f'Id="{Y1}"'.encode())
-    with pytest.raises(HocbaError, match="(?i)duplicate"):
+    with pytest.raises(HocbaError) as exc:
         sign(make_ctx, bad, "teacher", Role.TEACHER, Level.B_B)
+    assert f"duplicate Id '{Y1}'" in exc.value.render("en")
+    assert f"Id '{Y1}' bị trùng" in exc.value.render("vi")
 
 
 def test_non_record_xml_is_refused(make_ctx: MakeCtx) -> None:
