@@ -33,6 +33,13 @@ def _sign(cfg: Config, pki: PkiLayout, pin: str, data: bytes, name: str, role: s
     return sign_one(cfg, pki, data, role, name=name, level=level, pin=pin)
 
 
+def _sign_lta(cfg: Config, pki: PkiLayout, pin: str, data: bytes, name: str) -> bytes:
+    """teacher B-T -> principal B-T -> seal B-LTA, as a school signs a record."""
+    for role, level in (("teacher", "B-T"), ("principal", "B-T"), ("seal", "B-LTA")):
+        data = _sign(cfg, pki, pin, data, name, role, level)
+    return data
+
+
 @pytest.fixture(scope="session")
 def record_pdf_plain() -> bytes:
     from recordbook.pdf import render_pdf
@@ -44,9 +51,7 @@ def record_pdf_plain() -> bytes:
 @pytest.fixture(scope="session")
 def lta_pdf(test_config: Config, test_pki: PkiLayout, trust_services: TrustServices, pin: str,
             record_pdf_plain: bytes) -> bytes:
-    data = _sign(test_config, test_pki, pin, record_pdf_plain, "r.pdf", "teacher", "B-T")
-    data = _sign(test_config, test_pki, pin, data, "r.pdf", "principal", "B-T")
-    return _sign(test_config, test_pki, pin, data, "r.pdf", "seal", "B-LTA")
+    return _sign_lta(test_config, test_pki, pin, record_pdf_plain, "r.pdf")
 
 
 @pytest.fixture(scope="session")
@@ -74,9 +79,7 @@ def offline_renewed_pdf(record_pdf_plain: bytes, offline_config: Config, offline
     """As ``renewed_pdf``, under the offline tests' own PKI (its services can be stopped)."""
     from signer.renew import renew
 
-    data = _sign(offline_config, offline_pki, pin, record_pdf_plain, "r.pdf", "teacher", "B-T")
-    data = _sign(offline_config, offline_pki, pin, data, "r.pdf", "principal", "B-T")
-    data = _sign(offline_config, offline_pki, pin, data, "r.pdf", "seal", "B-LTA")
+    data = _sign_lta(offline_config, offline_pki, pin, record_pdf_plain, "r.pdf")
     return renew(data, offline_config)
 
 
@@ -184,9 +187,7 @@ def record_xml_plain() -> bytes:
 @pytest.fixture(scope="session")
 def lta_xml(test_config: Config, test_pki: PkiLayout, trust_services: TrustServices, pin: str,
             record_xml_plain: bytes) -> bytes:
-    data = _sign(test_config, test_pki, pin, record_xml_plain, "r.xml", "teacher", "B-T")
-    data = _sign(test_config, test_pki, pin, data, "r.xml", "principal", "B-T")
-    return _sign(test_config, test_pki, pin, data, "r.xml", "seal", "B-LTA")
+    return _sign_lta(test_config, test_pki, pin, record_xml_plain, "r.xml")
 
 
 @pytest.fixture(scope="session")
@@ -222,9 +223,7 @@ def offline_renewed_xml(record_xml_plain: bytes, offline_config: Config, offline
     """As ``renewed_xml`` (two renewals), under the offline tests' own PKI."""
     from signer.renew import Renewer
 
-    data = _sign(offline_config, offline_pki, pin, record_xml_plain, "r.xml", "teacher", "B-T")
-    data = _sign(offline_config, offline_pki, pin, data, "r.xml", "principal", "B-T")
-    data = _sign(offline_config, offline_pki, pin, data, "r.xml", "seal", "B-LTA")
+    data = _sign_lta(offline_config, offline_pki, pin, record_xml_plain, "r.xml")
     renewer = Renewer(offline_config)
     return renewer.renew(renewer.renew(data)[1])[1]
 
