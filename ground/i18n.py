@@ -20,7 +20,8 @@ import re
 import string
 import sys
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -42,24 +43,19 @@ def lang_of(value: str | None) -> str:
 _CLI_LANG: str | None = None
 
 
-def restore_cli_lang(previous: str | None) -> None:
-    """Put back what :func:`set_cli_lang` replaced (``hocba.cli.main`` does it on return,
-    so an in-process call leaves no language behind for the caller)."""
+@contextmanager
+def cli_language(argv: "Sequence[str]") -> Iterator[str]:
+    """The command line's language for one run, from its own argv (``--lang`` /
+    $HOCBA_LANG), while the run lasts (``hocba.cli.main``): in-process calls each get
+    theirs, and none is left behind for the caller."""
     global _CLI_LANG
-    _CLI_LANG = previous
-
-
-def current_cli_lang_setting() -> str | None:
-    return _CLI_LANG
-
-
-def set_cli_lang(argv: "list[str] | tuple[str, ...] | None" = None) -> str:
-    """Fix the command line's language for this run (``hocba.cli.main`` does it first,
-    from its own argv, so in-process calls with different ``--lang`` each get theirs)."""
-    global _CLI_LANG
+    previous = _CLI_LANG
     _CLI_LANG = None
-    _CLI_LANG = cli_lang(list(argv) if argv is not None else None)
-    return _CLI_LANG
+    _CLI_LANG = cli_lang(list(argv))
+    try:
+        yield _CLI_LANG
+    finally:
+        _CLI_LANG = previous
 
 
 def cli_lang(argv: list[str] | None = None) -> str:

@@ -115,25 +115,24 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # Start-up allocates many long-lived objects (modules, classes) and next to no garbage
-    # cycles: the cyclic GC stays off during it (about a tenth of the imports' time).
     from ground import i18n
 
-    previous = i18n.current_cli_lang_setting()
-    try:
-        return _main_gc(argv)
-    finally:
-        i18n.restore_cli_lang(previous)  # the run's --lang does not outlive it
+    args = sys.argv[1:] if argv is None else list(argv)
+    # --lang en / $HOCBA_LANG: the language of every text of this run, and of no other
+    with i18n.cli_language(args) as lang:
+        return _main_gc(args, lang)
 
 
-def _main_gc(argv: Sequence[str] | None) -> int:
+def _main_gc(argv: list[str], lang: str) -> int:
+    # Start-up allocates many long-lived objects (modules, classes) and next to no garbage
+    # cycles: the cyclic GC stays off during it (about a tenth of the imports' time).
     global _startup_gc_off
     if not gc.isenabled():
-        return _main(argv)
+        return _main(argv, lang)
     gc.disable()
     _startup_gc_off = True
     try:
-        return _main(argv)
+        return _main(argv, lang)
     finally:
         end_startup()
 
@@ -151,13 +150,7 @@ def end_startup() -> None:
         gc.enable()
 
 
-def _main(argv: Sequence[str] | None) -> int:
-    from ground.i18n import set_cli_lang
-
-    if argv is None:
-        argv = sys.argv[1:]
-    # --lang en / $HOCBA_LANG: the language of every text of this run
-    lang = set_cli_lang(list(argv))
+def _main(argv: list[str], lang: str) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     if getattr(args, "defer_aiohttp", False):

@@ -23,14 +23,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_cli_language_left_behind() -> Iterator[None]:
+def _no_cli_language_left_behind(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts with the command line's language unset (Vietnamese unless the test
-    sets HOCBA_LANG), whatever an earlier in-process ``hocba`` call in this worker used."""
+    sets HOCBA_LANG), whatever a test before it in this worker set."""
     from ground import i18n
 
-    i18n.restore_cli_lang(None)
-    yield
-    i18n.restore_cli_lang(None)
+    monkeypatch.setattr(i18n, "_CLI_LANG", None)
 
 
 def free_port() -> int:

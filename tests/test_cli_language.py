@@ -86,7 +86,7 @@ def cli_lang_restored() -> Iterator[None]:
 
 
 def parser_in(lang: str) -> argparse.ArgumentParser:
-    i18n.set_cli_lang(["--lang", lang])
+    i18n._CLI_LANG = i18n.lang_of(lang)  # as main does for --lang (reset after each test)
     return build_parser()
 
 
