@@ -38,6 +38,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                    help=t("cli.verify.opt.report_etsi", lang))
     p.add_argument("--validation-time", default=None, metavar="ISO8601",
                    help=t("cli.verify.opt.validation_time", lang))
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help=t("cli.verify.opt.jobs", lang))
     p.set_defaults(func=run)
 
 
@@ -80,18 +82,21 @@ def run(args: argparse.Namespace) -> int:
     usage_error = False
     progress = len(args.files) > 1 and sys.stderr.isatty()
     max_bytes = int(policy.limits.max_file_mb * 1024 * 1024) + 1
-    for i, name in enumerate(args.files, 1):
+    from verifier.batch import Unreadable, default_jobs, verify_paths
+
+    if args.jobs is not None and args.jobs < 0:
+        raise UsageError("cli.verify.err.jobs", value=args.jobs)
+    jobs = args.jobs or default_jobs()
+    outcomes = verify_paths(verifier, args.files, jobs=jobs, validation_time=vtime,
+                            max_bytes=max_bytes)
+    for i, (name, report) in enumerate(zip(args.files, outcomes), 1):
         if progress:
             print(f"[{i}/{len(args.files)}] {name}", file=sys.stderr, flush=True)
-        try:
-            with open(name, "rb") as fh:
-                data = fh.read(max_bytes)
-        except OSError as e:
+        if isinstance(report, Unreadable):
             print(t("cli.verify.err.cannot_read", cli_lang(), name=name,
-                    detail=e.strerror or str(e)), file=sys.stderr)
+                    detail=report.detail), file=sys.stderr)
             usage_error = True
             continue
-        report = verifier.verify(data, name=name, validation_time=vtime)
         reports.append(report)
         judged = report.format is not None
         if not judged:
