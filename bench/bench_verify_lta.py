@@ -11,7 +11,10 @@ with the code of another source tree (e.g. ``git worktree add /tmp/base main``),
 alternating rounds (``--repeat``) so that a busy machine affects both alike; the
 speed-up is reported per round.
 
-Usage: .venv/bin/python bench/bench_verify_lta.py [--count N] [--repeat R] [--baseline TREE]
+``--jobs N``: this tree's files verified as ``hocba verify --jobs N`` does (worker
+processes, ``verifier.batch``); 0 = every core.
+
+Usage: .venv/bin/python bench/bench_verify_lta.py [--count N] [--repeat R] [--baseline TREE] [--jobs N]
 """
 from __future__ import annotations
 
@@ -50,8 +53,12 @@ def make_records(layout, cfg, count: int) -> list[bytes]:  # type: ignore[no-unt
     return pdfs
 
 
-def measure(config: Path, files: list[Path]) -> dict[str, object]:
-    """Verify ``files`` with one Verifier (this process's source tree); rate and verdicts."""
+def measure(config: Path, files: list[Path], jobs: int = 1) -> dict[str, object]:
+    """Verify ``files`` with one Verifier (this process's source tree); rate and verdicts.
+
+    ``jobs`` > 1: as ``hocba verify`` runs a batch, ``verifier.batch`` on that many worker
+    processes (trees without it - the code before - verify one file after another, as
+    that code's ``hocba verify`` did). CPU time is then the workers' too."""
     from collections import Counter
 
     from ground.config import load_config
@@ -61,22 +68,37 @@ def measure(config: Path, files: list[Path]) -> dict[str, object]:
 
     configure_process()
     verifier = Verifier(Policy.from_config(load_config(config)))
+    try:
+        from verifier.batch import verify_paths
+    except ImportError:
+        jobs = 1
+    import resource
+
+    def cpu_now() -> float:
+        own, kids = (resource.getrusage(resource.RUSAGE_SELF),
+                     resource.getrusage(resource.RUSAGE_CHILDREN))
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
     data = [f.read_bytes() for f in files]
-    t, c = time.perf_counter(), time.process_time()
-    reports = [verifier.verify(d, name=f.name) for d, f in zip(data, files)]
-    seconds, cpu = time.perf_counter() - t, time.process_time() - c
+    t, c = time.perf_counter(), cpu_now()
+    if jobs > 1:
+        reports = list(verify_paths(verifier, [str(f) for f in files], jobs=jobs))
+    else:
+        reports = [verifier.verify(d, name=f.name) for d, f in zip(data, files)]
+    seconds, cpu = time.perf_counter() - t, cpu_now() - c
     import verifier.core as core
 
     return {"rate": len(files) / seconds, "ms_per_file": 1000 * seconds / len(files),
             "cpu_ms_per_file": 1000 * cpu / len(files),
-            "verdicts": dict(Counter(r.indication.value for r in reports)),
+            "verdicts": dict(Counter(r.indication.value for r in reports)), "jobs": jobs,
             "code": str(Path(core.__file__).resolve().parents[1])}
 
 
-def _measure_in(tree: Path, config: Path, files_dir: Path) -> dict[str, object]:
+def _measure_in(tree: Path, config: Path, files_dir: Path, jobs: int = 1) -> dict[str, object]:
     """``measure`` in a fresh process running ``tree``'s code."""
     out = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--measure", str(config), str(files_dir)],
+        [sys.executable, str(Path(__file__).resolve()), "--measure", str(config), str(files_dir),
+         "--jobs", str(jobs)],
         check=True, capture_output=True, text=True,
         env={**os.environ, "PYTHONPATH": str(tree)}, cwd=str(tree))
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -90,13 +112,16 @@ def main() -> int:
                     help="another source tree to measure on the same files (alternating)")
     ap.add_argument("--keep", type=Path, default=None,
                     help="write the PKI and signed files here (reused when present)")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="worker processes for this tree (as `hocba verify --jobs`; 0: every "
+                         "core); the baseline is measured as its own code verified")
     ap.add_argument("--measure", nargs=2, metavar=("CONFIG", "DIR"), help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     if args.measure:
         sys.path[:0] = [os.getcwd()]
         files = sorted(Path(args.measure[1]).glob("*.pdf"))
-        print(json.dumps(measure(Path(args.measure[0]), files)))
+        print(json.dumps(measure(Path(args.measure[0]), files, args.jobs)))
         return 0
 
     sys.path[:0] = [str(REPO)]
@@ -127,10 +152,12 @@ def main() -> int:
         for r in range(args.repeat):
             rates, cpus = {}, {}
             for label, tree in trees:
-                res = _measure_in(tree, config, files_dir)
+                res = _measure_in(tree, config, files_dir,
+                                  1 if tree != REPO else (args.jobs or os.cpu_count() or 1))
                 rates[label] = float(res["rate"])  # type: ignore[arg-type]
                 cpus[label] = float(res["cpu_ms_per_file"])  # type: ignore[arg-type]
-                print(f"{r + 1:<6} {label[:44]:<44} {res['rate']:>8.1f} "
+                shown = f"{label} x{res.get('jobs', 1)}"
+                print(f"{r + 1:<6} {shown[:44]:<44} {res['rate']:>8.1f} "
                       f"{res['ms_per_file']:>8.1f} {res['cpu_ms_per_file']:>7.1f}  "
                       f"{res['verdicts']}", flush=True)
                 assert Path(str(res["code"])) == tree.resolve(), res["code"]
