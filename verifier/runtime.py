@@ -4,9 +4,10 @@ Called at the start of the ``hocba`` command, of the web app factory, of the
 benchmarks and of the test session - never as a side effect of an import, so a
 program that embeds the verifier decides for itself:
 
-* :func:`verifier.pdf_fast.install`: a faster drop-in for pyHanko's hex-string reader
-  (same results and errors; signature /Contents are read again by every historical
-  revision the difference analysis opens);
+* :func:`ground.pdf_read.install`: faster drop-ins for pyHanko's object parser and
+  hex-string reader (the same results, unusual input handed to pyHanko's own parser;
+  every object version, signature /Contents included, is parsed again by every
+  historical revision the difference analysis opens);
 * :func:`verifier.pdf_revisions.install`: pyHanko's orphan search remembered per
   revision of a file (it depends on that revision alone);
 * :func:`ground.asn1_memo.install`: distinguished-name preparation and comparison
@@ -21,11 +22,11 @@ import logging
 
 def configure_process() -> None:
     """Idempotent."""
-    from ground import asn1_memo
-    from verifier import pdf_fast, pdf_revisions
+    from ground import asn1_memo, pdf_read
+    from verifier import pdf_revisions
 
     asn1_memo.install()
-    pdf_fast.install()
+    pdf_read.install()
     pdf_revisions.install()
     log = logging.getLogger("pyhanko")
     if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
