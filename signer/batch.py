@@ -355,6 +355,40 @@ class Progress:
 
 _worker_batch: Batch | None = None
 _worker_parts = 1
+# A B-B batch's workers sign while the parent runs the certificate pre-check; they write
+# nothing until it has decided: (decided Event, passed flag). None: no pre-check pending.
+_write_gate: tuple[Any, Any] | None = None
+
+
+def _open_gate(gate: tuple[Any, Any], batch: Batch, pool: Any, claim_role: bool) -> None:
+    """The deferred pre-check, in the parent while the workers sign into memory. Passed:
+    the workers write. Refused: they are told so (and write nothing), the pool is
+    stopped and the refusal raised, exactly as when the pre-check runs first."""
+    from signer.precheck import precheck_signer
+
+    decided, passed = gate
+    try:
+        precheck_signer(batch.ctx.signer, batch.role, batch.config, claim_role=claim_role)
+    except BaseException:
+        passed.value = 0
+        decided.set()
+        pool.terminate()
+        raise
+    passed.value = 1
+    decided.set()
+
+
+def _writes_allowed(block: bool) -> bool | None:
+    """True: write; False: the pre-check refused the certificate, write nothing; None:
+    not decided yet (only when not ``block``)."""
+    if _write_gate is None:
+        return True
+    decided, passed = _write_gate
+    if not decided.is_set():
+        if not block:
+            return None
+        decided.wait()
+    return bool(passed.value)
 
 
 def _worker_after_fork() -> None:
@@ -399,6 +433,8 @@ def _sign_paths_writing_behind(batch: Batch, paths: Sequence[Path], out_dir: Pat
 
     results: list[FileResult] = []
     pending: tuple[str, Future[FileResult]] | None = None
+    # Signed, not yet handed to the writer: only while a deferred pre-check is running.
+    held: list[tuple[Path, FileResult]] = []
 
     def finish() -> None:
         nonlocal pending
@@ -409,14 +445,34 @@ def _sign_paths_writing_behind(batch: Batch, paths: Sequence[Path], out_dir: Pat
             if on_result:
                 on_result(r)
 
+    def release(block: bool) -> bool:
+        """Hand the held results to the writer when writes are allowed; False when the
+        pre-check refused the certificate (nothing is written, the parent stops us)."""
+        nonlocal pending
+        allowed = _writes_allowed(block)
+        if allowed is False:
+            held.clear()
+            return False
+        if allowed:
+            for hp, hres in held:
+                finish()
+                pending = (_target(hp, out_dir).name,
+                           writer.submit(_write_result, hp, out_dir, hres))
+            held.clear()
+        return True
+
     with ThreadPoolExecutor(1, thread_name_prefix="hocba-write") as writer:
         for p in paths:
+            if any(_target(hp, out_dir).name == p.name for hp, _ in held):
+                if not release(block=True):  # its result must be written before it is read
+                    return results
             if pending is not None and pending[0] == p.name:
                 finish()
-            res = _read_and_sign(batch, p)
-            finish()
-            pending = (_target(p, out_dir).name,
-                       writer.submit(_write_result, p, out_dir, res))
+            held.append((p, _read_and_sign(batch, p)))
+            if not release(block=False):
+                return results
+        if not release(block=True):
+            return results
         finish()
     return results
 
@@ -455,19 +511,22 @@ def run_files(config: Config, role: Role, level: Level, key: KeySource, pin: str
         except OSError as e:
             raise UsageError("signer.batch.out_dir_create", path=out_dir,
                              detail=e.strerror or str(e)) from None
-    batch = Batch(config, role, level, key, pin, claim_role=claim_role)
+    n_jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+    # Worker processes only for PKCS#12 keys (a token session cannot be shared) and
+    # levels without per-file network validation (B-LT/B-LTA are network-bound anyway:
+    # one process, pipelined).
+    parallel = (key.p12 is not None and n_jobs > 1 and len(paths) >= PARALLEL_THRESHOLD
+                and level.rank <= Level.B_T.rank
+                and "fork" in multiprocessing.get_all_start_methods())
+    # B-B in worker processes: the certificate pre-check runs here while the workers
+    # already sign, and nothing is written before it has passed (see _write_gate).
+    deferred = parallel and level is Level.B_B
+    batch = Batch(config, role, level, key, pin, claim_role=claim_role, precheck=not deferred)
     results: list[FileResult] = []
     try:
-        n_jobs = jobs if jobs is not None else (os.cpu_count() or 1)
-        # Worker processes only for PKCS#12 keys (a token session cannot be shared) and
-        # levels without per-file network validation (B-LT/B-LTA are network-bound anyway:
-        # one process, pipelined).
-        parallel = (key.p12 is not None and n_jobs > 1 and len(paths) >= PARALLEL_THRESHOLD
-                    and level.rank <= Level.B_T.rank
-                    and "fork" in multiprocessing.get_all_start_methods())
         if not parallel:
             return sign_paths(batch, paths, out_dir, on_result)
-        global _worker_batch, _worker_parts
+        global _worker_batch, _worker_parts, _write_gate
         # Build every per-batch template once, here, so the forked workers inherit them
         # (no key reload, no font subsetting, no size estimate per worker).
         pdf = next((p for p in paths if p.suffix.lower() == ".pdf"), None)
@@ -485,6 +544,8 @@ def run_files(config: Config, role: Role, level: Level, key: KeySource, pin: str
             ts.close(wait=True)  # no TSA threads across the fork
         _worker_batch, _worker_parts = batch, n_jobs
         mp = multiprocessing.get_context("fork")
+        gate = (mp.Event(), mp.Value("b", 0)) if deferred else None
+        _write_gate = gate
         # Everything made so far lives as long as the batch: out of the cyclic GC's sight,
         # so the workers' collections neither scan nor copy (copy-on-write) those pages.
         gc.freeze()
@@ -492,14 +553,17 @@ def run_files(config: Config, role: Role, level: Level, key: KeySource, pin: str
             with mp.Pool(n_jobs, initializer=_worker_after_fork) as pool:
                 out = str(out_dir) if out_dir else None
                 work = [([str(p) for p in s], out) for s in _slices(paths, n_jobs, batch.window)]
-                for rs in pool.imap(_worker_sign_slice, work):
+                answers = pool.imap(_worker_sign_slice, work)
+                if gate is not None:
+                    _open_gate(gate, batch, pool, claim_role)
+                for rs in answers:
                     for r in rs:
                         results.append(r)
                         if on_result:
                             on_result(r)
         finally:
             gc.unfreeze()
-            _worker_batch, _worker_parts = None, 1
+            _worker_batch, _worker_parts, _write_gate = None, 1, None
         return results
     finally:
         batch.close()

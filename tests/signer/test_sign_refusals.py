@@ -160,3 +160,74 @@ def test_missing_pkcs11_module_is_named(hocba_sign: Runner, record_pdfs: list[by
     assert rc == 2
     assert t("signer.keys.module_not_found", cli_lang(), module=str(lib)) in err, err
     assert p.read_bytes() == record_pdfs[0]
+
+
+# -- a B-B batch in worker processes: the pre-check runs while the workers sign ---------------
+
+def _slow_precheck(monkeypatch: pytest.MonkeyPatch, finished: list[float]) -> None:
+    """The pre-check takes a second (a slow OCSP responder): long enough for the workers to
+    sign, and to write if anything let them before the pre-check decided."""
+    import time
+
+    import signer.precheck as precheck
+
+    original = precheck.precheck_signer
+
+    def slow(*a: object, **kw: object) -> object:
+        time.sleep(1.0)
+        try:
+            return original(*a, **kw)  # type: ignore[arg-type]
+        finally:
+            finished.append(time.time())
+
+    monkeypatch.setattr(precheck, "precheck_signer", slow)
+
+
+@pytest.mark.parametrize("label,role", [
+    pytest.param("teacher_revoked", "teacher", id="revoked-certificate"),
+    pytest.param("principal", "teacher", id="role-mismatch-principal-as-teacher"),
+])
+@pytest.mark.parametrize("in_place", [False, True], ids=["out-dir", "in-place"])
+def test_parallel_batch_refused_by_deferred_precheck_writes_nothing(
+        hocba_sign: Runner, test_pki: PkiLayout, trust_services: object,
+        record_pdfs: list[bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        label: str, role: str, in_place: bool) -> None:
+    from signer.batch import PARALLEL_THRESHOLD
+
+    finished: list[float] = []
+    _slow_precheck(monkeypatch, finished)
+    src = tmp_path / "in"
+    src.mkdir()
+    files = [_write(src, record_pdfs[i % 3], f"r{i:03d}.pdf") for i in range(PARALLEL_THRESHOLD + 4)]
+    out = tmp_path / "out"
+    where = ("--in-place",) if in_place else ("--out", str(out))
+    rc, err = hocba_sign("--role", role, "--level", "B-B", "--key", str(test_pki.p12(label)),
+                         *where, *map(str, files))
+    assert finished, "the pre-check did not run"
+    assert rc == 1, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert all(f.read_bytes() == record_pdfs[i % 3] for i, f in enumerate(files))
+    assert sorted(p.name for p in src.iterdir()) == [f.name for f in files]  # no temp files
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_parallel_batch_writes_only_after_the_deferred_precheck_passed(
+        hocba_sign: Runner, test_pki: PkiLayout, trust_services: object,
+        record_pdfs: list[bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from signer.batch import PARALLEL_THRESHOLD
+
+    finished: list[float] = []
+    _slow_precheck(monkeypatch, finished)
+    files = [_write(tmp_path, record_pdfs[i % 3], f"r{i:03d}.pdf")
+             for i in range(PARALLEL_THRESHOLD + 4)]
+    out = tmp_path / "out"
+    rc, err = hocba_sign("--role", "teacher", "--level", "B-B", "--key",
+                         str(test_pki.p12("teacher")), "--out", str(out), *map(str, files))
+    assert rc == 0, err
+    written = sorted(out.iterdir())
+    assert [p.name for p in written] == [f.name for f in files]
+    for p, f in zip(written, files):  # each an incremental update adding a signature
+        signed, original = p.read_bytes(), f.read_bytes()
+        assert signed.startswith(original) and b"/ByteRange" in signed[len(original):]
+    # nothing reached the disk before the pre-check had passed
+    assert min(p.stat().st_mtime for p in written) >= finished[0] - 0.01
