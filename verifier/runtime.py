@@ -13,11 +13,23 @@ program that embeds the verifier decides for itself:
 * :func:`ground.asn1_memo.install`: distinguished-name preparation and comparison
   remembered by DER (same answers; asn1crypto redoes the RFC 4518 preparation each time);
 * pyHanko's loggers stop propagating: it logs hostile-input diagnostics with
-  tracebacks at WARNING, which the report already carries as findings.
+  tracebacks at WARNING, which the report already carries as findings;
+* the cyclic garbage collector's young generation collects every 50,000 allocations
+  instead of every 700 (``gc.set_threshold(50_000, 20, 100)``): reading a PDF allocates
+  hundreds of thousands of short-lived objects (pyHanko's object model, asn1crypto's
+  parse trees) and next to no cycles, so the default threshold ran a collection every
+  few hundred objects, each scanning everything still alive. Measured on B-LTA record
+  PDFs, same files alternating in one process: 1.18-1.26x faster per file (73 -> 61 ms).
+  Cycles are still collected, only in larger batches; memory between collections grows
+  by at most 50,000 objects.
 """
 from __future__ import annotations
 
+import gc
 import logging
+
+# (young generation, middle, old): see the module docstring.
+GC_THRESHOLDS = (50_000, 20, 100)
 
 
 def configure_process() -> None:
@@ -32,3 +44,5 @@ def configure_process() -> None:
     if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
         log.addHandler(logging.NullHandler())
     log.propagate = False
+    if gc.get_threshold()[0] < GC_THRESHOLDS[0]:
+        gc.set_threshold(*GC_THRESHOLDS)
