@@ -29,6 +29,12 @@ pre-check's imports, one parser, pyHanko's first-write imports before forking, w
 behind signing), bytecode compiled, load 5-15: hocba 1.30-2.18 s wall, 1.65-1.96 s CPU;
 ratios 6.9-11.8x wall over 4 runs (the code before, same bench: 8.6-8.8x).
 
+Session 5 (B-B worker batches: the certificate pre-check runs in the parent while the
+workers sign into memory, nothing written before it passed; GC threshold 50,000 in
+configure_process; the fast object parser of ground/pdf_read.py), --repeat 5, load ~1:
+hocba best 1.12 s (runs 1.12-1.67 s), pyHanko best 12.93 s (runs 12.93-16.74 s): 11.5x
+best against best, run by run 7.7-12.1x (median 10.6x).
+
 The rest of hocba's whole-process time: imports (pyHanko signing 0.3 s, ground.config
 with pydantic 0.25 s, the verifier's process set-up 0.16 s, the pre-check's certvalidator
 and requests 0.15 s), the certificate pre-check against the services (0.1 s), and
