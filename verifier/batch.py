@@ -106,13 +106,25 @@ def verify_paths(verifier: Verifier, names: Sequence[str], *, jobs: int,
     try:
         with ProcessPoolExecutor(max_workers=jobs,
                                  mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_work, name) for name in names]
             try:
-                for outcome in pool.map(_work, names, chunksize=1):
+                for name, future in zip(names, futures):
+                    try:
+                        outcome = future.result()
+                    except BrokenProcessPool:
+                        raise
+                    except Exception:  # noqa: BLE001 - e.g. a report that cannot be sent back
+                        outcome = _died(name, validation_time)
                     done += 1
                     yield outcome
                 return
             except BrokenProcessPool:
                 pass
+            finally:
+                # Leaving early (a broken pool, Ctrl-C, a consumer that stops reading):
+                # what has not started is not run.
+                for f in futures[done:]:
+                    f.cancel()
         # A worker died: the rest one per fresh process, so that only the file that
         # kills its process is lost.
         for name in names[done:]:
@@ -127,11 +139,12 @@ def _isolated(name: str, validation_time: datetime | None) -> Outcome:
         with ProcessPoolExecutor(max_workers=1,
                                  mp_context=multiprocessing.get_context("fork")) as one:
             return one.submit(_work, name).result()
-    except BrokenProcessPool:
+    except Exception:  # noqa: BLE001 - the process died, or its answer could not come back
         return _died(name, validation_time)
 
 
 def _died(name: str, validation_time: datetime | None) -> Outcome:
+    """The report of a file whose verification did not come back from its process."""
     try:
         with open(name, "rb") as fh:
             data = fh.read()

@@ -134,3 +134,27 @@ def test_cli_jobs_same_output_as_one_process(tmp_path: Path, two_signed: bytes,
     assert two.stderr == one.stderr and "missing.pdf" in two.stderr
     bad = run("--jobs", "-1")
     assert bad.returncode == 2 and "--jobs" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_answer_that_cannot_come_back_costs_only_its_file(
+        tmp_path: Path, two_signed: bytes, verifier: Verifier, trust_services: object,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that raises (or whose report cannot be pickled back) instead of dying: the
+    pool goes on, that file is reported, the CLI never sees a traceback."""
+    names = _files(tmp_path, two_signed)
+    boom = tmp_path / "boom.pdf"
+    boom.write_bytes(two_signed)
+    names.insert(2, str(boom))
+    sequential = list(verify_paths(verifier, names, jobs=1))
+    inner = batch._verify_path
+
+    def raises_on_boom(v: Verifier, name: str, *a: Any) -> Any:
+        if name.endswith("boom.pdf"):
+            raise MemoryError("no room for this one")
+        return inner(v, name, *a)
+
+    monkeypatch.setattr(batch, "_verify_path", raises_on_boom)
+    parallel = list(verify_paths(verifier, names, jobs=2))
+    assert isinstance(parallel[2], Report) and parallel[2].checks[0].detail.code == "worker_died"
+    assert [_comparable(o) for i, o in enumerate(parallel) if i != 2] == \
+        [_comparable(o) for i, o in enumerate(sequential) if i != 2]
