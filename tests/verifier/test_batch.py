@@ -73,27 +73,35 @@ def test_parallel_reports_equal_sequential_and_keep_file_order(
     assert got[3] is None and got[6] is None  # missing file, a directory
 
 
-def test_killed_worker_costs_only_the_file_it_was_verifying(
+@pytest.mark.parametrize("failure", [
+    pytest.param("dies", id="worker-killed-mid-file"),  # OOM killer, a crash in a C library
+    pytest.param("raises", id="worker-raises-or-report-cannot-come-back"),
+])
+def test_failing_worker_costs_only_the_file_it_was_verifying(
         tmp_path: Path, two_signed: bytes, verifier: Verifier, trust_services: object,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, failure: str) -> None:
+    """The other files get their real reports, in order; the culprit is reported; the CLI
+    never sees a traceback."""
     names = _files(tmp_path, two_signed)
-    killer = tmp_path / "kill.pdf"
-    killer.write_bytes(two_signed)
-    names.insert(4, str(killer))
+    culprit = tmp_path / "culprit.pdf"
+    culprit.write_bytes(two_signed)
+    names.insert(4, str(culprit))
     sequential = list(verify_paths(verifier, names, jobs=1))
     inner = batch._verify_path
 
-    def dies_on_kill(v: Verifier, name: str, *a: Any) -> Any:
-        if name.endswith("kill.pdf"):
-            os._exit(9)  # what the OOM killer or a crash in a C library leaves
+    def fails_on_culprit(v: Verifier, name: str, *a: Any) -> Any:
+        if name.endswith("culprit.pdf"):
+            if failure == "dies":
+                os._exit(9)
+            raise MemoryError("no room for this one")
         return inner(v, name, *a)
 
-    monkeypatch.setattr(batch, "_verify_path", dies_on_kill)
+    monkeypatch.setattr(batch, "_verify_path", fails_on_culprit)
     parallel = list(verify_paths(verifier, names, jobs=2))
     assert len(parallel) == len(names)
     for i, (p, s) in enumerate(zip(parallel, sequential)):
         if i == 4:
-            assert isinstance(p, Report) and p.file == str(killer)
+            assert isinstance(p, Report) and p.file == str(culprit)
             assert p.indication is Indication.TOTAL_FAILED
             assert p.subindication is SubIndication.FORMAT_FAILURE
             assert p.checks[0].detail.code == "worker_died"
@@ -108,8 +116,11 @@ def test_few_files_stay_in_this_process(tmp_path: Path, two_signed: bytes, verif
     p.write_bytes(two_signed)
     seen: list[int] = []
     inner = batch._verify_path
-    monkeypatch.setattr(batch, "_verify_path",
-                        lambda v, n, *a: seen.append(os.getpid()) or inner(v, n, *a))
+    def recording(v: Verifier, n: str, *a: Any) -> Any:
+        seen.append(os.getpid())
+        return inner(v, n, *a)
+
+    monkeypatch.setattr(batch, "_verify_path", recording)
     out = list(verify_paths(verifier, [str(p)], jobs=8))
     assert seen == [os.getpid()] and isinstance(out[0], Report)
 
@@ -134,27 +145,3 @@ def test_cli_jobs_same_output_as_one_process(tmp_path: Path, two_signed: bytes,
     assert two.stderr == one.stderr and "missing.pdf" in two.stderr
     bad = run("--jobs", "-1")
     assert bad.returncode == 2 and "--jobs" in bad.stderr and "Traceback" not in bad.stderr
-
-
-def test_answer_that_cannot_come_back_costs_only_its_file(
-        tmp_path: Path, two_signed: bytes, verifier: Verifier, trust_services: object,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """A worker that raises (or whose report cannot be pickled back) instead of dying: the
-    pool goes on, that file is reported, the CLI never sees a traceback."""
-    names = _files(tmp_path, two_signed)
-    boom = tmp_path / "boom.pdf"
-    boom.write_bytes(two_signed)
-    names.insert(2, str(boom))
-    sequential = list(verify_paths(verifier, names, jobs=1))
-    inner = batch._verify_path
-
-    def raises_on_boom(v: Verifier, name: str, *a: Any) -> Any:
-        if name.endswith("boom.pdf"):
-            raise MemoryError("no room for this one")
-        return inner(v, name, *a)
-
-    monkeypatch.setattr(batch, "_verify_path", raises_on_boom)
-    parallel = list(verify_paths(verifier, names, jobs=2))
-    assert isinstance(parallel[2], Report) and parallel[2].checks[0].detail.code == "worker_died"
-    assert [_comparable(o) for i, o in enumerate(parallel) if i != 2] == \
-        [_comparable(o) for i, o in enumerate(sequential) if i != 2]
