@@ -114,7 +114,7 @@ def verify_paths(verifier: Verifier, names: Sequence[str], *, jobs: int,
                     except BrokenProcessPool:
                         raise
                     except Exception:  # noqa: BLE001 - e.g. a report that cannot be sent back
-                        outcome = _died(name, validation_time)
+                        outcome = _died(name, validation_time, max_bytes)
                     done += 1
                     yield outcome
                 return
@@ -128,26 +128,27 @@ def verify_paths(verifier: Verifier, names: Sequence[str], *, jobs: int,
         # A worker died: the rest one per fresh process, so that only the file that
         # kills its process is lost.
         for name in names[done:]:
-            yield _isolated(name, validation_time)
+            yield _isolated(name, validation_time, max_bytes)
     finally:
         _job = None
         gc.unfreeze()
 
 
-def _isolated(name: str, validation_time: datetime | None) -> Outcome:
+def _isolated(name: str, validation_time: datetime | None, max_bytes: int) -> Outcome:
     try:
         with ProcessPoolExecutor(max_workers=1,
                                  mp_context=multiprocessing.get_context("fork")) as one:
             return one.submit(_work, name).result()
     except Exception:  # noqa: BLE001 - the process died, or its answer could not come back
-        return _died(name, validation_time)
+        return _died(name, validation_time, max_bytes)
 
 
-def _died(name: str, validation_time: datetime | None) -> Outcome:
-    """The report of a file whose verification did not come back from its process."""
+def _died(name: str, validation_time: datetime | None, max_bytes: int) -> Outcome:
+    """The report of a file whose verification did not come back from its process (its
+    hash over what the verifier would have read: never more than the size limit)."""
     try:
         with open(name, "rb") as fh:
-            data = fh.read()
+            data = fh.read(max_bytes)
     except OSError as e:
         return Unreadable(name, e.strerror or str(e))
     from dataclasses import replace

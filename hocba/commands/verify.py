@@ -81,14 +81,12 @@ def run(args: argparse.Namespace) -> int:
     exit_code = EXIT_OK
     usage_error = False
     progress = len(args.files) > 1 and sys.stderr.isatty()
-    max_bytes = int(policy.limits.max_file_mb * 1024 * 1024) + 1
     from verifier.batch import Unreadable, default_jobs, verify_paths
 
     if args.jobs is not None and args.jobs < 0:
         raise UsageError("cli.verify.err.jobs", value=args.jobs)
     jobs = args.jobs or default_jobs()
-    outcomes = verify_paths(verifier, args.files, jobs=jobs, validation_time=vtime,
-                            max_bytes=max_bytes)
+    outcomes = verify_paths(verifier, args.files, jobs=jobs, validation_time=vtime)
     for i, (name, report) in enumerate(zip(args.files, outcomes), 1):
         if progress:
             print(f"[{i}/{len(args.files)}] {name}", file=sys.stderr, flush=True)
