@@ -125,6 +125,14 @@ _NUMBER_TOKEN = re.compile(rb"[\x2b-\x2e0-9]*")  # NumberObject.NumberPattern's 
 # indirect reference: INDIRECT_PATTERN needs an 'R' after two integers.
 _INT_ARRAY = re.compile(rb"\[((?:[ \n\r\t\x0c]*[+-]?[0-9]+(?=[ \n\r\t\x0c\]]))*)[ \n\r\t\x0c]*\]")
 _INT = re.compile(rb"[+-]?[0-9]+")
+# An array of integers and integer-only arrays, one level deep (a CIDFont's /W widths:
+# ``[ 1 [ 736 ] 2 [ 736 ] 7 9 769 ]``): each integer ended by whitespace or a bracket.
+# No element can start an indirect reference (INDIRECT_PATTERN needs an 'R').
+_W_ARRAY = re.compile(
+    rb"\[(?:[ \n\r\t\x0c]*(?:[+-]?[0-9]+(?=[ \n\r\t\x0c\[\]])"
+    rb"|\[(?:[ \n\r\t\x0c]*[+-]?[0-9]+(?=[ \n\r\t\x0c\]]))*[ \n\r\t\x0c]*\]))*"
+    rb"[ \n\r\t\x0c]*\]")
+_W_TOKEN = re.compile(rb"\[|\]|[+-]?[0-9]+")
 _STRING_SPECIAL = re.compile(rb"[()\\]")
 # A string without nested parentheses whose escapes are all single: three octal digits
 # up to 377, one or two not followed by a digit (pyHanko reads up to three digits 0-9),
@@ -365,6 +373,9 @@ class _Parser:
             for item in items:
                 item.container_ref = cref
             return _ArrayObject(items), m.end()
+        m = _W_ARRAY.match(self.data, p)
+        if m is not None:
+            return self.w_array(m.group(0)), m.end()
         items = []
         p += 1
         while True:
@@ -373,6 +384,25 @@ class _Parser:
                 return _ArrayObject(items), p + 1
             obj, p = self.value(p, depth + 1)
             items.append(obj)
+
+    def w_array(self, text: bytes) -> Any:
+        """The objects of a :data:`_W_ARRAY` match, as value() and array() build them."""
+        cref = self.cref
+        outer: list[Any] = []
+        current = outer
+        for token in _W_TOKEN.findall(text[1:-1]):
+            if token == b"[":
+                current = []
+            elif token == b"]":
+                inner = _ArrayObject(current)
+                inner.container_ref = cref
+                outer.append(inner)
+                current = outer
+            else:
+                item = _NumberObject(token)
+                item.container_ref = cref
+                current.append(item)
+        return _ArrayObject(outer)
 
     def dictionary(self, p: int, depth: int) -> tuple[Any, int]:
         data = self.data

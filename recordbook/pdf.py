@@ -27,12 +27,24 @@ from typing import cast
 from fpdf import FPDF
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.pdf_utils.rw_common import PdfHandler
 from pyhanko.pdf_utils.writer import copy_into_new_writer
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 
 from ground.errors import UsageError
 from ground.vocab import nfc
+# The document-information keys and their readers live in recordbook.pdf_meta (the
+# verifier reads them without importing fpdf2); imported here for the writers and callers.
+from recordbook.pdf_meta import (
+    INFO_RECORD_ID,
+    INFO_SCHOOL,
+    INFO_SCHOOL_CODE,
+    INFO_SCHOOL_YEAR,
+    INFO_STUDENT,
+    INFO_VERSION,
+    INFO_YEAR_ID,
+)
+from recordbook.pdf_meta import read_pdf_record_meta as read_pdf_record_meta
+from recordbook.pdf_meta import read_pdf_year_meta as read_pdf_year_meta
 from recordbook.model import (
     QUALITY_LEVELS,
     SUBJECT_LEVELS,
@@ -49,14 +61,6 @@ SIGNATURE_FIELDS: tuple[str, ...] = ("Sig_teacher", "Sig_principal", "Sig_seal")
 FIELD_WIDTH = 174.0
 FIELD_HEIGHT = 80.0
 
-# Document information keys carrying the record identity (text strings).
-INFO_RECORD_ID = "/HocbaRecordId"
-INFO_STUDENT = "/HocbaStudent"
-INFO_SCHOOL = "/HocbaSchool"
-INFO_SCHOOL_YEAR = "/HocbaSchoolYear"
-INFO_YEAR_ID = "/HocbaYearId"
-INFO_VERSION = "/HocbaVersion"
-INFO_SCHOOL_CODE = "/HocbaSchoolCode"
 
 _FONT = "bvp"
 _MARGIN = 28.0
@@ -510,56 +514,3 @@ def render_pdf(record: RecordBook, school_year: str | None = None) -> bytes:
     out = io.BytesIO()
     writer.write(out)  # type: ignore[no-untyped-call]
     return out.getvalue()
-
-
-def _info_dict(reader: PdfHandler) -> generic.DictionaryObject | None:
-    """The ``/Info`` dictionary as of the revision ``reader`` represents.
-
-    The trailer's references are bound to the file's reader, so a plain
-    lookup would resolve ``/Info`` in the *latest* revision; resolve it through
-    ``reader`` (e.g. a historical resolver) instead.
-    """
-    try:
-        raw = reader.trailer_view.raw_get("/Info")
-    except KeyError:
-        return None
-    info = reader.get_object(raw.reference) if isinstance(raw, generic.IndirectObject) else raw
-    return info if isinstance(info, generic.DictionaryObject) else None
-
-
-def read_pdf_record_meta(reader: PdfHandler) -> dict[str, str] | None:
-    """``{"student", "school", "school_year", "record_id"}`` from the document information.
-
-    Reads the ``/Info`` of the revision ``reader`` represents: pass a
-    ``reader.get_historical_resolver(n)`` to read what a signature covered.
-    Returns None when the keys are absent (not a hocba record PDF).
-    """
-    info = _info_dict(reader)
-    if info is None:
-        return None
-    keys = {"student": INFO_STUDENT, "school": INFO_SCHOOL, "school_year": INFO_SCHOOL_YEAR,
-            "record_id": INFO_RECORD_ID}
-    out: dict[str, str] = {}
-    for k, key in keys.items():
-        value = info.get(key)
-        if not isinstance(value, (generic.TextStringObject, str)):
-            return None
-        out[k] = nfc(str(value))
-    code = info.get(INFO_SCHOOL_CODE)
-    if isinstance(code, (generic.TextStringObject, str)):
-        out["school_code"] = nfc(str(code)).strip()
-    return out
-
-
-def read_pdf_year_meta(reader: PdfHandler) -> dict[str, str] | None:
-    """Like :func:`read_pdf_record_meta`, plus ``year_id`` and ``version`` when present."""
-    base = read_pdf_record_meta(reader)
-    if base is None:
-        return None
-    info = _info_dict(reader)
-    assert info is not None
-    for k, key in (("year_id", INFO_YEAR_ID), ("version", INFO_VERSION)):
-        value = info.get(key)
-        if isinstance(value, (generic.TextStringObject, str)):
-            base[k] = nfc(str(value))
-    return base

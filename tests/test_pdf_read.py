@@ -345,6 +345,34 @@ def test_reals_and_signs() -> None:
     _fails(b"[1-2]")
 
 
+def test_width_arrays_of_integers_and_integer_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The /W shape (integers and integer-only arrays) is built without the per-element
+    path; the same objects, container references and end as pyHanko's."""
+    import ground.pdf_read as pr
+
+    def w_matches(text: bytes) -> bool:
+        return pr._W_ARRAY.match(text) is not None
+
+    cases = [b"[ 1 [ 736 ] 2 [ 736 ] 7 9 769 ]", b"[1[2 3]4[5]]", b"[ 0 [ ] +3 [ -4 007 ] ]",
+             b"[\n1\r[\t2\x0c]\n]/Next", b"[ 1 [ 2 ] ]>>"]
+    for text in cases:
+        assert w_matches(text), text
+        obj, end = _ok(text)
+        _fast_answers(text, monkeypatch)
+        assert isinstance(obj, generic.ArrayObject)
+    obj, end = _ok(b"[ 1 [ 736 ] 7 9 769 ] ")
+    assert [x if isinstance(x, int) else list(x) for x in obj] == [1, [736], 7, 9, 769]
+    assert end == 21
+    # Not this shape: a reference, a real, a name, a nested array two deep, a number
+    # run into a letter, a null byte: the general path (or pyHanko) decides, alike.
+    for text in (b"[ 1 [ 2 ] 3 0 R ]", b"[ 1 [ 2.5 ] ]", b"[ 1 [ /A ] ]", b"[ 1 [ [ 2 ] ] ]",
+                 b"[ 1 [ 2x ] ]", b"[ 1\x00[ 2 ] ]"):
+        assert not w_matches(text), text
+        parse_both(text)
+    obj, _ = _ok(b"[ 1 [ 2 ] 3 0 R ]")
+    assert isinstance(obj.raw_get(2), generic.IndirectObject)
+
+
 def test_reference_at_the_end_of_data_is_a_number() -> None:
     obj, end = _ok(b"1 0 R")  # INDIRECT_PATTERN wants a byte after the R
     assert isinstance(obj, generic.NumberObject) and end == 1

@@ -109,7 +109,7 @@ def _cms_revinfo(sd: cms.SignedData) -> tuple[list[ocsp.OCSPResponse], list[crl.
 
 def _record_meta(reader: Any, revision: int | None) -> dict[str, str] | None:
     """Record identity from the revision the first signature covers ("see what is signed")."""
-    from recordbook.pdf import read_pdf_record_meta
+    from recordbook.pdf_meta import read_pdf_record_meta
 
     if revision is None:
         return None

@@ -30,6 +30,15 @@ it. Anything unexpected (an unreadable object, a page-tree cycle, very deep nest
 another pyHanko version without that attribute) leaves the table to pyHanko, which
 then computes it, or fails, exactly as before.
 
+Two things pyHanko's walk does that the table does not need are left out: the walk
+reads each object as it is in that revision straight from the reader (pyHanko's
+historical resolver would first copy every object it hands out, rebinding its
+references, although the walk only looks at reference numbers and keys); an
+encrypted file is walked through the resolver as before, whose copies decrypt. And the
+table is handed over as :class:`_Usages`, which builds pyHanko's path objects for a
+reference only when the difference analysis asks for that reference (a handful per
+revision) instead of for every object of the file.
+
 Also here: pyHanko's ``_find_orphans`` (objects of a revision that nothing older
 refers to) depends on the revision alone but runs for every (signed revision, later
 revision) pair; :func:`install` remembers its answer per revision (per resolver, that
@@ -64,6 +73,33 @@ class _Entry:
         self.revision, self.pairs, self.met = revision, pairs, met
 
 
+class _Usages(dict):  # type: ignore[type-arg]
+    """pyHanko's reverse-xref table (reference -> set of RawPdfPath), each entry built
+    when it is first looked up (``HistoricalResolver._get_usages_of_ref`` reads it with
+    ``[]``; a reference that is not there raises KeyError as in a plain dict). Truthy
+    when the table is, as pyHanko tests it (``cache or {}``). :meth:`complete` builds
+    every entry and returns the plain table."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: dict[generic.Reference, set[tuple[Any, ...]]]) -> None:
+        super().__init__()
+        self._raw = raw
+
+    def __missing__(self, ref: generic.Reference) -> set[RawPdfPath]:
+        paths = self._raw.pop(ref)  # KeyError: no usages, as pyHanko's table answers
+        value = self[ref] = {RawPdfPath(*p) for p in paths}
+        return value
+
+    def __bool__(self) -> bool:
+        return bool(self._raw) or len(self) > 0
+
+    def complete(self) -> dict[generic.Reference, set[RawPdfPath]]:
+        for ref in list(self._raw):
+            self[ref]  # noqa: B018 - builds the entry
+        return dict(self)
+
+
 class SharedRevisions:
     """The reverse-xref tables of one reader's revisions, sharing what did not change."""
 
@@ -71,6 +107,12 @@ class SharedRevisions:
         self.reader = reader
         self._memo: dict[tuple[generic.Reference, bool], list[_Entry]] = {}
         self._markers: dict[tuple[generic.Reference, int], Any] = {}
+        # Encrypted files (or a file whose /Encrypt cannot be read) are walked through
+        # the historical resolver, whose copies decrypt.
+        try:
+            self._plain = not reader.encrypted
+        except Exception:  # noqa: BLE001 - the resolver meets the same problem
+            self._plain = False
 
     def prime(self, revision: int) -> None:
         """Give pyHanko the table of ``revision`` (no-op when it has one or we cannot)."""
@@ -96,13 +138,28 @@ class SharedRevisions:
             m = self._markers[key] = self.reader.xrefs.get_historical_ref(ref, revision)
             return m
 
+    def _object(self, res: HistoricalResolver, ref: generic.Reference) -> Any:
+        """``res(ref)`` as the walk sees it: the object as it is in that revision, the
+        reader's own (HistoricalResolver.get_object's choice between the current and the
+        historical version, without its copy)."""
+        if not self._plain:
+            return res(ref)
+        reader: Any = self.reader  # get_object is unannotated
+        try:
+            last_change = reader.xrefs.get_last_change(ref)
+        except KeyError:
+            last_change = None
+        if last_change is not None and last_change <= res.revision:
+            return reader.get_object(ref, transparent_decrypt=False)
+        return reader.get_object(ref, res.revision, transparent_decrypt=False)
+
     def _same_objects(self, refs: Any, a: int, b: int) -> bool:
         if a == b:
             return True
         marker = self._marker
         return all(marker(r, a) == marker(r, b) for r in refs)
 
-    def _table(self, res: HistoricalResolver) -> dict[generic.Reference, set[RawPdfPath]]:
+    def _table(self, res: HistoricalResolver) -> _Usages:
         revision = res.revision
         page_tree, struct_nodes = _special_nodes(res)
         special = set(page_tree) | struct_nodes
@@ -132,7 +189,7 @@ class SharedRevisions:
                 ancestors = frozenset(seen)
                 seen.add(ref)
                 try:
-                    target = res(ref)
+                    target = self._object(res, ref)
                     if page_tree.get(ref, path) != path:
                         return
                     if not is_struct and ref in struct_nodes:
@@ -177,8 +234,7 @@ class SharedRevisions:
         _children(res.trailer_view, (), False, out, set())
         for ref, path in out:
             collected.setdefault(ref, set()).add(path)
-        return {generic.Reference(ref.idnum, ref.generation, pdf=res):
-                {RawPdfPath(*p) for p in paths} for ref, paths in collected.items()}
+        return _Usages(collected)
 
 
 def _special_nodes(res: HistoricalResolver) -> tuple[dict[generic.Reference, tuple[Any, ...]],

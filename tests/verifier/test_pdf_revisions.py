@@ -17,7 +17,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from certs.pki import PkiLayout
 from ground.vocab import Indication, Level
 from verifier.core import Verifier
-from verifier.pdf_revisions import SharedRevisions
+from verifier.pdf_revisions import SharedRevisions, _Usages
 
 
 def _tables_agree(data: bytes) -> int:
@@ -45,6 +45,14 @@ def _tables_agree(data: bytes) -> int:
             continue
         if got is None:  # left to pyHanko: allowed, pyHanko then computes the same
             continue
+        if isinstance(got, _Usages):
+            # pyHanko reads it with [] and tests it with `or`: entries built on demand
+            assert bool(got) == bool(expected), f"revision {rev}"
+            for ref, paths in expected.items():
+                assert got[ref] == paths, f"revision {rev}, {ref}"
+            with pytest.raises(KeyError):
+                got[generic.Reference(10**9, 0)]
+            got = got.complete()
         assert got == expected, f"revision {rev}"
         compared += 1
     return compared
@@ -166,3 +174,48 @@ def test_offline_verdicts_are_keyed_by_every_input(
         r = fresh.validate_certificate(cert, other_certs=certs, embedded_ocsps=o,
                                        embedded_crls=c, validation_time=at, explicit_time=True)
         assert (r.indication, r.subindication, r.revocation) == seen
+
+
+# -- embedded certificates and the ESS signing-certificate check, by DER ------------------
+
+def test_embedded_certificates_are_shared_by_der_and_never_confused(test_pki: PkiLayout) -> None:
+    from pyhanko.keys import load_cert_from_pemder
+
+    from ground.asn1_memo import canonical_certificate
+
+    teacher = load_cert_from_pemder(str(test_pki.cert("teacher")))
+    principal = load_cert_from_pemder(str(test_pki.cert("principal")))
+    a = canonical_certificate(x509.Certificate.load(teacher.dump()))
+    b = canonical_certificate(x509.Certificate.load(teacher.dump()))
+    c = canonical_certificate(x509.Certificate.load(principal.dump()))
+    assert a is b and a.dump() == teacher.dump()
+    assert c is not a and c.dump() == principal.dump()
+    assert canonical_certificate("not a certificate") == "not a certificate"
+
+
+def test_ess_check_remembered_by_der_answers_as_pyhanko(test_pki: PkiLayout) -> None:
+    import hashlib
+
+    from asn1crypto import tsp
+    from pyhanko.keys import load_cert_from_pemder
+    from pyhanko.sign.validation import generic_cms
+
+    teacher = load_cert_from_pemder(str(test_pki.cert("teacher")))
+    principal = load_cert_from_pemder(str(test_pki.cert("principal")))
+
+    def certid(cert: x509.Certificate, digest: bytes | None = None) -> tsp.ESSCertIDv2:
+        return tsp.ESSCertIDv2({
+            "hash_algorithm": {"algorithm": "sha256"},
+            "cert_hash": digest or hashlib.sha256(cert.dump()).digest(),
+            "issuer_serial": {"issuer": [x509.GeneralName({"directory_name": cert.issuer})],
+                              "serial_number": cert.serial_number}})
+
+    check = generic_cms.check_ess_certid
+    assert getattr(check, "__closure__", None), "the remembered check is installed"
+    for _ in range(2):  # the second round answers from the table
+        assert check(teacher, certid(teacher)) is True
+        assert check(principal, certid(teacher)) is False  # another certificate
+        # the teacher's hash with the principal's issuer/serial: pyHanko says no, and so
+        # do we, although the certificate bytes are the teacher's
+        forged = certid(principal, hashlib.sha256(teacher.dump()).digest())
+        assert check(teacher, forged) is False
