@@ -177,10 +177,11 @@ class _Stream:
 
 
 class _Parser:
-    __slots__ = ("data", "n", "at_eof", "cref")
+    __slots__ = ("data", "n", "at_eof", "cref", "skeleton")
 
-    def __init__(self, data: bytes, at_eof: bool, cref: Any) -> None:
+    def __init__(self, data: bytes, at_eof: bool, cref: Any, skeleton: bool = False) -> None:
         self.data, self.n, self.at_eof, self.cref = data, len(data), at_eof, cref
+        self.skeleton = skeleton
 
     def short(self) -> Exception:
         """The data ended: at the end of the stream pyHanko's reads and seeks decide."""
@@ -367,6 +368,8 @@ class _Parser:
 
     def array(self, p: int, depth: int) -> tuple[Any, int]:
         m = _INT_ARRAY.match(self.data, p)
+        if m is not None and self.skeleton:
+            return _ArrayObject(), m.end()
         if m is not None:
             cref = self.cref
             items = [_NumberObject(t) for t in _INT.findall(m.group(1))]
@@ -375,6 +378,8 @@ class _Parser:
             return _ArrayObject(items), m.end()
         m = _W_ARRAY.match(self.data, p)
         if m is not None:
+            if self.skeleton:
+                return _ArrayObject(), m.end()
             return self.w_array(m.group(0)), m.end()
         items = []
         p += 1
@@ -487,6 +492,71 @@ def read_object(
         return obj
     stream.seek(start)
     return ORIGINAL_READ_OBJECT(stream, container_ref, as_metadata_stream, in_content_stream)
+
+
+# -- reference skeletons, for walks over the object graph ---------------------------------
+
+class _NoHandler:
+    """The handler of skeleton references: they name objects, they resolve nothing (and
+    keep no file alive)."""
+
+    strict = False
+
+    def get_object(self, ref: Any, *args: Any, **kwargs: Any) -> Any:
+        raise LookupError(f"a skeleton reference resolves nothing: {ref}")
+
+
+_NO_HANDLER = _NoHandler()
+# "N G obj" as pyHanko's read_object_header reads it when nothing is unusual: digits, PDF
+# whitespace, digits, one whitespace byte (read_until_whitespace consumes it), "obj".
+_HEADER = re.compile(rb"([0-9]+)[ \n\r\t\x0c\x00]+([0-9]+)[ \n\r\t\x0c\x00]obj")
+_SKELETONS: dict[bytes, Any] = {}
+_SKELETON_BYTES = [0]
+_SKELETON_LIMIT = 32 << 20  # bytes of remembered object text (cleared when exceeded)
+
+
+def read_skeleton(data: bytes, offset: int, idnum: int, generation: int) -> Any:
+    """The object ``idnum generation`` at ``offset`` of ``data`` as a graph walk needs it:
+    the same dictionaries, arrays, references and keys as pyHanko's ``_read_object``
+    gives, except that arrays of integers (and /W-shaped arrays of them, which hold no
+    references) are empty and the references resolve nothing. None - read the object
+    with pyHanko - for a stream, an object stream entry, and anything the fast parser
+    does not answer or that is in the least unusual (a header other than ``N G obj``,
+    another object's numbers, no ``endobj``, anything but whitespace before it).
+
+    Remembered process-wide by the object's bytes (header to ``endobj``): the same
+    bytes are the same skeleton, and the parse never looks past the ``endobj`` (a
+    reference needs an ``R``, a dictionary looks for ``stream``). A skeleton holds no
+    reference to any file. Callers must not modify it.
+    """
+    header = _HEADER.match(data, offset)
+    if header is None or int(header[1]) != idnum or int(header[2]) != generation:
+        return None
+    end_marker = data.find(b"endobj", header.end())
+    if end_marker < 0:
+        return None
+    key = data[offset:end_marker]
+    found = _SKELETONS.get(key)
+    if found is not None:
+        return found
+    start = _WS_RUN.match(data, header.end()).end()  # type: ignore[union-attr]
+    if start >= end_marker:
+        return None
+    cref = generic.Reference(idnum, generation, _NO_HANDLER)
+    try:
+        obj, end = _Parser(data, True, cref, skeleton=True).value(start, 0)
+    except Exception:  # noqa: BLE001 - pyHanko decides
+        return None
+    if isinstance(obj, _Stream) or end > end_marker \
+            or _WS_RUN.match(data, end).end() != end_marker:  # type: ignore[union-attr]
+        return None
+    obj.container_ref = cref
+    if _SKELETON_BYTES[0] + len(key) > _SKELETON_LIMIT:
+        _SKELETONS.clear()
+        _SKELETON_BYTES[0] = 0
+    _SKELETONS[key] = obj
+    _SKELETON_BYTES[0] += len(key)
+    return obj
 
 
 def install() -> None:

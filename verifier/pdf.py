@@ -179,7 +179,7 @@ def evaluate_pdf(data: bytes, ctx: "EvalContext") -> "FormatResult":
             next_poe = res.time
 
     # The revisions are analysed once for all signatures (verifier.pdf_revisions).
-    revisions = SharedRevisions(reader)
+    revisions = SharedRevisions(reader, data)
     reports: list[SignatureReport] = []
     checks: list[Check] = []
     first_failure: tuple[str, Finding] | None = None

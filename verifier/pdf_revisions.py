@@ -47,10 +47,13 @@ to four times.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any, cast
 
 from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
+
+from ground.pdf_read import read_skeleton
 
 _ROOT_STRUCT = ("/Root", "/StructTreeRoot")
 # Deeper than this, the table is left to pyHanko (whose recursion decides what happens).
@@ -103,8 +106,11 @@ class _Usages(dict):  # type: ignore[type-arg]
 class SharedRevisions:
     """The reverse-xref tables of one reader's revisions, sharing what did not change."""
 
-    def __init__(self, reader: PdfFileReader) -> None:
+    def __init__(self, reader: PdfFileReader, data: bytes | None = None) -> None:
         self.reader = reader
+        # The file's bytes, when the caller has them: objects the walk alone needs are
+        # read as reference skeletons (ground.pdf_read.read_skeleton).
+        self._data = data
         self._memo: dict[tuple[generic.Reference, bool], list[_Entry]] = {}
         self._markers: dict[tuple[generic.Reference, int], Any] = {}
         # Encrypted files (or a file whose /Encrypt cannot be read) are walked through
@@ -113,6 +119,10 @@ class SharedRevisions:
             self._plain = not reader.encrypted
         except Exception:  # noqa: BLE001 - the resolver meets the same problem
             self._plain = False
+        if self._plain and data is not None:
+            # HistoricalResolver.collect_dependencies of this reader walks as _table does
+            # (see install); a weak reference, so the reader keeps no cycle through us.
+            reader._hocba_shared = weakref.ref(self)  # type: ignore[attr-defined]
 
     def prime(self, revision: int) -> None:
         """Give pyHanko the table of ``revision`` (no-op when it has one or we cannot)."""
@@ -145,6 +155,12 @@ class SharedRevisions:
         if not self._plain:
             return res(ref)
         reader: Any = self.reader  # get_object is unannotated
+        if self._data is not None:
+            marker = self._marker(ref, res.revision)
+            if type(marker) is int:
+                skeleton = read_skeleton(self._data, marker, ref.idnum, ref.generation)
+                if skeleton is not None:
+                    return skeleton
         try:
             last_change = reader.xrefs.get_last_change(ref)
         except KeyError:
@@ -152,6 +168,36 @@ class SharedRevisions:
         if last_change is not None and last_change <= res.revision:
             return reader.get_object(ref, transparent_decrypt=False)
         return reader.get_object(ref, res.revision, transparent_decrypt=False)
+
+    def dependencies(self, res: HistoricalResolver, obj: Any,
+                     since_revision: int | None) -> set[generic.Reference]:
+        """pyHanko's ``HistoricalResolver.collect_dependencies`` (the references used by
+        ``obj`` and what it reaches; with ``since_revision``, only references introduced
+        in that revision or later, not entering older objects), the same walk on the
+        objects as :meth:`_object` reads them. The references are the resolver's, as
+        pyHanko's are."""
+        xrefs = self.reader.xrefs
+        seen: set[generic.Reference] = set()
+
+        def walk(o: Any) -> None:
+            if isinstance(o, generic.IndirectObject):
+                ref = o.reference
+                if ref in seen:
+                    return
+                if since_revision is None or xrefs.get_introducing_revision(ref) >= since_revision:
+                    seen.add(ref)
+                else:
+                    return
+                o = self._object(res, ref)
+            if isinstance(o, generic.DictionaryObject):
+                for v in o.values():
+                    walk(v)
+            elif isinstance(o, generic.ArrayObject):
+                for v in o:
+                    walk(v)
+
+        walk(obj)
+        return {generic.Reference(r.idnum, r.generation, pdf=res) for r in seen}
 
     def _same_objects(self, refs: Any, a: int, b: int) -> bool:
         if a == b:
@@ -313,7 +359,13 @@ def install() -> None:
       gets (``_subsume_object``) before anyone sees it;
     - ``HistoricalResolver._subsume_object`` returns a primitive (number, name, string,
       boolean, null) as it is without first building the reference it then discards;
-      the missing-container error it would raise is raised alike.
+      the missing-container error it would raise is raised alike;
+
+    and ``HistoricalResolver.collect_dependencies`` (the difference analysis's search
+    for the objects a new value brings in, run by every form rule and the orphan search)
+    walks, for a reader verifier.pdf analyses (:class:`SharedRevisions` with the file's
+    bytes, not encrypted), the objects as :meth:`SharedRevisions._object` reads them:
+    the same references are found without a copy of every object reached.
     """
     from pyhanko.sign.diff_analysis import policies
 
@@ -364,5 +416,16 @@ def _install_reader_speedups() -> None:
             return obj
         return subsume(self, obj)
 
+    collect: Any = HistoricalResolver.collect_dependencies
+
+    def collect_dependencies(self: HistoricalResolver, obj: Any,
+                             since_revision: Any = None) -> set[generic.Reference]:
+        ref = getattr(self.reader, "_hocba_shared", None)
+        shared: SharedRevisions | None = ref() if ref is not None else None
+        if shared is None:
+            return collect(self, obj, since_revision)  # type: ignore[no-any-return]
+        return shared.dependencies(self, obj, since_revision)
+
     PdfFileReader.get_object = historical_get_object  # type: ignore[method-assign]
     HistoricalResolver._subsume_object = subsume_object  # type: ignore[method-assign]
+    HistoricalResolver.collect_dependencies = collect_dependencies  # type: ignore[method-assign]

@@ -7,6 +7,7 @@ import io
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from asn1crypto import x509
@@ -29,7 +30,7 @@ def _tables_agree(data: bytes) -> int:
         revisions = theirs.xrefs.total_revisions
     except Exception:  # noqa: BLE001 - not readable at all: no revisions to analyse
         return 0
-    shared = SharedRevisions(ours)
+    shared = SharedRevisions(ours, data)
     compared = 0
     for rev in range(revisions):
         h_theirs = theirs.get_historical_resolver(rev)
@@ -219,3 +220,62 @@ def test_ess_check_remembered_by_der_answers_as_pyhanko(test_pki: PkiLayout) -> 
         # do we, although the certificate bytes are the teacher's
         forged = certid(principal, hashlib.sha256(teacher.dump()).digest())
         assert check(teacher, forged) is False
+
+
+def _dependencies_agree(data: bytes) -> int:
+    """HistoricalResolver.collect_dependencies through SharedRevisions gives pyHanko's
+    answer (the same references, resolver-bound) for the trailer and every object
+    written in every revision, with and without since_revision."""
+    from pyhanko.pdf_utils.reader import HistoricalResolver
+
+    from verifier.pdf_revisions import install
+
+    install()
+    assert HistoricalResolver.collect_dependencies.__closure__, "collect_dependencies is patched"
+    try:
+        ours = PdfFileReader(io.BytesIO(data), strict=False)
+        theirs = PdfFileReader(io.BytesIO(data), strict=False)
+        revisions = theirs.xrefs.total_revisions
+    except Exception:  # noqa: BLE001
+        return 0
+    shared = SharedRevisions(ours, data)
+    assert shared._plain == (getattr(ours, "_hocba_shared", None) is not None)
+    compared = 0
+    for rev in range(1, revisions):
+        h_ours, h_theirs = ours.get_historical_resolver(rev), theirs.get_historical_resolver(rev)
+        try:
+            targets = [(h_theirs.trailer_view, h_ours.trailer_view)] + [
+                (h_theirs(r), h_ours(r)) for r in sorted(
+                    h_theirs.explicit_refs_in_revision(), key=lambda r: r.idnum)]
+        except Exception:  # noqa: BLE001
+            continue
+        for theirs_obj, ours_obj in targets:
+            for since in (rev, None):
+                try:
+                    expected = _pyhanko_collect(h_theirs, theirs_obj, since)
+                except Exception as e:  # noqa: BLE001 - then ours fails alike
+                    with pytest.raises(type(e)):
+                        h_ours.collect_dependencies(ours_obj, since_revision=since)
+                    continue
+                got = h_ours.collect_dependencies(ours_obj, since_revision=since)
+                assert got == expected, f"revision {rev}, since {since}"
+                assert all(r.pdf is h_ours for r in got)
+                compared += 1
+    return compared
+
+
+def _pyhanko_collect(res: Any, obj: Any, since: int | None) -> set[generic.Reference]:
+    result: set[generic.Reference] = set()
+    res._collect_indirect_references(obj, result, since)  # pyHanko's own walk
+    return result
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", _corpus_pdfs(), ids=lambda p: p.name)
+def test_dependencies_are_pyhankos_for_the_corpus(path: Path) -> None:
+    _dependencies_agree(path.read_bytes())
+
+
+def test_dependencies_are_pyhankos_for_our_records(lta_record: bytes, two_signed: bytes) -> None:
+    assert _dependencies_agree(lta_record) >= 20
+    assert _dependencies_agree(two_signed) >= 10
