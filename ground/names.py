@@ -57,22 +57,44 @@ def common_name(rfc4514: str) -> str:
     return str(cns[0].value) if cns else display_name(rfc4514, "vi")
 
 
-def subject_string(cert: Any) -> str:
-    """An asn1crypto certificate's subject as RFC 4514 (asn1crypto's own English text when
-    cryptography cannot read the certificate)."""
+# Both names of a certificate by its DER: the same few certificates sign every file of a
+# batch, and cryptography's RFC 4514 rendering is Python code (bounded, cleared when full).
+# (subject, issuer), None where cryptography cannot render it.
+_NAMES: dict[bytes, tuple[str | None, str | None]] = {}
+_NAMES_MAX = 4096
+
+
+def _rfc4514(cert: Any, which: int) -> str | None:
     from cryptography import x509
 
     try:
-        return x509.load_der_x509_certificate(cert.dump()).subject.rfc4514_string()
+        der = cert.dump()
     except Exception:
-        return str(cert.subject.human_friendly)
+        return None
+    found = _NAMES.get(der)
+    if found is None:
+        subject = issuer = None
+        try:
+            parsed = x509.load_der_x509_certificate(der)
+            subject = parsed.subject.rfc4514_string()
+            issuer = parsed.issuer.rfc4514_string()
+        except Exception:
+            pass
+        found = (subject, issuer)
+        if len(_NAMES) >= _NAMES_MAX:
+            _NAMES.clear()
+        _NAMES[der] = found
+    return found[which]
+
+
+def subject_string(cert: Any) -> str:
+    """An asn1crypto certificate's subject as RFC 4514 (asn1crypto's own English text when
+    cryptography cannot read the certificate)."""
+    text = _rfc4514(cert, 0)
+    return text if text is not None else str(cert.subject.human_friendly)
 
 
 def issuer_string(cert: Any) -> str:
     """An asn1crypto certificate's issuer as RFC 4514 (as :func:`subject_string`)."""
-    from cryptography import x509
-
-    try:
-        return x509.load_der_x509_certificate(cert.dump()).issuer.rfc4514_string()
-    except Exception:
-        return str(cert.issuer.human_friendly)
+    text = _rfc4514(cert, 1)
+    return text if text is not None else str(cert.issuer.human_friendly)
