@@ -210,11 +210,14 @@ def _fmt_time(d: datetime | None) -> str:
 
 
 def _run(coro: Any) -> Any:
-    """Run a certvalidator coroutine from synchronous code (thread-safe: one loop per call)."""
+    """Run a certvalidator coroutine from synchronous code (thread-safe: the main thread's
+    lasting loop, or one loop per call in other threads; see ground.aio)."""
+    from ground import aio
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        return aio.run(coro)
     # Called from inside an event loop (e.g. an async web server): use a worker thread.
     result: dict[str, Any] = {}
 

@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable, Sequence, TypeVar
 
+from ground import aio
 from ground.config import Config
 from ground.formats import PDF, XML, sniff
 from ground.errors import HocbaError, UsageError
@@ -419,7 +420,7 @@ def sign_paths(batch: Batch, paths: Sequence[Path], out_dir: Path | None,
             paths, lambda p: async_process_path(p, out_dir, batch.async_sign_item),
             batch.window, on_result)
 
-    return asyncio.run(run())
+    return aio.run(run())
 
 
 def _sign_paths_writing_behind(batch: Batch, paths: Sequence[Path], out_dir: Path | None,
@@ -578,4 +579,4 @@ def run_items(config: Config, role: Role, level: Level, key: KeySource, pin: str
         async def run() -> list[FileResult]:
             return await pipeline(items, lambda it: batch.async_sign_item(*it), batch.window)
 
-        return asyncio.run(run())
+        return aio.run(run())

@@ -20,7 +20,6 @@ One :class:`PadesSigner` per batch; ``sign(pdf) -> bytes`` per file.
 """
 from __future__ import annotations
 
-import asyncio
 import io
 from datetime import datetime, timezone
 from typing import Any
@@ -35,6 +34,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
 from pyhanko.sign.general import SigningError
 
+from ground import aio
 from ground.errors import HocbaError
 from ground.i18n import t
 from ground.roles import role_from_certificate
@@ -160,7 +160,7 @@ class PadesSigner:
 
     def _reserve(self) -> int:
         if self._bytes_reserved is None:
-            return asyncio.run(self._async_reserve())
+            return aio.run(self._async_reserve())
         return self._bytes_reserved
 
     async def _async_reserve(self) -> int:
@@ -180,7 +180,7 @@ class PadesSigner:
     # -- one file -----------------------------------------------------------------------
 
     def sign(self, pdf: bytes) -> bytes:
-        return asyncio.run(self.async_sign(pdf))
+        return aio.run(self.async_sign(pdf))
 
     async def async_sign(self, pdf: bytes) -> bytes:
         """One file, as a coroutine: a batch runs many at once so that their timestamp
@@ -202,7 +202,7 @@ class PadesSigner:
         :meth:`sign` runs it to the end; two-step signing (:mod:`signer.twostep_pdf`)
         interrupts it at the digest with the same field, appearance, role and locking.
         """
-        return asyncio.run(self.async_pdf_signer_for(pdf))
+        return aio.run(self.async_pdf_signer_for(pdf))
 
     async def async_pdf_signer_for(self, pdf: bytes
                                    ) -> tuple[IncrementalPdfFileWriter, signers.PdfSigner]:
@@ -321,7 +321,7 @@ class PadesSigner:
                 writer, None, validation_context=vc, paths=paths)
 
     def _dss_for_doc_timestamp(self, data: bytes) -> bytes:
-        return asyncio.run(self._async_dss_for_doc_timestamp(data))
+        return aio.run(self._async_dss_for_doc_timestamp(data))
 
     async def _async_dss_for_doc_timestamp(self, data: bytes) -> bytes:
         """B-LTA: add the document timestamp's own validation data after it."""
