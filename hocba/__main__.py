@@ -1,5 +1,5 @@
 import sys
 
-from hocba.cli import main
+from hocba.cli import run
 
-sys.exit(main())
+sys.exit(run())

@@ -114,6 +114,20 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def run() -> int:
+    """The ``hocba`` program (console script and ``python -m hocba``): :func:`main`, and
+    then everything still alive is moved out of the cyclic GC's sight before the
+    interpreter ends. Its final collection would otherwise walk every object the
+    command made (pyHanko's and pydantic's modules and caches): ~0.2 s of a ~1.4 s
+    ``hocba sign`` of 100 files, spent after the last file was written. ``atexit``
+    handlers and the standard streams' flush still run; only cyclic garbage left at
+    exit is not finalized, and every file hocba writes is closed (and synced) before
+    the command returns."""
+    code = main()
+    gc.freeze()
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from ground import i18n
 
