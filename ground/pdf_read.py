@@ -515,14 +515,45 @@ _SKELETON_BYTES = [0]
 _SKELETON_LIMIT = 32 << 20  # bytes of remembered object text (cleared when exceeded)
 
 
+# After a stream's payload: whitespace, "endstream", whitespace, and then the "endobj".
+_ENDSTREAM = re.compile(rb"[ \n\r\t\x0c\x00]*endstream[ \n\r\t\x0c\x00]*")
+
+
+def _stream_dictionary(data: bytes, found: _Stream, end: int, end_marker: int) -> Any:
+    """A stream's dictionary (what a walk over references needs of it) when the stream
+    is the plain kind pyHanko reads without a doubt: a direct, non-negative /Length,
+    ``stream`` and one end of line (LF or CR LF), exactly that many bytes, whitespace,
+    ``endstream``, whitespace and the object's first ``endobj`` - so the bytes up to that
+    ``endobj`` (the skeleton's key) hold the whole stream. None otherwise."""
+    length: Any = found.data.get("/Length")
+    if type(length) is not _NumberObject or length < 0:
+        return None
+    q = _WS_RUN.match(data, end).end()  # type: ignore[union-attr]
+    if data[q:q + 6] != b"stream":
+        return None
+    q += 6
+    if data[q:q + 2] == b"\r\n":
+        q += 2
+    elif data[q:q + 1] == b"\n":
+        q += 1
+    else:
+        return None
+    payload_end = q + int(length)
+    tail = _ENDSTREAM.match(data, payload_end)
+    if payload_end > end_marker or tail is None or tail.end() != end_marker:
+        return None
+    return _DictionaryObject(found.data)
+
+
 def read_skeleton(data: bytes, offset: int, idnum: int, generation: int) -> Any:
     """The object ``idnum generation`` at ``offset`` of ``data`` as a graph walk needs it:
     the same dictionaries, arrays, references and keys as pyHanko's ``_read_object``
     gives, except that arrays of integers (and /W-shaped arrays of them, which hold no
-    references) are empty and the references resolve nothing. None - read the object
-    with pyHanko - for a stream, an object stream entry, and anything the fast parser
-    does not answer or that is in the least unusual (a header other than ``N G obj``,
-    another object's numbers, no ``endobj``, anything but whitespace before it).
+    references) are empty, a stream is its dictionary (see :func:`_stream_dictionary`)
+    and the references resolve nothing. None - read the object with pyHanko - for an
+    object stream entry and anything the fast parser does not answer or that is in the
+    least unusual (a header other than ``N G obj``, another object's numbers, no
+    ``endobj``, anything but whitespace before it, a stream of any other shape).
 
     Remembered process-wide by the object's bytes (header to ``endobj``): the same
     bytes are the same skeleton, and the parse never looks past the ``endobj`` (a
@@ -547,8 +578,11 @@ def read_skeleton(data: bytes, offset: int, idnum: int, generation: int) -> Any:
         obj, end = _Parser(data, True, cref, skeleton=True).value(start, 0)
     except Exception:  # noqa: BLE001 - pyHanko decides
         return None
-    if isinstance(obj, _Stream) or end > end_marker \
-            or _WS_RUN.match(data, end).end() != end_marker:  # type: ignore[union-attr]
+    if isinstance(obj, _Stream):
+        obj = _stream_dictionary(data, obj, end, end_marker)
+        if obj is None:
+            return None
+    elif end > end_marker or _WS_RUN.match(data, end).end() != end_marker:  # type: ignore[union-attr]
         return None
     obj.container_ref = cref
     if _SKELETON_BYTES[0] + len(key) > _SKELETON_LIMIT:

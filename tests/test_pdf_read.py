@@ -556,3 +556,76 @@ def test_install_is_idempotent_and_keeps_the_originals() -> None:
     assert pdf_read.ORIGINAL_READ_OBJECT is not pdf_read.read_object
     assert pdf_read.ORIGINAL_READ_OBJECT.__module__ == "pyhanko.pdf_utils.generic"
 
+
+
+# -- reference skeletons (the revision walk's reads) ----------------------------------------
+
+def test_skeleton_keeps_references_and_keys_and_drops_integer_arrays() -> None:
+    from ground.pdf_read import read_skeleton
+
+    data = (b"%PDF-1.7\n7 0 obj\n<< /Type /Font /W [ 1 [ 736 ] 2 [ 500 ] ] /Widths [1 2 3]"
+            b" /FontDescriptor 8 0 R /Kids [ 9 0 R << /A 10 0 R >> ] /Name (x) >>\nendobj\n")
+    sk = read_skeleton(data, data.index(b"7 0 obj"), 7, 0)
+    assert isinstance(sk, generic.DictionaryObject)
+    assert list(sk) == ["/Type", "/W", "/Widths", "/FontDescriptor", "/Kids", "/Name"]
+    assert list(sk.raw_get("/W")) == [] and list(sk.raw_get("/Widths")) == []
+    assert sk.raw_get("/FontDescriptor").reference == generic.Reference(8, 0)
+    kids = sk.raw_get("/Kids")
+    assert kids.raw_get(0).reference.idnum == 9
+    assert kids.raw_get(1).raw_get("/A").reference.idnum == 10
+    with pytest.raises((AssertionError, LookupError)):  # a skeleton reference resolves nothing
+        sk.raw_get("/FontDescriptor").get_object()
+
+
+def test_skeleton_remembered_by_the_objects_bytes() -> None:
+    from ground.pdf_read import read_skeleton
+
+    body = b"3 0 obj\n<< /P 4 0 R >>\nendobj\n"
+    a = read_skeleton(b"%PDF\n" + body, 5, 3, 0)
+    b = read_skeleton(b"%PDF-1.4 other file\n" + body, 20, 3, 0)
+    assert a is b  # the same bytes: the same (read-only) skeleton
+    c = read_skeleton(b"%PDF\n3 0 obj\n<< /P 5 0 R >>\nendobj\n", 5, 3, 0)
+    assert c is not a and c.raw_get("/P").reference.idnum == 5
+
+
+def test_skeleton_declines_what_pyhanko_must_read() -> None:
+    from ground.pdf_read import read_skeleton
+
+    obj = b"<< /A 1 0 R >>"
+    assert read_skeleton(b"3 0 obj\n" + obj + b"\nendobj", 0, 4, 0) is None  # another object
+    assert read_skeleton(b"3 0 obj\n" + obj, 0, 3, 0) is None  # no endobj
+    assert read_skeleton(b"3 0  obj\n" + obj + b"\nendobj", 0, 3, 0) is None  # odd header
+    assert read_skeleton(b"3 0 obj\n" + obj + b" junk\nendobj", 0, 3, 0) is None
+    assert read_skeleton(b"3 0 obj\n% c\n" + obj + b"\nendobj", 0, 3, 0) is None  # comment
+
+
+def test_skeleton_of_a_plain_stream_is_its_dictionary() -> None:
+    from ground.pdf_read import read_skeleton
+
+    def stream(head: bytes, payload: bytes, eol: bytes = b"\n", tail: bytes = b"\nendstream\nendobj") -> bytes:
+        return b"3 0 obj\n<< " + head + b" >>\nstream" + eol + payload + tail
+
+    plain = read_skeleton(stream(b"/Length 2 /Resources 9 0 R", b"ab"), 0, 3, 0)
+    assert isinstance(plain, generic.DictionaryObject)
+    assert plain.raw_get("/Resources").reference.idnum == 9 and plain["/Length"] == 2
+    assert read_skeleton(stream(b"/Length 2", b"ab", eol=b"\r\n"), 0, 3, 0) is not None
+    # what pyHanko reads otherwise (or not at all) is left to it
+    for odd in (stream(b"/Length 4 0 R", b"ab"),  # the length elsewhere
+                stream(b"/Length 5", b"ab"),  # a wrong length
+                stream(b"/Length 1", b"ab"),
+                stream(b"/Length 2.0", b"ab"),
+                stream(b"/Length 2", b"ab", eol=b" \n"),  # spaces after the keyword
+                stream(b"/Length 8", b"endobj\n"),  # the key would stop inside it
+                stream(b"/Length 2", b"ab", tail=b"\nendobj")):  # no endstream
+        assert read_skeleton(odd, 0, 3, 0) is None, odd
+
+
+def test_skeleton_never_remembers_an_object_whose_text_holds_endobj() -> None:
+    """The key ends at the first "endobj"; an object with "endobj" inside a string parses
+    past it and is declined (so a file sharing only the text up to there cannot get it)."""
+    from ground.pdf_read import read_skeleton
+
+    first = b"3 0 obj\n<< /T (endobj) /A 1 0 R >>\nendobj"
+    second = b"3 0 obj\n<< /T (endobj) /A 2 0 R >>\nendobj"
+    assert read_skeleton(first, 0, 3, 0) is None
+    assert read_skeleton(second, 0, 3, 0) is None
