@@ -35,6 +35,13 @@ configure_process; the fast object parser of ground/pdf_read.py), --repeat 5, lo
 hocba best 1.12 s (runs 1.12-1.67 s), pyHanko best 12.93 s (runs 12.93-16.74 s): 11.5x
 best against best, run by run 7.7-12.1x (median 10.6x).
 
+Session 6 (the main thread keeps one event loop, ground/aio.py: asyncio.run per file put
+its SIGINT handler back through signal.signal, whose enum lookup formatted the main task's
+repr, 1.29x per signed PDF; the hocba program ends without the final cyclic collection,
+~0.2 s), --repeat 5, host 1.5x slower than in session 5: hocba best 1.33 s (runs
+1.33-1.69 s), pyHanko best 17.23 s (runs 17.23-21.56 s): 13.0x best against best, run by
+run 11.0-15.8x (median 11.8x).
+
 The rest of hocba's whole-process time: imports (pyHanko signing 0.3 s, ground.config
 with pydantic 0.25 s, the verifier's process set-up 0.16 s, the pre-check's certvalidator
 and requests 0.15 s), the certificate pre-check against the services (0.1 s), and
