@@ -31,10 +31,13 @@ another pyHanko version without that attribute) leaves the table to pyHanko, whi
 then computes it, or fails, exactly as before.
 
 Two things pyHanko's walk does that the table does not need are left out: the walk
-reads each object as it is in that revision straight from the reader (pyHanko's
-historical resolver would first copy every object it hands out, rebinding its
-references, although the walk only looks at reference numbers and keys); an
-encrypted file is walked through the resolver as before, whose copies decrypt. And the
+reads each object as it is in that revision straight from the file's bytes, as a
+reference skeleton (:func:`ground.pdf_read.read_skeleton`: keys and references, no
+integer arrays or stream payloads, remembered across files by the object's bytes), or
+from the reader where a skeleton is declined - pyHanko's historical resolver would
+first parse it whole and copy every object it hands out, rebinding its references,
+although the walk only looks at reference numbers and keys; an encrypted file is
+walked through the resolver as before, whose copies decrypt. And the
 table is handed over as :class:`_Usages`, which builds pyHanko's path objects for a
 reference only when the difference analysis asks for that reference (a handful per
 revision) instead of for every object of the file.
