@@ -120,14 +120,10 @@ _NAME_PLAIN = re.compile(rb"[!-\"$-~]*")
 _NAME_ESCAPED = re.compile(rb"(?:[!-\"$-~]|#[0-9A-Fa-f]{2})*")
 _NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _NUMBER_TOKEN = re.compile(rb"[\x2b-\x2e0-9]*")  # NumberObject.NumberPattern's complement
-# An array of integers only (/W widths, /Rect, ...), each token ended by whitespace (the
-# part of it bytes.isspace() and PDF_WHITESPACE share) or the ']'. No element can start an
-# indirect reference: INDIRECT_PATTERN needs an 'R' after two integers.
-_INT_ARRAY = re.compile(rb"\[((?:[ \n\r\t\x0c]*[+-]?[0-9]+(?=[ \n\r\t\x0c\]]))*)[ \n\r\t\x0c]*\]")
-_INT = re.compile(rb"[+-]?[0-9]+")
-# An array of integers and integer-only arrays, one level deep (a CIDFont's /W widths:
-# ``[ 1 [ 736 ] 2 [ 736 ] 7 9 769 ]``): each integer ended by whitespace or a bracket.
-# No element can start an indirect reference (INDIRECT_PATTERN needs an 'R').
+# An array of integers, or of integers and integer-only arrays one level deep (/Rect,
+# /Widths, a CIDFont's /W: ``[ 1 [ 736 ] 2 [ 736 ] 7 9 769 ]``), each integer ended by
+# whitespace (the part of it bytes.isspace() and PDF_WHITESPACE share) or a bracket. No
+# element can start an indirect reference: INDIRECT_PATTERN needs an 'R' after two integers.
 _W_ARRAY = re.compile(
     rb"\[(?:[ \n\r\t\x0c]*(?:[+-]?[0-9]+(?=[ \n\r\t\x0c\[\]])"
     rb"|\[(?:[ \n\r\t\x0c]*[+-]?[0-9]+(?=[ \n\r\t\x0c\]]))*[ \n\r\t\x0c]*\]))*"
@@ -367,21 +363,10 @@ class _Parser:
         return generic.pdf_string(b"".join(parts)), q
 
     def array(self, p: int, depth: int) -> tuple[Any, int]:
-        m = _INT_ARRAY.match(self.data, p)
-        if m is not None and self.skeleton:
-            return _ArrayObject(), m.end()
-        if m is not None:
-            cref = self.cref
-            items = [_NumberObject(t) for t in _INT.findall(m.group(1))]
-            for item in items:
-                item.container_ref = cref
-            return _ArrayObject(items), m.end()
         m = _W_ARRAY.match(self.data, p)
-        if m is not None:
-            if self.skeleton:
-                return _ArrayObject(), m.end()
-            return self.w_array(m.group(0)), m.end()
-        items = []
+        if m is not None:  # integers only: no references (a skeleton keeps none of them)
+            return (_ArrayObject() if self.skeleton else self.w_array(m.group(0))), m.end()
+        items: list[Any] = []
         p += 1
         while True:
             p = self.skip_ws(p)
