@@ -141,6 +141,10 @@ def verify_file(task: Task, job_id: str, index: int) -> str:
         st = store()
         claim = st.claim(job_id, index)
         if claim is None:
+            # A message delivered again (its process died after writing the result, before
+            # the acknowledgement), or the job deleted: nothing to do, but say so.
+            log.info("skipped job=%s index=%d (%s)", job_id, index,
+                     "already recorded" if st.has_result(job_id, index) else "job gone")
             return "skipped"
         start = time.monotonic()
         report = verify_claim(claim).to_dict(claim.lang)

@@ -110,3 +110,27 @@ def test_a_hard_time_limit_still_gives_the_file_a_report(redis_clean: RedisServe
     assert lines[0]["sha256"] and "RuntimeError" in lines[1]["message"]
     s = st.status(job)
     assert s is not None and s.state == "done" and s.counts["INDETERMINATE"] == 1
+
+
+def test_a_message_delivered_again_after_its_result_is_skipped(
+        redis_clean: RedisServer, jobs_config: Config, caplog: Any) -> None:
+    """A pool process killed between writing a result and the acknowledgement: the message
+    comes back, finds the result in, writes nothing and counts no attempt, and says so."""
+    import logging
+
+    from verifier.jobs import tasks
+
+    tasks.configure(jobs_config)
+    st = _store(redis_clean)
+    job = st.new_id()
+    st.create(job, [PendingFile("a.xml", "xml", b"<not-a-record/>")], lang="en",
+              validation_time=None)
+    with caplog.at_level(logging.INFO, logger=tasks.log.name):
+        assert tasks.verify_file(None, job, 0) == "recorded"
+        assert tasks.verify_file(None, job, 0) == "skipped"
+        assert redis_clean.client.hvals(f"hocba:job:{{{job}}}:attempts") == [b"1"]
+        st.delete(job)
+        assert tasks.verify_file(None, job, 0) == "skipped"
+    lines = [r.getMessage() for r in caplog.records if f"job={job}" in r.getMessage()]
+    assert [ln.split(" ", 1)[0] for ln in lines] == ["verified", "skipped", "skipped"]
+    assert lines[1].endswith("(already recorded)") and lines[2].endswith("(job gone)")
