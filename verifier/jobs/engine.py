@@ -15,6 +15,8 @@ idempotent writes of :mod:`verifier.jobs.store`:
   one file (``[limits] request_timeout`` + 30 s); ``[jobs] visibility_timeout_seconds``,
   default max(300 s, 2 × that). ``HOCBA_JOBS_VISIBILITY_TIMEOUT`` (seconds), when set,
   overrides the configuration (one host's tests or an emergency, without editing files).
+* ``unacked_mutex_expire``: min(30 s, the visibility timeout), so that the redelivery
+  lock of a worker killed while holding it does not hold files back for kombu's 300 s.
 """
 from __future__ import annotations
 
@@ -83,6 +85,12 @@ def make_celery(cfg: Config) -> Celery:
         # (every interval x throttle seconds): well within the visibility timeout.
         "unacked_restore_interval": max(1, min(10, vt // 10)),
         "unacked_restore_throttle": 3 if vt >= 120 else 1,
+        # The lock a worker takes while it delivers those messages again (a few
+        # milliseconds). A worker killed while holding it leaves it behind until it
+        # expires: kombu's 300 s would hold every vanished worker's file back that long
+        # on top of the visibility timeout. Two workers restoring at once is harmless
+        # (each message is moved back under WATCH, and the writes are idempotent).
+        "unacked_mutex_expire": min(30, vt),
         "socket_connect_timeout": 5,
         "health_check_interval": 30,
     }

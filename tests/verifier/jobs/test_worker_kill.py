@@ -15,9 +15,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from ground.config import Config
 from tests.verifier.jobs.conftest import RedisServer
 from tests.verifier.jobs.test_jobs_api import JOBS, VERIFY, ndjson, submit, wait_done
 from tests.verifier.web.conftest import Records, XmlRecords
+from verifier.jobs.engine import make_celery
 
 pytestmark = pytest.mark.slow  # end to end with real worker processes
 
@@ -134,9 +136,11 @@ def test_killing_a_pool_process_mid_job(jobs_app: Flask, start_worker: Callable[
     assert a.proc.poll() is None and b.proc.poll() is None  # the pool replaced its process
 
 
-def test_killing_a_whole_worker_mid_job(jobs_app: Flask, start_worker: Callable[..., Any],
+def test_killing_a_whole_worker_mid_job(jobs_app: Flask, jobs_config: Config,
+                                        start_worker: Callable[..., Any],
                                         redis_clean: RedisServer, records: Records,
-                                        xml_records: XmlRecords) -> None:
+                                        xml_records: XmlRecords,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
     c = jobs_app.test_client()
     verdicts = _expected(c, records, xml_records)
     env = {"HOCBA_JOBS_VISIBILITY_TIMEOUT": "4"}
@@ -145,7 +149,17 @@ def test_killing_a_whole_worker_mid_job(jobs_app: Flask, start_worker: Callable[
     job = submit(c, {"file": [(io.BytesIO(d), n) for n, d in files]}, "multipart/form-data")
     _wait_progress(c, job["job_id"], 10)
     a.kill()  # main process and pool: a host that vanished with a message in hand
+    killed = time.monotonic()
+    # ... and, as a worker killed at the wrong moment does, with the lock that guards
+    # delivering vanished workers' messages again (kombu's Mutex: SET NX EX).
+    monkeypatch.setenv("HOCBA_JOBS_VISIBILITY_TIMEOUT", env["HOCBA_JOBS_VISIBILITY_TIMEOUT"])
+    transport = make_celery(jobs_config).conf.broker_transport_options  # the workers' own
+    redis_clean.client.set("unacked_mutex", "a-dead-worker", nx=True,
+                           ex=transport.get("unacked_mutex_expire", 300))  # kombu's default
     st = c.get(job["status_url"]).json
     assert st["status"] == "running" and st["done"] < N
     _check_exactly_once(c, redis_clean, job["job_id"], files, kinds, verdicts)
+    # Its file came back within the visibility timeout plus the lock's expiry (4 s + 4 s
+    # here; kombu's default lock expiry alone is 300 s), with room for a slow machine.
+    assert time.monotonic() - killed < 90
     assert b.proc.poll() is None
