@@ -23,6 +23,10 @@ pyHanko's :class:`StandardDiffPolicy` with only the signature-field rules:
   instead of showing the signed ones), and whatever pyHanko cannot explain.
 
 DocMDP (certification) and FieldMDP locks are passed to pyHanko's review.
+
+Before the review, an update that readers can read two ways (a key or an xref entry
+given twice, a second value before ``endobj``: :mod:`verifier.pdf_ambiguity`) is a
+change after signing by itself: pyHanko's review sees one of the two readings.
 """
 from __future__ import annotations
 
@@ -418,8 +422,13 @@ def evaluate_modifications(emb: Any, reader: Any, *, record: bool = True,
     if cov < SignatureCoverageLevel.ENTIRE_REVISION:
         return Modifications.OTHER, Finding.of("modified_after", id=emb.field_name,
                                    detail="ByteRange " + cov.name)
+    from verifier.pdf_ambiguity import ambiguity_after
     from verifier.pdf_revisions import SharedRevisions
 
+    ambiguous = ambiguity_after(reader, emb.signed_revision)
+    if ambiguous is not None:  # pyHanko's reading is one of two: its review proves nothing
+        return Modifications.OTHER, Finding.of("modified_after", id=emb.field_name,
+                                               detail=Foreign(ambiguous))
     (revisions or SharedRevisions(reader)).prime(emb.signed_revision)
     result = _review(RECORD_BOOK_DIFF_POLICY, emb, reader)
     if isinstance(result, Finding):
