@@ -23,7 +23,9 @@ signature is a change after signing in its own right (the caller reports it as
   appears twice in one object stream's header.
 
 The checks read with pyHanko's own parser (a strict handler turns its "Multiple
-definitions" warning into an error), so what they see is what the analysis saw. A
+definitions" warning into an error), so what they see is what the analysis saw; an
+object the fast skeleton reader of :mod:`ground.pdf_read` takes whole (one that reader
+refuses on any repeated key or anything before ``endobj``) needs no second read. A
 revision is checked once per reader, whichever signature asks.
 """
 from __future__ import annotations
@@ -36,6 +38,8 @@ from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.decode_limits import DecodePurpose
 from pyhanko.pdf_utils.xref import (
     ObjStreamRef, XRefSectionType, parse_xref_stream, parse_xref_table, read_object_header)
+
+from ground.pdf_read import read_skeleton
 
 _CACHE_ATTR = "_hocba_ambiguity"
 _ENDOBJ = b"endobj"
@@ -177,6 +181,11 @@ def _check_xref_section(data: bytes, meta: Any, handler: _StrictHandler) -> None
 
 def _check_object(data: bytes, offset: int, idnum: int, generation: int,
                   handler: _StrictHandler) -> None:
+    if read_skeleton(data, offset, idnum, generation) is not None:
+        # The fast parser read it whole (and the revision walk remembers it): its header
+        # names this object, no dictionary in it defines a key twice (that parser hands
+        # any repeated key to pyHanko), and only whitespace separates it from endobj.
+        return
     stream = BytesIO(data)
     stream.seek(offset)
     found = read_object_header(stream, strict=False)  # type: ignore[no-untyped-call]
