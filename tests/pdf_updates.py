@@ -175,3 +175,77 @@ def append(doc: Doc, objects: list[tuple[int, int, bytes]], *, xref: str = "tabl
         rows, b" /Type /XRef /W [1 4 2] /Index [%s] /Size %d %s" % (index, size, tr)
     ) + b"\nendobj\nstartxref\n%d\n%%%%EOF\n" % xstart
     return bytes(out)
+
+
+class Update:
+    """A hand-written incremental update assembled piece by piece, for attacks that
+    :func:`append` cannot express (hybrid-reference sections, broken /Prev chains, a
+    ``startxref`` that points elsewhere, subsection headers that lie).
+
+    ``obj``/``objstm``/``raw`` append bytes and return their offset; ``table`` and
+    ``xref_stream`` write a cross-reference section from explicit entries; ``finish``
+    writes ``startxref``/``%%EOF`` with any offset."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self.out = bytearray(doc.pdf)
+        if not self.out.endswith(b"\n"):
+            self.out += b"\n"
+
+    def raw(self, data: bytes) -> int:
+        at = len(self.out)
+        self.out += data
+        return at
+
+    def obj(self, num: int, gen: int, body: bytes) -> int:
+        return self.raw(b"%d %d obj\n" % (num, gen) + body + b"\nendobj\n")
+
+    def objstm(self, num: int, members: list[tuple[int, bytes]], *, extra: bytes = b"",
+               n: int | None = None, gen: int = 0) -> int:
+        head = b""
+        payload = b""
+        for mnum, body in members:
+            head += b"%d %d " % (mnum, len(payload))
+            payload += body + b"\n"
+        count = len(members) if n is None else n
+        return self.obj(num, gen, stream_obj(head + payload, b" /Type /ObjStm /N %d /First %d%s"
+                                             % (count, len(head), extra)))
+
+    def trailer_dict(self, size: int, extra: bytes = b"", *, prev: int | None = None,
+                     root: bytes | None = None) -> bytes:
+        d = self.doc
+        tr = b"/Size %d /Root " % size + (root or d.ser(d.root))
+        if d.info is not None:
+            tr += b" /Info " + d.ser(d.info)
+        if d.id is not None:
+            tr += b" /ID " + d.ser(d.id)
+        tr += b" /Prev %d" % (d.startxref if prev is None else prev)
+        return b"<< " + tr + extra + b" >>"
+
+    def table(self, entries: list[tuple[int, int, int, bytes]], trailer: bytes, *,
+              counts: dict[int, int] | None = None) -> int:
+        """``entries``: (number, offset, generation, b"n" | b"f"), one subsection each;
+        ``counts``: a lying subsection count for the entry of that number."""
+        at = self.raw(b"xref\n")
+        for num, off, gen, kind in entries:
+            self.out += b"%d %d\n%010d %05d %s\r\n" % (num, (counts or {}).get(num, 1), off, gen,
+                                                       kind)
+        self.out += b"trailer\n" + trailer + b"\n"
+        return at
+
+    def xref_stream(self, num: int, entries: list[tuple[int, int, int, int]], size: int,
+                    extra: bytes = b"") -> int:
+        """``entries``: (number, type, field 2, field 3), ascending numbers; the stream's
+        own entry is added."""
+        at = len(self.out)
+        entries = sorted(entries + [(num, 1, at, 0)])
+        rows = b"".join(bytes([t]) + f2.to_bytes(4, "big") + f3.to_bytes(2, "big")
+                        for _, t, f2, f3 in entries)
+        index = b" ".join(b"%d 1" % e[0] for e in entries)
+        self.obj(num, 0, stream_obj(rows, b" /Type /XRef /W [1 4 2] /Index [%s] /Size %d%s"
+                                    % (index, size, extra)))
+        return at
+
+    def finish(self, startxref: int) -> bytes:
+        self.out += b"startxref\n%d\n%%%%EOF\n" % startxref
+        return bytes(self.out)
