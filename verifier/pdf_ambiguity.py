@@ -19,8 +19,18 @@ signature is a change after signing in its own right (the caller reports it as
 - an object number listed twice in the revision's cross-reference table or stream;
 - an object whose header names another object than its cross-reference entry, or
   whose value is followed by anything but ``endobj``;
-- an object-stream entry whose index names another object, or an object number that
-  appears twice in one object stream's header.
+- an object-stream entry whose index names another object, an object number that
+  appears twice in one object stream's header, a header with more than /N entries, or
+  an object in an object stream of that revision that its cross-reference section does
+  not place there (also in an object stream nothing points into);
+- a trailer (or cross-reference stream) without /Root or /Size - pyHanko then takes the
+  previous trailer's, poppler rebuilds the file by scanning and shows the last page
+  body it finds - or followed by anything but ``startxref`` (a second trailer);
+- an object in use both in a hybrid file's table and in its /XRefStm stream;
+- an object body among the bytes the revision added that its cross-reference section
+  does not list (what a reader rebuilding the file takes);
+- after the last revision: another update (an object, ``trailer`` or ``startxref``) that
+  the last ``startxref`` skips.
 
 The checks read with pyHanko's own parser (a strict handler turns its "Multiple
 definitions" warning into an error), so what they see is what the analysis saw; an
@@ -30,6 +40,7 @@ revision is checked once per reader, whichever signature asks.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from io import BytesIO
 from typing import Any
@@ -43,6 +54,12 @@ from ground.pdf_read import read_skeleton
 
 _CACHE_ATTR = "_hocba_ambiguity"
 _ENDOBJ = b"endobj"
+_WS = re.compile(rb"[ \t\r\n\x0c\x00]*")
+_EOL = re.compile(rb"[\r\n]")
+# An object header as a reader scanning the file finds one (pyHanko's read_object_header
+# takes the same: numbers, PDF whitespace, "obj").
+_OBJ_HEADER = re.compile(rb"(?<![0-9])[0-9]+[ \t\r\n\x0c\x00]+[0-9]+[ \t\r\n\x0c\x00]*obj"
+                         rb"(?![A-Za-z0-9])")
 
 
 class _Ambiguous(Exception):
@@ -71,25 +88,34 @@ class _StrictHandler:
 
 
 def ambiguity_after(reader: Any, revision: int) -> str | None:
-    """The first ambiguity in the revisions after ``revision`` (English detail), or
-    None. Remembered per revision on the reader."""
+    """The first ambiguity in the revisions after ``revision`` or in the bytes after the
+    last revision (English detail), or None. Remembered per revision on the reader."""
     cache: dict[int, str | None] = reader.__dict__.setdefault(_CACHE_ATTR, {})
     xrefs = reader.xrefs
+    total = xrefs.total_revisions
     data: bytes | None = None
-    for rev in range(revision + 1, xrefs.total_revisions):
+    for rev in [*range(revision + 1, total), _TRAILING]:
         if rev not in cache:
             if data is None:
                 data = _file_bytes(reader)
             try:
-                _check_revision(reader, data, rev)
+                if rev == _TRAILING:  # (the last revision need not end last: linearized)
+                    _check_trailing(data, max(_revision_end(data, xrefs, r)
+                                              for r in range(total)))
+                else:
+                    _check_revision(reader, data, rev)
                 cache[rev] = None
             except _Ambiguous as e:
-                cache[rev] = f"revision {rev}: {e}"
+                cache[rev] = (f"revision {rev}: {e}" if rev != _TRAILING
+                              else f"after the last revision: {e}")
             except Exception:  # noqa: BLE001 - a check that cannot run finds nothing; the
                 cache[rev] = None  # difference analysis still judges the revision
         if cache[rev] is not None:
             return cache[rev]
     return None
+
+
+_TRAILING = -1  # the cache key of the bytes after the last revision
 
 
 def _file_bytes(reader: Any) -> bytes:
@@ -117,6 +143,40 @@ def _read(data: bytes, at: int, container: Any) -> tuple[Any, BytesIO]:
         raise
 
 
+def _skip(data: bytes, p: int) -> int:
+    """The position after whitespace and comments from ``p``."""
+    while True:
+        p = _WS.match(data, p).end()  # type: ignore[union-attr]
+        if data[p:p + 1] != b"%":
+            return p
+        m = _EOL.search(data, p)
+        p = len(data) if m is None else m.end()
+
+
+def _revision_end(data: bytes, xrefs: Any, rev: int) -> int:
+    """Where revision ``rev`` ends: after the %%EOF that follows its cross-reference
+    section (the end of the file when there is none)."""
+    at = data.find(b"%%EOF", xrefs.get_xref_container_info(rev).end_location)
+    return len(data) if at < 0 else at + 5
+
+
+def _section_start(data: bytes, meta: Any) -> int:
+    """Where the revision's cross-reference section begins: the ``xref`` keyword of a
+    table, the header of an xref stream."""
+    if meta.xref_section_type in (XRefSectionType.STANDARD, XRefSectionType.HYBRID_MAIN):
+        at = data.rfind(b"xref", 0, meta.start_location)
+        return meta.start_location if at < 0 else at
+    return int(meta.start_location)
+
+
+def _check_trailing(data: bytes, end: int) -> None:
+    """After the last revision of pyHanko's chain: nothing a reader could take as more of
+    the file (another update that the last ``startxref`` skips)."""
+    rest = data[end:]
+    if _OBJ_HEADER.search(rest) or b"startxref" in rest or b"trailer" in rest:
+        raise _Ambiguous("an update that the last startxref does not lead to")
+
+
 def _check_revision(reader: Any, data: bytes, rev: int) -> None:
     xrefs = reader.xrefs
     meta = xrefs.get_xref_container_info(rev)
@@ -128,27 +188,63 @@ def _check_revision(reader: Any, data: bytes, rev: int) -> None:
         raise
     except Exception:  # noqa: BLE001 - what cannot be re-read here is not ambiguity
         pass
-    for idnum, (generation, offset) in list(section.standard_xrefs.items()):
+    hybrid = section.hybrid.xref_data if section.hybrid is not None else None
+    if hybrid is not None:
+        # A hybrid file's /XRefStm stream is a second list by design: the table lists
+        # as free (or not at all) what the stream places in object streams. An object
+        # in use in both lists is two answers to one question.
+        both = set(section.standard_xrefs) & (set(hybrid.standard_xrefs)
+                                              | set(hybrid.xrefs_in_objstm))
+        if both:
+            raise _Ambiguous(f"object {min(both)} is listed in use both in the table "
+                             "and in its /XRefStm stream")
+    spans: list[tuple[int, int]] = []
+    object_streams: set[int] = set()
+    for idnum, (generation, offset) in sorted(section.standard_xrefs.items()):
         try:
-            _check_object(data, offset, idnum, generation, handler)
+            end, is_objstm = _check_object(data, offset, idnum, generation, handler)
         except _Ambiguous as e:
             raise _Ambiguous(f"object {idnum} {generation}: {e}") from None
         except Exception:  # noqa: BLE001 - unreadable: the difference analysis judges it
-            continue
-    by_stream: dict[int, list[tuple[int, int]]] = {}
+            at = data.find(_ENDOBJ, offset)
+            end, is_objstm = (offset + 1 if at < 0 else at + len(_ENDOBJ)), False
+        spans.append((offset, end))
+        if is_objstm:
+            object_streams.add(idnum)
     in_streams = dict(section.xrefs_in_objstm)
-    if section.hybrid is not None:  # a hybrid file's /XRefStm places objects in streams
-        in_streams.update(section.hybrid.xref_data.xrefs_in_objstm)
-    for idnum, loc in in_streams.items():
+    if hybrid is not None:
+        in_streams.update(hybrid.xrefs_in_objstm)
+    for loc in in_streams.values():
         if isinstance(loc, ObjStreamRef):
-            by_stream.setdefault(loc.obj_stream_id, []).append((idnum, loc.ix_in_stream))
-    for stream_id, members in sorted(by_stream.items()):
+            object_streams.add(loc.obj_stream_id)
+    for stream_id in sorted(object_streams):
         try:
-            _check_object_stream(reader, rev, stream_id, members, handler)
+            _check_object_stream(reader, rev, stream_id, in_streams, handler)
         except _Ambiguous as e:
             raise _Ambiguous(f"object stream {stream_id}: {e}") from None
         except Exception:  # noqa: BLE001
             continue
+    # The bytes this revision added: after every earlier revision (in the file: the
+    # first-page section of a linearized file comes first but is a later "revision")
+    # up to its cross-reference section.
+    start = max(_revision_end(data, xrefs, r) for r in range(rev))
+    section_start = _section_start(data, meta)
+    if section_start > start:
+        _check_unlisted(data, start, section_start, spans)
+
+
+def _check_unlisted(data: bytes, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    """Between the previous revision's end and this revision's cross-reference section,
+    outside the objects the section lists: no object body. (A reader that rebuilds the
+    file by scanning - as poppler does for a trailer without /Root - takes the last body
+    of each number it finds.)"""
+    p = start
+    for s, e in sorted(spans) + [(end, end)]:
+        if s > p and _OBJ_HEADER.search(data, p, min(s, end)):
+            raise _Ambiguous("an object body its cross-reference section does not list")
+        p = max(p, e)
+        if p >= end:
+            return
 
 
 def _check_xref_section(data: bytes, meta: Any, handler: _StrictHandler) -> None:
@@ -158,55 +254,73 @@ def _check_xref_section(data: bytes, meta: Any, handler: _StrictHandler) -> None
         stream.seek(meta.start_location)
         entries = list(parse_xref_table(stream, strict=False))
         # the trailer follows the table (pyHanko stops reading the table there)
-        trailer = generic.TrailerReference(handler)  # type: ignore[no-untyped-call]
-        _read(data, meta.end_location, trailer)
-        # (a hybrid file's /XRefStm stream is a second list by design: the table lists
-        # as free what the stream places in object streams)
+        ref = generic.TrailerReference(handler)  # type: ignore[no-untyped-call]
+        trailer, after = _read(data, meta.end_location, ref)
     elif kind == XRefSectionType.STREAM:
         stream = BytesIO(data)
         stream.seek(meta.start_location)
         header = read_object_header(stream, strict=False)  # type: ignore[no-untyped-call]
         idnum, generation = header
-        xref_stream, _ = _read(data, stream.tell(),
+        trailer, after = _read(data, stream.tell(),
                                generic.Reference(idnum, generation, handler))
-        if not isinstance(xref_stream, generic.StreamObject):
+        if not isinstance(trailer, generic.StreamObject):
             return
-        entries = list(parse_xref_stream(xref_stream, strict=False))
+        entries = list(parse_xref_stream(trailer, strict=False))
+        p = _skip(data, after.tell())
+        if data[p:p + len(_ENDOBJ)] != _ENDOBJ:
+            raise _Ambiguous("its xref stream is followed by something other than endobj")
+        after.seek(p + len(_ENDOBJ))
     else:
         return
+    if not isinstance(trailer, generic.DictionaryObject):
+        return
+    missing = [k for k in ("/Root", "/Size") if k not in trailer]
+    if missing:
+        # pyHanko then takes the previous trailer's entry; a reader that rebuilds the
+        # file by scanning takes whatever catalog it finds last.
+        raise _Ambiguous(f"its trailer has no {missing[0]}")
+    p = _skip(data, after.tell())
+    if data[p:p + 9] != b"startxref":
+        raise _Ambiguous("its trailer is followed by something other than startxref")
     twice = [n for n, c in Counter(e.idnum for e in entries if e.idnum).items() if c > 1]
     if twice:
         raise _Ambiguous(f"the cross-reference section lists object {min(twice)} twice")
 
 
 def _check_object(data: bytes, offset: int, idnum: int, generation: int,
-                  handler: _StrictHandler) -> None:
-    if read_skeleton(data, offset, idnum, generation) is not None:
+                  handler: _StrictHandler) -> tuple[int, bool]:
+    """Where the object ends (after its endobj), and whether it is an object stream."""
+    skeleton = read_skeleton(data, offset, idnum, generation)
+    if skeleton is not None:
         # The fast parser read it whole (and the revision walk remembers it): its header
         # names this object, no dictionary in it defines a key twice (that parser hands
         # any repeated key to pyHanko), and only whitespace separates it from endobj.
-        return
+        return data.find(_ENDOBJ, offset) + len(_ENDOBJ), _is_objstm(skeleton)
     stream = BytesIO(data)
     stream.seek(offset)
     found = read_object_header(stream, strict=False)  # type: ignore[no-untyped-call]
     if tuple(found) != (idnum, generation):
         raise _Ambiguous(f"its cross-reference entry points at object {found[0]} {found[1]}")
-    _, after = _read(data, stream.tell(), generic.Reference(idnum, generation, handler))
-    # what follows the value: whitespace and comments, then endobj
-    while True:
-        skip = misc.read_non_whitespace
-        skip(after, seek_back=True, allow_eof=True)  # type: ignore[no-untyped-call]
-        if after.read(1) != b"%":
-            after.seek(-1, 1)
-            break
-        while after.read(1) not in (b"\n", b"\r", b""):
-            pass
-    if after.read(len(_ENDOBJ)) != _ENDOBJ:
+    obj, after = _read(data, stream.tell(), generic.Reference(idnum, generation, handler))
+    p = _skip(data, after.tell())
+    if data[p:p + len(_ENDOBJ)] != _ENDOBJ:
         raise _Ambiguous("its value is followed by something other than endobj")
+    return p + len(_ENDOBJ), _is_objstm(obj)
 
 
-def _check_object_stream(reader: Any, rev: int, stream_id: int,
-                         members: list[tuple[int, int]], handler: _StrictHandler) -> None:
+def _is_objstm(obj: Any) -> bool:
+    try:
+        return bool(isinstance(obj, generic.DictionaryObject)
+                    and obj.raw_get("/Type") == "/ObjStm")
+    except KeyError:
+        return False
+
+
+def _check_object_stream(reader: Any, rev: int, stream_id: int, in_streams: dict[int, Any],
+                         handler: _StrictHandler) -> None:
+    """Its header holds exactly /N entries, each placed there by this revision's
+    cross-reference section (objects a reader finds only by scanning object streams
+    would be another reading), and no object in it defines a key twice."""
     objstm = reader.get_historical_resolver(rev)(generic.Reference(stream_id, 0))
     if not isinstance(objstm, generic.StreamObject):
         return
@@ -220,15 +334,18 @@ def _check_object_stream(reader: Any, rev: int, stream_id: int,
         misc.read_non_whitespace(header, seek_back=True)  # type: ignore[no-untyped-call]
         offset = generic.NumberObject.read_from_stream(header)  # type: ignore[no-untyped-call]
         pairs.append((objnum, int(offset)))
+    if _WS.match(payload, header.tell()).end() < first:  # type: ignore[union-attr]
+        raise _Ambiguous("its header holds more than its /N entries")
     twice = [num for num, c in Counter(num for num, _ in pairs).items() if c > 1]
     if twice:
         raise _Ambiguous(f"its header lists object {min(twice)} twice")
-    offsets = dict(pairs)
-    for idnum, index in sorted(members):
-        if not (0 <= index < len(pairs)) or pairs[index][0] != idnum:
-            raise _Ambiguous(f"the entry of object {idnum} names index {index}, "
-                             "which holds another object")
+    for index, (idnum, offset) in enumerate(pairs):
+        loc = in_streams.get(idnum)
+        if not (isinstance(loc, ObjStreamRef) and loc.obj_stream_id == stream_id
+                and loc.ix_in_stream == index):
+            raise _Ambiguous(f"object {idnum} at index {index} is not placed there by the "
+                             "cross-reference section")
         try:
-            _read(payload, first + offsets[idnum], generic.Reference(idnum, 0, handler))
+            _read(payload, first + offset, generic.Reference(idnum, 0, handler))
         except _Ambiguous as e:
             raise _Ambiguous(f"object {idnum}: {e}") from None

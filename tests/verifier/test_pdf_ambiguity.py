@@ -131,8 +131,12 @@ def _comment_before_endobj(d: Doc) -> bytes:
     return append(d, [(d.page_ref.idnum, 0, d.page_with() + b"\n% written by hand\n")])
 
 
-@pytest.mark.parametrize("build", [_honest_rewrite, _comment_before_endobj],
-                         ids=["honest_rewrite", "comment_before_endobj"])
+def _padding_after_eof(d: Doc) -> bytes:
+    return d.pdf + b"\r\n\x00\x00   \n"  # what some producers leave after %%EOF
+
+
+@pytest.mark.parametrize("build", [_honest_rewrite, _comment_before_endobj, _padding_after_eof],
+                         ids=["honest_rewrite", "comment_before_endobj", "padding_after_eof"])
 def test_unambiguous_update_is_not_flagged(two_signed: bytes, build: Any) -> None:
     assert _ambiguity(build(Doc(two_signed))) is None
 

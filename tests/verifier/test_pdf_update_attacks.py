@@ -3,11 +3,11 @@ the update is *located and indexed* rather than what its objects say: hybrid-ref
 sections (/XRefStm), updates after a B-LTA record's document timestamp dressed as DSS
 updates, object streams, /Prev and startxref games, and free-list tricks.
 
-None of them may be TOTAL_PASSED. Those the verifier currently accepts are marked
-``xfail(strict=True)`` with the reason (which rule decides) so they show until fixed."""
+None of them may be TOTAL_PASSED. Those pyHanko's reading accepted are refused by
+verifier/pdf_ambiguity.py (REFUSED_AS_AMBIGUOUS: the finding says why)."""
 from __future__ import annotations
 
-import shutil
+import json
 import subprocess
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +16,7 @@ import pytest
 from pyhanko.pdf_utils import generic
 
 from tests.pdf_updates import OVERLAY, Doc, Update, append, stream_obj
+from tests.tooling import require_tool
 from verifier.core import Verifier
 
 Build = Callable[[Doc], bytes]
@@ -516,70 +517,33 @@ ATTACKS: dict[str, tuple[str, Build]] = {
     "unsigned_seal_field_given_fake_value_and_appearance": ("two_signed", _seal_fake_value),
 }
 
-_NO_ROOT = (
-    "SHOWN BY POPPLER (test_poppler_renders_the_forgery). pyHanko's TrailerDictionary falls "
-    "back to the previous trailer's /Root when the newest trailer has none, so its diff "
-    "analysis sees the signed catalog and an update with {what}; poppler finds no /Root, "
-    "rebuilds the xref by scanning and takes the last '2 0 obj' (the overlay page). Nothing "
-    "in verifier/pdf_ambiguity.py looks at the trailer's keys or at object bodies no xref "
-    "entry names. Fix: pdf_ambiguity._check_xref_section - a trailer/xref-stream dict after "
-    "a signature without /Root (or /Size), or any 'N G obj' in the revision's bytes that its "
-    "xref does not list, is a change after signing.")
-_ORPHAN = (
-    "not shown by poppler, accepted as 'signatures_only': the new objects are referenced by "
-    "nothing pyHanko reads, and StandardDiffPolicy(ignore_orphaned_objects=True) (pyHanko's "
-    "default, kept by verifier/pdf_policy.py) clears unreferenced new objects at "
-    "LTA_UPDATES. {what} Fix: RECORD_BOOK_DIFF_POLICY with ignore_orphaned_objects=False "
-    "(our own B-T and B-LTA records still review clean with it).")
-# Forgeries the verifier currently accepts: attack -> why.
-ACCEPTED: dict[str, str] = {
-    "trailer_without_root_unindexed_page_body": _NO_ROOT.format(
-        what="one new orphan stream"),
-    "lta_after_doc_timestamp_trailer_without_root_nothing_indexed": _NO_ROOT.format(
-        what="an empty xref section (after the seal's document timestamp)"),
-    "trailer_without_root_new_catalog_orphan": _ORPHAN.format(
-        what="A second catalog and page tree, reachable only for readers that take a "
-             "catalog found by scanning once they see the trailer has no /Root (pyHanko "
-             "reads the previous trailer's /Root)."),
-    "xref_stream_without_root_new_catalog_orphan": _ORPHAN.format(
-        what="The same with an xref stream whose dictionary has no /Root."),
-    "two_trailers_second_names_new_catalog": _ORPHAN.format(
-        what="A second 'trailer' after the table's one names a new catalog: readers that "
-             "take the last trailer show it; nothing checks that only whitespace follows "
-             "the trailer dictionary before startxref (pdf_ambiguity._check_xref_section "
-             "reads one dictionary)."),
-    "objstm_honest_page_extends_stream_with_evil_page": _ORPHAN.format(
-        what="The xref names the object stream with the honest page (an identical rewrite); "
-             "the evil page sits in an orphan object stream it /Extends, seen by readers that "
-             "index object streams when repairing (pdf_ambiguity checks only streams the "
-             "xref points into)."),
-    "objstm_carries_page_the_xref_does_not_name": _ORPHAN.format(
-        what="An orphan object stream holds an evil '2 0' the xref never names."),
-    "objstm_header_second_copy_of_page_beyond_N": (
-        "not shown by poppler: the header lists the page twice, /N 1 covers the honest copy "
-        "(an identical rewrite). pdf_ambiguity._check_object_stream reads only /N pairs, so "
-        "the second copy of the same number before /First is not seen. Fix there: the "
-        "header region up to /First must hold exactly /N pairs."),
-    "hybrid_same_page_table_honest_xrefstm_evil": (
-        "not shown by poppler (table entries take precedence, ISO 32000-1 7.5.8.4, as in "
-        "pyHanko's XRefSectionData.try_resolve): the page is listed in the classic table "
-        "(honest, identical rewrite) and in the /XRefStm stream (evil, in an object stream). "
-        "pdf_ambiguity._check_xref_section deliberately counts only the table's entries for "
-        "duplicates. Fix there: an object listed in use in both the table and the /XRefStm "
-        "stream of one revision is listed twice."),
-    "startxref_repeated_naming_signed_xref_after_update": (
-        "not shown by poppler: a complete overlay update, then a second 'startxref' naming "
-        "the last signature's xref; pyHanko's revision chain ends at the signed revision, so "
-        "coverage is ENTIRE_REVISION with no revision after it (NONE -> signatures_only) and "
-        "nobody looks at the bytes after the signed %%EOF. Fix in verifier/pdf_policy."
-        "evaluate_modifications (or pdf_ambiguity): bytes after a signed revision that belong "
-        "to no revision of the chain are a change after signing."),
+# Forgeries pyHanko's reading accepted (every signature "signatures_only") until
+# verifier/pdf_ambiguity.py: attack -> the words of the finding that now refuses it.
+# - no /Root in the update's trailer: pyHanko's TrailerDictionary falls back to the
+#   previous trailer's /Root, so its analysis sees the signed catalog; poppler finds no
+#   /Root, rebuilds the xref by scanning and takes the last '2 0 obj' (the overlay page:
+#   test_poppler_renders_the_forgery);
+# - new catalogs, page trees or object streams nothing pyHanko reads refers to (its
+#   StandardDiffPolicy clears unreferenced new objects), reachable for readers that take
+#   the last trailer, scan object streams or rebuild the file;
+# - an object in use both in a hybrid file's table and in its /XRefStm stream;
+# - a complete update after the last signature that a second startxref skips.
+REFUSED_AS_AMBIGUOUS: dict[str, str] = {
+    "trailer_without_root_unindexed_page_body": "trailer has no /Root",
+    "lta_after_doc_timestamp_trailer_without_root_nothing_indexed": "trailer has no /Root",
+    "trailer_without_root_new_catalog_orphan": "trailer has no /Root",
+    "xref_stream_without_root_new_catalog_orphan": "trailer has no /Root",
+    "two_trailers_second_names_new_catalog": "followed by something other than startxref",
+    "objstm_honest_page_extends_stream_with_evil_page": "is not placed there",
+    "objstm_carries_page_the_xref_does_not_name": "is not placed there",
+    "objstm_header_second_copy_of_page_beyond_N": "more than its /N entries",
+    "hybrid_same_page_table_honest_xrefstm_evil": "both in the table and in its /XRefStm",
+    "startxref_repeated_naming_signed_xref_after_update": "the last startxref does not lead to",
 }
 
 
 def _case(name: str) -> Any:
-    marks = [pytest.mark.xfail(strict=True, reason=ACCEPTED[name])] if name in ACCEPTED else []
-    return pytest.param(name, marks=marks, id=name)
+    return pytest.param(name, id=name)
 
 
 @pytest.mark.parametrize("attack", [_case(a) for a in sorted(ATTACKS)])
@@ -592,16 +556,20 @@ def test_update_attack_is_not_passed(request: pytest.FixtureRequest, verifier: V
     print(f"\nVERDICT {attack}: {d['indication']}/{d['subindication']} {mods} "
           f"{[f for s in d['signatures'] for f in s['findings']][:3]}")
     assert d["indication"] != "TOTAL_PASSED", (attack, mods)
+    if attack in REFUSED_AS_AMBIGUOUS:
+        assert d["indication"] == "TOTAL_FAILED" and set(mods) == {"other"}, (attack, mods)
+        assert REFUSED_AS_AMBIGUOUS[attack] in json.dumps(d["signatures"]), d["signatures"]
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
 @pytest.mark.parametrize("attack", ["hybrid_xrefstm_puts_page_in_objstm_table_omits_it",
                                     "trailer_without_root_unindexed_page_body",
                                     "lta_after_doc_timestamp_trailer_without_root_nothing_indexed"])
 def test_poppler_renders_the_forgery(request: pytest.FixtureRequest, tmp_path: Any,
                                      attack: str) -> None:
-    """Evidence for the accepted forgeries: poppler draws the overlay (the first attack is
-    the control, one the verifier refuses)."""
+    """Why those updates must be refused: poppler draws the overlay of each (the first
+    attack is one pyHanko's own analysis always refused, the others are refused as
+    ambiguous)."""
+    require_tool("pdftoppm")
     base_name, build = ATTACKS[attack]
     base = request.getfixturevalue(base_name)
 
