@@ -27,8 +27,9 @@ signature is a change after signing in its own right (the caller reports it as
   previous trailer's, poppler rebuilds the file by scanning and shows the last page
   body it finds - or followed by anything but ``startxref`` (a second trailer);
 - an object in use both in a hybrid file's table and in its /XRefStm stream;
-- an object body among the bytes the revision added that its cross-reference section
-  does not list (what a reader rebuilding the file takes);
+- an object header among the bytes the revision added, also inside another object's
+  value or stream data, that is not one its cross-reference section lists (what a
+  reader rebuilding the file takes);
 - after the last revision: another update (an object, ``trailer`` or ``startxref``) that
   the last ``startxref`` skips.
 
@@ -235,16 +236,15 @@ def _check_revision(reader: Any, data: bytes, rev: int) -> None:
 
 def _check_unlisted(data: bytes, start: int, end: int, spans: list[tuple[int, int]]) -> None:
     """Between the previous revision's end and this revision's cross-reference section,
-    outside the objects the section lists: no object body. (A reader that rebuilds the
-    file by scanning - as poppler does for a trailer without /Root - takes the last body
-    of each number it finds.)"""
-    p = start
-    for s, e in sorted(spans) + [(end, end)]:
-        if s > p and _OBJ_HEADER.search(data, p, min(s, end)):
+    no object header but those of the objects the section lists - also none inside
+    their values or stream data. (A reader that rebuilds the file by scanning, as
+    poppler does for a trailer without /Root or an xref it cannot use, takes the last
+    body of each number it finds.)"""
+    listed = {s for s, _ in spans} | {_WS.match(data, s).end()  # type: ignore[union-attr]
+                                      for s, _ in spans}
+    for m in _OBJ_HEADER.finditer(data, start, end):
+        if m.start() not in listed:
             raise _Ambiguous("an object body its cross-reference section does not list")
-        p = max(p, e)
-        if p >= end:
-            return
 
 
 def _check_xref_section(data: bytes, meta: Any, handler: _StrictHandler) -> None:

@@ -78,7 +78,22 @@ def _objstm_variant(header_twice: bool) -> Callable[[Doc], bytes]:
     return build
 
 
+def _body_inside_stream_data(d: Doc) -> bytes:
+    """An honest-looking new stream (listed) whose data holds an evil page body: what a
+    reader that rebuilds the file by scanning would take as the page."""
+    evil = b"%d 0 obj\n" % d.page_ref.idnum + d.page_with(
+        Contents=d.contents_plus(b"%d 0 R" % d.size)) + b"\nendobj\n"
+    return append(d, [(d.size, 0, stream_obj(OVERLAY)), (d.size + 1, 0, stream_obj(evil))])
+
+
+def _body_inside_string(d: Doc) -> bytes:
+    hidden = b"(\n%d 0 obj << /Type /Page >> endobj\n)" % d.page_ref.idnum
+    return append(d, [(d.size, 0, b"<< /Hocba " + hidden + b" >>")])
+
+
 AMBIGUOUS = {
+    "object_body_inside_stream_data": (_body_inside_stream_data, "does not list"),
+    "object_body_inside_a_string": (_body_inside_string, "does not list"),
     "key_twice_evil_last": (_dup_contents(True), "defines a key twice"),
     "key_twice_evil_first": (_dup_contents(False), "defines a key twice"),
     "key_twice_nested": (_nested_dup, "defines a key twice"),
