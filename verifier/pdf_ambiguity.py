@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import accumulate
 from io import BytesIO
 from typing import Any
 
@@ -95,16 +96,22 @@ def ambiguity_after(reader: Any, revision: int) -> str | None:
     xrefs = reader.xrefs
     total = xrefs.total_revisions
     data: bytes | None = None
+    ends: list[int] = []
     for rev in [*range(revision + 1, total), _TRAILING]:
         if rev not in cache:
             if data is None:
                 data = _file_bytes(reader)
+                # how far the file reaches after each revision and all before it
+                ends = list(accumulate((_revision_end(data, xrefs, r) for r in range(total)),
+                                       max))
             try:
                 if rev == _TRAILING:  # (the last revision need not end last: linearized)
-                    _check_trailing(data, max(_revision_end(data, xrefs, r)
-                                              for r in range(total)))
+                    _check_trailing(data, ends[-1])
                 else:
-                    _check_revision(reader, data, rev)
+                    # the bytes it added begin after every earlier revision (in the file:
+                    # a linearized file's first-page section comes first but is a later
+                    # "revision")
+                    _check_revision(reader, data, rev, ends[rev - 1])
                 cache[rev] = None
             except _Ambiguous as e:
                 cache[rev] = (f"revision {rev}: {e}" if rev != _TRAILING
@@ -178,7 +185,8 @@ def _check_trailing(data: bytes, end: int) -> None:
         raise _Ambiguous("an update that the last startxref does not lead to")
 
 
-def _check_revision(reader: Any, data: bytes, rev: int) -> None:
+def _check_revision(reader: Any, data: bytes, rev: int, start: int) -> None:
+    """``start``: where the bytes this revision added begin."""
     xrefs = reader.xrefs
     meta = xrefs.get_xref_container_info(rev)
     section = xrefs.get_xref_data(rev)
@@ -225,10 +233,6 @@ def _check_revision(reader: Any, data: bytes, rev: int) -> None:
             raise _Ambiguous(f"object stream {stream_id}: {e}") from None
         except Exception:  # noqa: BLE001
             continue
-    # The bytes this revision added: after every earlier revision (in the file: the
-    # first-page section of a linearized file comes first but is a later "revision")
-    # up to its cross-reference section.
-    start = max(_revision_end(data, xrefs, r) for r in range(rev))
     section_start = _section_start(data, meta)
     if section_start > start:
         _check_unlisted(data, start, section_start, spans)

@@ -444,11 +444,7 @@ AMBIGUOUS = {("record", "page_overlay_duplicate_key_evil_last"): "defines a key 
              ("record", "same_page_twice_evil_first"): "lists object"}
 
 
-def _case(base: str, attack: str) -> Any:
-    return pytest.param(base, attack, id=f"{base}-{attack}")
-
-
-@pytest.mark.parametrize("base,attack", [_case(b, a) for b, a in CASES])
+@pytest.mark.parametrize("base,attack", CASES, ids=[f"{b}-{a}" for b, a in CASES])
 def test_fastpath_never_more_favourable(verdicts: Any, base: str, attack: str) -> None:
     _check(verdicts[f"{base}__{attack}.pdf"])
 
